@@ -1,0 +1,3 @@
+from handcalc.cli import main
+
+main()

@@ -1,0 +1,143 @@
+"""The command line: typer commands, and the one place a HandcalcError becomes `error: ...`, exit 2."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from handcalc import __version__
+from handcalc.errors import ConfigError, HandcalcError
+
+FORMATS = ("terminal", "json", "markdown")
+EXAMPLES = """
+Examples:
+
+  handcalc run                          the notes' 5-3-4-3 network, 4 decimal places
+
+  handcalc run quiz.yaml --digits 3 --rule half_even
+
+  handcalc run quiz.yaml --format json --output key.json
+
+  handcalc init quiz.yaml               a commented starter config to edit
+"""
+
+app = typer.Typer(
+    name="handcalc",
+    help="One training step of a small neural network, computed by hand-calculation rules.",
+    epilog=EXAMPLES,
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+ConfigArg = Annotated[
+    Path | None,
+    typer.Argument(help="YAML config; the embedded default when left out.", show_default=False),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"handcalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """One training step of a small neural network, computed by hand-calculation rules."""
+
+
+@app.command(epilog=EXAMPLES)
+def run(
+    config: ConfigArg = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="terminal|json|markdown",
+                                     help="Output format.")] = "terminal",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
+    digits: Annotated[str | None, typer.Option(help="Override rounding.digits.")] = None,
+    mode: Annotated[str | None, typer.Option(help="Override rounding.mode.",
+                                             metavar="decimals|significant")] = None,
+    rule: Annotated[str | None, typer.Option(help="Override rounding.rule.",
+                                             metavar="half_up|half_even")] = None,
+    per: Annotated[str | None, typer.Option(help="Override rounding.per.",
+                                            metavar="value|operation")] = None,
+    seed: Annotated[str | None, typer.Option(help="Override init.seed.")] = None,
+    steps: Annotated[str | None, typer.Option(help="Override training.steps.")] = None,
+    learning_rate: Annotated[str | None, typer.Option(help="Override training.learning_rate.")] = None,
+    rows: Annotated[int, typer.Option(help="Rows shown per step in tables (0: all).", min=0)] = 24,
+) -> None:
+    """Run one update cycle and show every written number beside float64."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format: unknown value {fmt!r} (one of {', '.join(FORMATS)})")
+    from handcalc import config as cfg
+    from handcalc import trace as tr
+
+    flags = {"rounding.digits": ("--digits", digits), "rounding.mode": ("--mode", mode),
+             "rounding.rule": ("--rule", rule), "rounding.per": ("--per", per),
+             "init.seed": ("--seed", seed), "training.steps": ("--steps", steps),
+             "training.learning_rate": ("--learning-rate", learning_rate)}
+    overrides = {k: (v, flag) for k, (flag, v) in flags.items() if v is not None}
+    problem = cfg.load(config, overrides)
+    trace = tr.make(problem)
+    _emit(trace, fmt, output, force, rows)
+
+
+def _emit(trace: object, fmt: str, output: Path | None, force: bool, rows: int) -> None:
+    from handcalc.output import write_atomic
+    from handcalc.render import markdown, terminal
+    from handcalc.trace import Trace
+
+    assert isinstance(trace, Trace)
+    if fmt == "terminal" and output is None:
+        from rich.console import Console
+
+        terminal.render(trace, Console(), rows)
+        return
+    if fmt == "json":
+        text = trace.to_json()
+    elif fmt == "markdown":
+        text = markdown.render(trace, rows)
+    else:
+        text = terminal.to_text(trace, max_rows=rows)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text, force)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write it; - for standard output.")] = Path(
+        "handcalc.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a fully commented starter config (every key, its default, its choices)."""
+    from handcalc.config import default_text
+    from handcalc.output import write_atomic
+
+    text = default_text()
+    if str(path) == "-":
+        sys.stdout.write(text)
+        return
+    write_atomic(path, text, force)
+    print(f"wrote {path}; run it with: handcalc run {path}", file=sys.stderr)
+
+
+def main() -> None:
+    """Console entry point: every HandcalcError ends as one line on stderr and exit code 2."""
+    try:
+        app()
+    except HandcalcError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except BrokenPipeError:  # `handcalc run | head`: the reader left; not an error
+        sys.stderr.close()
+        sys.exit(0)

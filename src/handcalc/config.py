@@ -1,0 +1,464 @@
+"""Config nodes -> a frozen Problem: every check and its message lives here.
+
+Messages read `WHERE: key.path: what is wrong (what is expected)`, WHERE being file:line or a flag.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from handcalc import params
+from handcalc.errors import ConfigError
+from handcalc.functions import ACTIVATIONS, HEADS, LOSSES, valid_pair
+from handcalc.numbers import MAX_DIGITS, MODES, PERS, RULES, Rounding, Shape
+from handcalc.source import Node, read_file, read_text, scalar
+
+MAX_PARAMETERS = 250_000
+MAX_STEPS = 100
+MAX_BATCH = 1_000
+REDUCTIONS = ("mean", "sum")
+DEFAULT_NAME = "default"
+
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "": ("title", "network", "data", "parameters", "init", "training", "rounding"),
+    "network": ("widths", "activation", "head", "loss", "bias"),
+    "data": ("x", "y", "label", "reduction"),
+    "init": ("seed", "scheme", "low", "high", "step", "std"),
+    "training": ("learning_rate", "steps"),
+    "rounding": ("digits", "mode", "rule", "per"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Given numbers with their shape, row-major, already rounded by the class's rule."""
+
+    shape: Shape
+    data: tuple[Decimal, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Everything one run needs, validated."""
+
+    name: str
+    title: str | None
+    widths: tuple[int, ...]
+    activations: tuple[str, ...]
+    head: str
+    loss: str
+    bias: bool
+    x: Block  # N x d_0
+    y: Block  # N x d_L
+    labels: tuple[int, ...] | None
+    batched: bool
+    reduction: str
+    parameters: dict[str, Block]
+    given_parameters: tuple[str, ...]
+    init: params.Init
+    learning_rate: Decimal
+    steps: int
+    rounding: Rounding = field(default_factory=Rounding)
+
+    @property
+    def layers(self) -> int:
+        return len(self.widths) - 1
+
+    @property
+    def examples(self) -> int:
+        return self.x.shape[0]
+
+
+# ---------------------------------------------------------------- reading values
+
+
+def fail(node: Node | None, path: str, what: str, expected: str = "") -> ConfigError:
+    where = f"{node.where}: " if node is not None else ""
+    tail = f" ({expected})" if expected else ""
+    return ConfigError(f"{where}{path}: {what}{tail}")
+
+
+def _describe(node: Node) -> str:
+    if node.is_map:
+        return "a mapping"
+    if node.is_seq:
+        return "a list"
+    if node.kind == "null":
+        return "nothing"
+    return repr(node.value) if isinstance(node.value, str) else node.kind
+
+
+_NUMBER = re.compile(r"[+-]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def number(node: Node, path: str) -> Decimal:
+    """A finite number from the text as written (plain or quoted), never through a float."""
+    text = node.value if isinstance(node.value, str) else ""
+    lowered = text.strip().lower().lstrip("+-")
+    if lowered in {".nan", "nan", ".inf", "inf", "infinity"}:
+        raise fail(node, path, f"{text} is not a finite number", "NaN and infinity are not allowed")
+    if node.is_map or node.is_seq or not _NUMBER.fullmatch(text.strip()):
+        raise fail(node, path, f"expected a number, got {_describe(node)}")
+    try:
+        return Decimal(text.strip().replace("_", ""))
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid text
+        raise fail(node, path, f"expected a number, got {text!r}") from None
+
+
+def integer(node: Node, path: str, low: int, high: int) -> int:
+    value = number(node, path)
+    if value != value.to_integral_value():
+        raise fail(node, path, f"{node.value} is not a whole number", f"{low} to {high}")
+    if not low <= value <= high:
+        raise fail(node, path, f"{node.value} is out of range", f"a whole number from {low} to {high}")
+    return int(value)
+
+
+def choice(node: Node, path: str, options: Sequence[str]) -> str:
+    if node.kind != "str" or not isinstance(node.value, str):
+        raise fail(node, path, f"expected one of {', '.join(options)}, got {_describe(node)}")
+    if node.value not in options:
+        close = difflib.get_close_matches(node.value, options, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise fail(node, path, f"unknown value {node.value!r}", f"{hint}one of {', '.join(options)}")
+    return node.value
+
+
+def boolean(node: Node, path: str) -> bool:
+    if node.kind != "bool":
+        raise fail(node, path, f"expected true or false, got {_describe(node)}")
+    return str(node.value).lower() in {"true", "yes", "on", "y"}
+
+
+def text(node: Node, path: str) -> str | None:
+    if node.kind == "null":
+        return None
+    if node.is_map or node.is_seq:
+        raise fail(node, path, f"expected text, got {_describe(node)}")
+    return str(node.value)
+
+
+def sequence(node: Node, path: str, what: str) -> list[Node]:
+    if not node.is_seq or not isinstance(node.value, list):
+        raise fail(node, path, f"expected {what}, got {_describe(node)}")
+    return node.value
+
+
+def section(node: Node | None, path: str) -> dict[str, Node]:
+    """A mapping whose keys are all known; an absent section is empty."""
+    if node is None or node.kind == "null":
+        return {}
+    if not node.is_map or not isinstance(node.value, dict):
+        raise fail(node, path or "config", f"expected a mapping, got {_describe(node)}")
+    known = SECTIONS[path]
+    for key, child in node.value.items():
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise fail(child, _join(path, key), "unknown key", f"{hint}known: {', '.join(known)}")
+    return node.value
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def vector(node: Node, path: str, length: int) -> list[Decimal]:
+    items = sequence(node, path, f"a list of {length} numbers")
+    if len(items) != length:
+        raise fail(node, path, f"has {len(items)} numbers", f"expected {length}")
+    return [number(item, f"{path}[{i + 1}]") for i, item in enumerate(items)]
+
+
+def matrix(node: Node, path: str, rows: int, cols: int) -> list[Decimal]:
+    items = sequence(node, path, f"{rows} rows of {cols} numbers")
+    if len(items) != rows:
+        raise fail(node, path, f"has {len(items)} rows", f"expected {rows} rows of {cols} numbers")
+    out: list[Decimal] = []
+    for i, row in enumerate(items):
+        out.extend(vector(row, f"{path}[{i + 1}]", cols))
+    return out
+
+
+# ---------------------------------------------------------------- the config
+
+
+def load(path: Path | None, overrides: Mapping[str, tuple[str, str]] | None = None) -> Problem:
+    """Read and validate a config file (the embedded default when path is None).
+
+    `overrides` maps a key path such as "rounding.digits" to (text, flag): command-line values,
+    checked like the file's own and reported under the flag's name.
+    """
+    if path is None:
+        root = read_text(default_text(), DEFAULT_NAME)
+        name = DEFAULT_NAME
+    else:
+        root = read_file(path)
+        name = str(path)
+    if root is None:
+        raise ConfigError(f"{name}: the config is empty (expected keys network, data, ...)")
+    return build(_override(root, overrides or {}), name)
+
+
+def default_text() -> str:
+    """The embedded default config, which is also the starter file `handcalc init` writes."""
+    return resources.files("handcalc").joinpath("default.yaml").read_text(encoding="utf-8")
+
+
+def _override(root: Node, overrides: Mapping[str, tuple[str, str]]) -> Node:
+    if not overrides:
+        return root
+    top = dict(section(root, ""))
+    for dotted, (value, flag) in overrides.items():
+        head, key = dotted.split(".")
+        child = top.get(head)
+        inner = dict(section(child, head))
+        inner[key] = scalar(value, "str", flag)
+        top[head] = Node(inner, "map", child.where if child else flag)
+    return Node(top, "map", root.where)
+
+
+def build(root: Node, name: str) -> Problem:
+    top = section(root, "")
+    net = section(top.get("network"), "network")
+    data = section(top.get("data"), "data")
+    if "network" not in top:
+        raise fail(root, "network", "missing key", "network: {widths: [...], ...}")
+    if "data" not in top:
+        raise fail(root, "data", "missing key", "data: {x: [...], y: [...]}")
+    rounding = _rounding(section(top.get("rounding"), "rounding"))
+    widths = _widths(net, top["network"])
+    head, loss = _head_loss(net)
+    activations = _activations(net, len(widths) - 2)
+    bias = boolean(net["bias"], "network.bias") if "bias" in net else True
+    x, batched = _inputs(data, top["data"], widths[0], rounding)
+    y, labels = _targets(data, top["data"], x.shape[0], batched, widths[-1], head, loss, rounding)
+    reduction = choice(data["reduction"], "data.reduction", REDUCTIONS) if "reduction" in data else "mean"
+    init = _init(section(top.get("init"), "init"))
+    given = _given_parameters(top.get("parameters"), widths, bias)
+    drawn = params.draw(widths, init)
+    chosen = {**{k: v for k, v in drawn.items() if bias or k.startswith("W")}, **given}
+    r = rounding.rounder()
+    parameters = {k: Block(params.shape(k, widths), tuple(map(r, v))) for k, v in sorted(
+        chosen.items(), key=lambda kv: params.order(kv[0]))}
+    learning_rate, steps = _training(section(top.get("training"), "training"))
+    title = text(top["title"], "title") if "title" in top else None
+    return Problem(
+        name, title, widths, activations, head, loss, bias, x, y, labels, batched, reduction,
+        parameters, tuple(k for k in parameters if k in given), init, learning_rate, steps, rounding,
+    )
+
+
+def _rounding(sec: dict[str, Node]) -> Rounding:
+    digits = integer(sec["digits"], "rounding.digits", 1, MAX_DIGITS) if "digits" in sec else 4
+    mode = choice(sec["mode"], "rounding.mode", MODES) if "mode" in sec else "decimals"
+    rule = choice(sec["rule"], "rounding.rule", tuple(RULES)) if "rule" in sec else "half_up"
+    per = choice(sec["per"], "rounding.per", PERS) if "per" in sec else "value"
+    return Rounding(digits, mode, rule, per)
+
+
+def _widths(net: dict[str, Node], where: Node) -> tuple[int, ...]:
+    if "widths" not in net:
+        raise fail(where, "network.widths", "missing key", "a list such as [5, 3, 4, 3]: d_0 ... d_L")
+    node = net["widths"]
+    items = sequence(node, "network.widths", "a list of layer widths d_0 ... d_L")
+    if len(items) < 2:
+        raise fail(node, "network.widths", f"has {len(items)} widths", "at least 2: d_0 and d_L")
+    widths = tuple(
+        integer(item, f"network.widths[{i + 1}]", 1, MAX_PARAMETERS) for i, item in enumerate(items)
+    )
+    count = sum(widths[i] * widths[i - 1] + widths[i] for i in range(1, len(widths)))
+    if count > MAX_PARAMETERS:
+        raise fail(node, "network.widths", f"{count:,} parameters is too many",
+                   f"at most {MAX_PARAMETERS:,}")
+    return widths
+
+
+def _head_loss(net: dict[str, Node]) -> tuple[str, str]:
+    head = choice(net["head"], "network.head", HEADS) if "head" in net else "softmax"
+    loss = choice(net["loss"], "network.loss", tuple(LOSSES)) if "loss" in net else "cross_entropy"
+    if not valid_pair(head, loss):
+        node = net.get("loss") or net.get("head")
+        raise fail(node, "network.loss", f"{loss} does not go with head {head}",
+                   "softmax + cross_entropy, sigmoid + binary_cross_entropy, "
+                   "or mse, sse, half_sse with any head")
+    return head, loss
+
+
+def _activations(net: dict[str, Node], hidden: int) -> tuple[str, ...]:
+    node = net.get("activation")
+    if node is None:
+        return ("relu",) * hidden
+    names = tuple(ACTIVATIONS)
+    if not node.is_seq:
+        return (choice(node, "network.activation", names),) * hidden
+    items = sequence(node, "network.activation", "a name or a list of names")
+    if len(items) != hidden:
+        raise fail(node, "network.activation", f"has {len(items)} names",
+                   f"one per hidden layer: {hidden}")
+    return tuple(choice(item, f"network.activation[{i + 1}]", names) for i, item in enumerate(items))
+
+
+def _rows(node: Node, path: str, width: int, what: str) -> tuple[list[list[Node]], bool]:
+    """One example (a list of numbers) or a batch (a list of such lists); checks raggedness."""
+    items = sequence(node, path, f"{what}: {width} numbers, or a list of such lists")
+    if not items:
+        raise fail(node, path, "is empty", f"{width} numbers, or a list of such lists")
+    batched = items[0].is_seq
+    rows = [sequence(item, f"{path}[{i + 1}]", f"a list of {width} numbers")
+            for i, item in enumerate(items)] if batched else [items]
+    if len(rows) > MAX_BATCH:
+        raise fail(node, path, f"{len(rows)} examples is too many", f"at most {MAX_BATCH}")
+    for i, row in enumerate(rows):
+        if len(row) != width:
+            where = f"{path}[{i + 1}]" if batched else path
+            raise fail(items[i] if batched else node, where, f"has {len(row)} numbers",
+                       f"{width}, one per {what} coordinate")
+    return rows, batched
+
+
+def _inputs(data: dict[str, Node], where: Node, d0: int, rounding: Rounding) -> tuple[Block, bool]:
+    if "x" not in data:
+        raise fail(where, "data.x", "missing key", f"{d0} input numbers, or a list of such lists")
+    rows, batched = _rows(data["x"], "data.x", d0, "input")
+    r = rounding.rounder()
+    values = [r(number(v, _entry("data.x", i, j, batched))) for i, row in enumerate(rows)
+              for j, v in enumerate(row)]
+    return Block((len(rows), d0), tuple(values)), batched
+
+
+def _entry(path: str, i: int, j: int, batched: bool) -> str:
+    return f"{path}[{i + 1}][{j + 1}]" if batched else f"{path}[{j + 1}]"
+
+
+def _targets(data: dict[str, Node], where: Node, n: int, batched: bool, dl: int, head: str,
+             loss: str, rounding: Rounding) -> tuple[Block, tuple[int, ...] | None]:
+    if ("y" in data) == ("label" in data):
+        what = "both y and label given" if "y" in data else "missing key"
+        raise fail(data.get("label") or where, "data.y", what,
+                   f"either y: {dl} target numbers, or label: a class number 1..{dl}")
+    if "label" in data:
+        labels = _labels(data["label"], n, batched, dl)
+        one_hot = [Decimal(1) if j + 1 == c else Decimal(0) for c in labels for j in range(dl)]
+        return Block((n, dl), tuple(rounding.rounder()(v) for v in one_hot)), labels
+    node = data["y"]
+    rows, y_batched = _rows(node, "data.y", dl, "target")
+    if y_batched != batched or len(rows) != n:
+        shape = f"{n} lists of {dl} numbers, as x is a batch" if batched else f"{dl} numbers"
+        raise fail(node, "data.y", "does not match the shape of x", shape)
+    values = [[number(v, _entry("data.y", i, j, batched)) for j, v in enumerate(row)]
+              for i, row in enumerate(rows)]
+    _check_targets(node, values, batched, loss)
+    r = rounding.rounder()
+    return Block((n, dl), tuple(r(v) for row in values for v in row)), None
+
+
+def _labels(node: Node, n: int, batched: bool, dl: int) -> tuple[int, ...]:
+    if not batched:
+        return (integer(node, "data.label", 1, dl),)
+    items = sequence(node, "data.label", f"a list of {n} class numbers, one per example")
+    if len(items) != n:
+        raise fail(node, "data.label", f"has {len(items)} labels", f"{n}, one per example")
+    return tuple(integer(item, f"data.label[{i + 1}]", 1, dl) for i, item in enumerate(items))
+
+
+def _check_targets(node: Node, rows: list[list[Decimal]], batched: bool, loss: str) -> None:
+    if loss not in ("cross_entropy", "binary_cross_entropy"):
+        return
+    for i, row in enumerate(rows):
+        path = f"data.y[{i + 1}]" if batched else "data.y"
+        if any(not 0 <= v <= 1 for v in row):
+            raise fail(node, path, "has a target outside [0, 1]", f"{loss} needs probabilities")
+        if loss == "cross_entropy" and sum(row) != 1:
+            raise fail(node, path, f"sums to {sum(row)}",
+                       "cross_entropy needs a one-hot or probability vector summing to 1")
+
+
+def _init(sec: dict[str, Node]) -> params.Init:
+    d = params.Init()
+    seed = integer(sec["seed"], "init.seed", 0, 2**32 - 1) if "seed" in sec else d.seed
+    scheme = choice(sec["scheme"], "init.scheme", params.SCHEMES) if "scheme" in sec else d.scheme
+    got = {k: number(sec[k], f"init.{k}") for k in ("low", "high", "step", "std") if k in sec}
+    init = params.Init(seed, scheme, got.get("low", d.low), got.get("high", d.high),
+                       got.get("step", d.step), got.get("std", d.std))
+    if init.low >= init.high:
+        raise fail(sec.get("high") or sec.get("low"), "init.high",
+                   f"{init.high} is not above low {init.low}", "low < high")
+    if init.step <= 0 or init.std <= 0:
+        key = "step" if init.step <= 0 else "std"
+        raise fail(sec.get(key), f"init.{key}", "is not positive", "a number above 0")
+    if scheme == "grid" and not params.grid(init):
+        raise fail(sec.get("step"), "init.step", f"no multiple of {init.step} lies in "
+                   f"[{init.low}, {init.high}]", "a smaller step or a wider range")
+    return init
+
+
+def _given_parameters(node: Node | None, widths: tuple[int, ...], bias: bool) -> dict[str, list[Decimal]]:
+    if node is None or node.kind == "null":
+        return {}
+    if not node.is_map or not isinstance(node.value, dict):
+        raise fail(node, "parameters", f"expected a mapping, got {_describe(node)}")
+    known = params.names(widths, bias)
+    out: dict[str, list[Decimal]] = {}
+    for key, child in node.value.items():
+        path = f"parameters.{key}"
+        if key not in known:
+            if not bias and key in params.names(widths, True):
+                raise fail(child, path, "given, but network.bias is false", "no bias vectors")
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise fail(child, path, "unknown parameter", f"{hint}one of {', '.join(known)}")
+        shape = params.shape(key, widths)
+        out[key] = (matrix(child, path, *shape) if len(shape) == 2 else vector(child, path, shape[0]))
+    return out
+
+
+def _training(sec: dict[str, Node]) -> tuple[Decimal, int]:
+    rate = Decimal("0.1")
+    if "learning_rate" in sec:
+        rate = number(sec["learning_rate"], "training.learning_rate")
+        if rate <= 0:
+            raise fail(sec["learning_rate"], "training.learning_rate", f"{rate} is not positive",
+                       "a number above 0")
+    steps = integer(sec["steps"], "training.steps", 1, MAX_STEPS) if "steps" in sec else 1
+    return rate, steps
+
+
+# ---------------------------------------------------------------- normalized form
+
+
+def normalized(p: Problem) -> dict[str, Any]:
+    """The config with every key present, defaults filled in and the realized parameters."""
+    t = p.rounding.text
+
+    def rows(b: Block) -> Any:
+        width = b.shape[-1]
+        nested = [[t(v) for v in b.data[i : i + width]] for i in range(0, len(b.data), width)]
+        return nested if len(b.shape) == 2 else nested[0]
+
+    def example(b: Block) -> Any:
+        r = rows(b)
+        return r if p.batched else r[0]
+
+    data: dict[str, Any] = {"x": example(p.x), "y": example(p.y)}
+    if p.labels is not None:
+        data["label"] = list(p.labels) if p.batched else p.labels[0]
+    data["reduction"] = p.reduction
+    return {
+        "title": p.title,
+        "network": {"widths": list(p.widths), "activation": list(p.activations), "head": p.head,
+                    "loss": p.loss, "bias": p.bias},
+        "data": data,
+        "parameters": {k: rows(v) for k, v in p.parameters.items()},
+        "init": p.init.normalized(),
+        "training": {"learning_rate": str(p.learning_rate), "steps": p.steps},
+        "rounding": {"digits": p.rounding.digits, "mode": p.rounding.mode,
+                     "rule": p.rounding.rule, "per": p.rounding.per},
+    }

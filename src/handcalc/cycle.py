@@ -1,0 +1,284 @@
+"""The update cycle of the notes (section 3.1) as an ordered list of steps, and its runner.
+
+Every step is data: an id, a phase, its symbol and formula in the notes' notation, the ids it reads
+and a compute function of a number system and those inputs. The same list runs in the hand system
+and in float64, and any single step can be recomputed from other inputs (answer checking).
+Per-example quantities carry a leading example axis (N x d) inside the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from handcalc.config import Problem
+from handcalc.errors import ComputationError
+from handcalc.functions import ACTIVATIONS, LOSSES, ONE
+from handcalc.numbers import NumberSystem, Breakdown, Shape
+
+Compute = Callable[[NumberSystem, Mapping[str, Any]], Any]
+PHASES = ("given", "forward", "loss", "backward", "update")
+
+
+@dataclass(frozen=True, slots=True)
+class StepSpec:
+    """One written-down quantity of the cycle; `compute` is None for given numbers."""
+
+    id: str
+    phase: str
+    symbol: str
+    formula: str
+    inputs: tuple[str, ...]
+    shape: Shape
+    per_example: bool
+    compute: Compute | None = None
+
+
+def sup(name: str, layer: int) -> str:
+    return f"{name}^({layer})"
+
+
+def build(p: Problem) -> list[StepSpec]:
+    """The steps of one iteration, in the order a student writes them."""
+    return [*_given(p), *_forward(p), *_head(p), *_loss(p), *_backward(p), *_update(p)]
+
+
+def _given(p: Problem) -> list[StepSpec]:
+    out = [
+        StepSpec(k, "given", sup(k[0], int(k[1:])), "given", (), b.shape, False)
+        for k, b in p.parameters.items()
+    ]
+    x_formula = "x"
+    y_formula = "one-hot of the label c" if p.labels is not None else "target"
+    n, d0, dl = p.examples, p.widths[0], p.widths[-1]
+    out.append(StepSpec("h0", "given", "h^(0)", x_formula, (), (n, d0), True))
+    out.append(StepSpec("y", "given", "y", y_formula, (), (n, dl), True))
+    return out
+
+
+def _forward(p: Problem) -> list[StepSpec]:
+    out: list[StepSpec] = []
+    n, L = p.examples, p.layers
+    for layer in range(1, L + 1):
+        h_in, w, b = f"h{layer - 1}", f"W{layer}", f"b{layer}"
+        bias = (b,) if p.bias else ()
+        formula = f"W^({layer}) h^({layer - 1})" + (f" + b^({layer})" if p.bias else "")
+
+        def affine(ns: NumberSystem, v: Mapping[str, Any], h_in: str = h_in, w: str = w,
+                   b: str | None = b if p.bias else None) -> Any:
+            return ns.matmul_nt(v[h_in], v[w], v[b] if b else None)
+
+        out.append(StepSpec(f"z{layer}", "forward", sup("z", layer), formula, (w, h_in, *bias),
+                            (n, p.widths[layer]), True, affine))
+        if layer < L:
+            act = ACTIVATIONS[p.activations[layer - 1]]
+            out.append(StepSpec(
+                f"h{layer}", "forward", sup("h", layer), f"{act.name}(z^({layer}))",
+                (f"z{layer}",), (n, p.widths[layer]), True,
+                lambda ns, v, z=f"z{layer}", f=act.value: f(ns, v[z])))
+    return out
+
+
+def _head(p: Problem) -> list[StepSpec]:
+    n, L, dl = p.examples, p.layers, p.widths[-1]
+    zl = f"z{L}"
+    if p.head == "identity":
+        return [StepSpec("yhat", "forward", "ŷ", f"z^({L})", (zl,), (n, dl), True,
+                         lambda ns, v: v[zl])]
+    if p.head == "sigmoid":
+        sig = ACTIVATIONS["sigmoid"].value
+        return [StepSpec("yhat", "forward", "ŷ", f"1 / (1 + e^(-z^({L})))", (zl,), (n, dl), True,
+                         lambda ns, v: sig(ns, v[zl]))]
+    return [
+        StepSpec("exp_z", "forward", f"e^(z^({L}))", f"exp(z^({L})_j)", (zl,), (n, dl), True,
+                 lambda ns, v: ns.exp(v[zl])),
+        StepSpec("sum_exp", "forward", "S", f"Σ_j e^(z^({L})_j)", ("exp_z",), (n,), True,
+                 lambda ns, v: ns.total(v["exp_z"], 1)),
+        StepSpec("yhat", "forward", "ŷ", f"e^(z^({L})) / S", ("exp_z", "sum_exp"), (n, dl), True,
+                 lambda ns, v: ns.div(v["exp_z"], ns.repeat_columns(v["sum_exp"], dl))),
+    ]
+
+
+def _loss(p: Problem) -> list[StepSpec]:
+    loss, n, dl = LOSSES[p.loss], p.examples, p.widths[-1]
+
+    def per_example(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+        return loss.per_example(ns, v["yhat"], v["y"], dl)
+
+    if not p.batched:
+        return [StepSpec("loss", "loss", "L", loss.formula, ("yhat", "y"), (), False,
+                         lambda ns, v: ns.reshape(per_example(ns, v), ()))]
+
+    def reduce(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+        s = ns.total(v["losses"], 0)
+        return ns.div(s, Decimal(n)) if p.reduction == "mean" else s
+
+    formula = "(1/N) Σ_n L_n" if p.reduction == "mean" else "Σ_n L_n"
+    return [
+        StepSpec("losses", "loss", "L_n", loss.formula, ("yhat", "y"), (n,), True, per_example),
+        StepSpec("loss", "loss", "L", formula, ("losses",), (), False, reduce),
+    ]
+
+
+def _batch_mean(p: Problem) -> tuple[str, Callable[[NumberSystem, Any], Any]]:
+    """With mean reduction over N > 1 examples, the per-example gradient carries 1/N."""
+    if p.reduction == "mean" and p.examples > 1:
+        n = Decimal(p.examples)
+        return " / N", lambda ns, g: ns.div(g, n)
+    return "", lambda ns, g: g
+
+
+def _output_gradient(p: Problem) -> list[StepSpec]:
+    loss, n, L, dl = LOSSES[p.loss], p.examples, p.layers, p.widths[-1]
+    suffix, scale = _batch_mean(p)
+    dz, symbol, shape = f"dz{L}", f"dL/dz^({L})", (n, dl)
+
+    def gradient(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+        return scale(ns, loss.gradient(ns, v["yhat"], v["y"], dl))
+
+    grad_formula = f"{loss.gradient_formula}{suffix}"
+    if loss.fused is not None:
+        return [StepSpec(dz, "backward", symbol, grad_formula, ("yhat", "y"), shape, True, gradient)]
+    out = [StepSpec("dyhat", "backward", "dL/dŷ", grad_formula, ("yhat", "y"), shape, True, gradient)]
+    if p.head == "identity":
+        out.append(StepSpec(dz, "backward", symbol, "dL/dŷ", ("dyhat",), shape, True,
+                            lambda ns, v: v["dyhat"]))
+    elif p.head == "sigmoid":
+        out += [
+            StepSpec("dyhat_dz", "backward", f"diag(dŷ/dz^({L}))", "ŷ (1 - ŷ)", ("yhat",), shape,
+                     True, lambda ns, v: ns.mul(v["yhat"], ns.sub(ONE, v["yhat"]))),
+            StepSpec(dz, "backward", symbol, f"diag(dŷ/dz^({L})) ⊙ dL/dŷ", ("dyhat_dz", "dyhat"),
+                     shape, True, lambda ns, v: ns.mul(v["dyhat_dz"], v["dyhat"])),
+        ]
+    else:
+        out += [
+            StepSpec("J_softmax", "backward", f"dŷ/dz^({L})", "diag(ŷ) - ŷ ŷ^T", ("yhat",),
+                     (n, dl, dl), True, lambda ns, v: _softmax_jacobian(ns, v["yhat"], dl)),
+            StepSpec(dz, "backward", symbol, f"(dŷ/dz^({L}))^T dL/dŷ", ("J_softmax", "dyhat"),
+                     shape, True, lambda ns, v: _jacobian_t_vec(ns, v["J_softmax"], v["dyhat"], dl)),
+        ]
+    return out
+
+
+def _softmax_jacobian(ns: NumberSystem, yhat: Any, d: int) -> Any:
+    """diag(p) - p p^T for each example."""
+    blocks = []
+    for p in ns.rows(yhat):
+        col = ns.reshape(p, (d, 1))
+        blocks.append(ns.sub(ns.diag(p), ns.matmul_nt(col, col)))
+    return ns.stack(blocks)
+
+
+def _jacobian_t_vec(ns: NumberSystem, jac: Any, g: Any, d: int) -> Any:
+    """J^T g for each example: entry i is Σ_j J_ji g_j."""
+    rows = [ns.reshape(ns.matmul_nt(ns.reshape(gn, (1, d)), ns.transpose(jn)), (d,))
+            for jn, gn in zip(ns.rows(jac), ns.rows(g), strict=True)]
+    return ns.stack(rows)
+
+
+def _backward(p: Problem) -> list[StepSpec]:
+    out = _output_gradient(p)
+    L = p.layers
+    summed = "Σ_n " if p.examples > 1 else ""
+    for layer in range(L, 0, -1):
+        if layer < L:
+            out += _hidden_gradient(p, layer)
+        dz, h_in = f"dz{layer}", f"h{layer - 1}"
+        if p.bias:
+            out.append(StepSpec(
+                f"db{layer}", "backward", sup("dL/db", layer), f"{summed}dL/dz^({layer})", (dz,),
+                (p.widths[layer],), False, lambda ns, v, dz=dz: ns.total(v[dz], 0)))
+        out.append(StepSpec(
+            f"dW{layer}", "backward", sup("dL/dW", layer),
+            f"{summed}dL/dz^({layer}) (h^({layer - 1}))^T", (dz, h_in),
+            (p.widths[layer], p.widths[layer - 1]), False,
+            lambda ns, v, dz=dz, h_in=h_in: ns.matmul_nt(ns.transpose(v[dz]), ns.transpose(v[h_in]))))
+    return out
+
+
+def _hidden_gradient(p: Problem, layer: int) -> list[StepSpec]:
+    n, d = p.examples, p.widths[layer]
+    act = ACTIVATIONS[p.activations[layer - 1]]
+    w_next, dz_next, reads = f"W{layer + 1}", f"dz{layer + 1}", f"{act.reads}{layer}"
+    deriv = act.derivative_formula.format(z=f"z^({layer})", h=f"h^({layer})")
+    return [
+        StepSpec(f"dh{layer}", "backward", sup("dL/dh", layer),
+                 f"(W^({layer + 1}))^T dL/dz^({layer + 1})", (w_next, dz_next), (n, d), True,
+                 lambda ns, v: ns.matmul_nt(v[dz_next], ns.transpose(v[w_next]))),
+        StepSpec(f"dhdz{layer}", "backward", f"σ'(z^({layer}))", deriv, (reads,), (n, d), True,
+                 lambda ns, v: act.derivative(ns, v[reads])),
+        StepSpec(f"dz{layer}", "backward", sup("dL/dz", layer),
+                 f"σ'(z^({layer})) ⊙ dL/dh^({layer})", (f"dhdz{layer}", f"dh{layer}"), (n, d), True,
+                 lambda ns, v: ns.mul(v[f"dhdz{layer}"], v[f"dh{layer}"])),
+    ]
+
+
+def _update(p: Problem) -> list[StepSpec]:
+    rate = p.learning_rate
+    out = []
+    for name, block in p.parameters.items():
+        grad = f"d{name}"
+        symbol = sup(name[0], int(name[1:]))
+        out.append(StepSpec(
+            f"{name}_next", "update", symbol, f"{symbol} - η dL/d{symbol}", (name, grad),
+            block.shape, False,
+            lambda ns, v, w=name, g=grad: ns.sub(v[w], ns.mul(rate, v[g]))))
+    return out
+
+
+# ---------------------------------------------------------------- running
+
+
+def given_values(p: Problem, ns: NumberSystem) -> dict[str, Any]:
+    """The given numbers of the first iteration in a number system."""
+    values = {k: ns.array(b.data, b.shape) for k, b in p.parameters.items()}
+    values["h0"] = ns.array(p.x.data, p.x.shape)
+    values["y"] = ns.array(p.y.data, p.y.shape)
+    return values
+
+
+def recompute(spec: StepSpec, ns: NumberSystem, inputs: Mapping[str, Any]) -> Any:
+    """One step from the given input values, written down by the system's rule."""
+    assert spec.compute is not None, spec.id
+    try:
+        with ns.session():
+            return ns.write(spec.compute(ns, inputs))
+    except Breakdown as e:
+        raise ComputationError(_breakdown_message(spec, e, ns.name)) from None
+    except (FloatingPointError, ArithmeticError) as e:
+        raise ComputationError(
+            f"step {spec.id} ({spec.symbol}): {ns.name} arithmetic failed ({e}); "
+            "the numbers are too large for this network (smaller parameters or inputs)"
+        ) from None
+
+
+def _breakdown_message(spec: StepSpec, e: Breakdown, system: str) -> str:
+    shape = spec.shape[1:] if spec.per_example else spec.shape
+    size = 1
+    for s in shape:
+        size *= s
+    example, flat = divmod(e.index, size) if size else (0, 0)
+    where = ""
+    if shape:
+        idx = [flat // shape[1] + 1, flat % shape[1] + 1] if len(shape) == 2 else [flat + 1]
+        where = f", entry {spec.symbol}_{','.join(map(str, idx))}"
+    if spec.per_example and spec.shape[0] > 1:
+        where += f" of example {example + 1}"
+    return (f"step {spec.id}{where}: {e.what} in the {system} run: rounding broke the computation "
+            "(more digits: --digits, or rounding.mode: significant)")
+
+
+def run(p: Problem, ns: NumberSystem, specs: list[StepSpec]) -> list[dict[str, Any]]:
+    """Every iteration's values by step id; iteration k+1 starts from iteration k's updates."""
+    state = given_values(p, ns)
+    iterations: list[dict[str, Any]] = []
+    for _ in range(p.steps):
+        values = dict(state)
+        for spec in specs:
+            if spec.compute is not None:
+                values[spec.id] = recompute(spec, ns, values)
+        iterations.append(values)
+        state = {**state, **{k: values[f"{k}_next"] for k in p.parameters}}
+    return iterations

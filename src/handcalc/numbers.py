@@ -1,0 +1,373 @@
+"""Number systems the cycle runs in: the hand rule (exact decimals, rounded as the class says) and float64.
+
+A number system is a scalar field (how to convert, exp, ln, tanh and round one number) under one
+array implementation, so the cycle and even its summation order are written once. The hand field
+rounds each elementary operation (`per: operation`) or computes exactly and rounds once when a value
+is written down (`per: value`). float64 is Python's float: IEEE binary64, the type numpy.float64
+subclasses, with no start-up cost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import (
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    FloatOperation,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+from typing import Any
+
+MODES = ("decimals", "significant")
+RULES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
+PERS = ("value", "operation")
+MAX_DIGITS = 20
+
+# Exact sums and products of written numbers fit easily in 60 digits; exp, ln and tanh are
+# correct to ~60 digits, so rounding them to at most MAX_DIGITS can only go wrong if the true value
+# lies within 1e-40 of a tie, which a class never meets.
+WORKING = Context(
+    prec=60,
+    rounding=ROUND_HALF_EVEN,
+    Emax=999_999,
+    Emin=-999_999,
+    traps=[InvalidOperation, DivisionByZero, Overflow, FloatOperation],
+)
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rounding:
+    """The class's rule for writing a number down."""
+
+    digits: int = 4
+    mode: str = "decimals"
+    rule: str = "half_up"
+    per: str = "value"
+
+    def rounder(self) -> Callable[[Decimal], Decimal]:
+        """The function that rounds one number by this rule (zero always written unsigned).
+
+        >>> r = Rounding(2, "decimals", "half_up").rounder()
+        >>> r(Decimal("0.125")), r(Decimal("-0.125")), r(Decimal("-0.001"))
+        (Decimal('0.13'), Decimal('-0.13'), Decimal('0.00'))
+        >>> Rounding(2, "decimals", "half_even").rounder()(Decimal("0.125"))
+        Decimal('0.12')
+        >>> Rounding(3, "significant", "half_up").rounder()(Decimal("0.00012345"))
+        Decimal('0.000123')
+        """
+        rule = RULES[self.rule]
+        if self.mode == "decimals":
+            unit = Decimal(1).scaleb(-self.digits)
+            zero = Decimal(0).quantize(unit)
+
+            def to_decimals(x: Decimal) -> Decimal:
+                q = x.quantize(unit, rounding=rule, context=WORKING)
+                return q if q else zero
+
+            return to_decimals
+        ctx = Context(prec=self.digits, rounding=rule, Emax=WORKING.Emax, Emin=WORKING.Emin)
+
+        def to_significant(x: Decimal) -> Decimal:
+            q = ctx.plus(x)
+            return q if q else Decimal(0)
+
+        return to_significant
+
+    def text(self, x: Decimal) -> str:
+        """x as a student writes it: rounded, trailing zeros kept, never scientific notation.
+
+        >>> Rounding(4).text(Decimal("0.5")), Rounding(3, "significant").text(Decimal("1.2"))
+        ('0.5000', '1.20')
+        """
+        q = self.rounder()(x)
+        if self.mode == "significant" and q:
+            q = q.quantize(Decimal(1).scaleb(q.adjusted() - self.digits + 1), context=WORKING)
+        return format(q, "f")
+
+    def unit(self, x: Decimal) -> Decimal:
+        """One unit of the last digit kept when x is written down (0 for zero in significant mode)."""
+        if self.mode == "decimals":
+            return Decimal(1).scaleb(-self.digits)
+        if not x:
+            return Decimal(0)
+        return Decimal(1).scaleb(x.adjusted() - self.digits + 1)
+
+    def describe(self) -> str:
+        """The rule in words, as a worksheet states it."""
+        places = "decimal places" if self.mode == "decimals" else "significant digits"
+        ties = {"half_up": "ties away from zero", "half_even": "ties to the even digit"}[self.rule]
+        when = {"value": "every written value", "operation": "every operation"}[self.per]
+        return f"{self.digits} {places}, {ties}, rounding {when}"
+
+
+class Breakdown(Exception):
+    """Rounding made an operation impossible at flat entry `index` (the runner names the step)."""
+
+    def __init__(self, what: str, index: int) -> None:
+        super().__init__(what)
+        self.what = what
+        self.index = index
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """How one number system converts, rounds and evaluates the transcendental functions."""
+
+    name: str
+    convert: Callable[[Decimal], Any]
+    exp: Callable[[Any], Any]
+    ln: Callable[[Any], Any]
+    tanh: Callable[[Any], Any]
+    write: Callable[[Any], Any] | None  # rounding when a value is written down
+    op: Callable[[Any], Any] | None  # rounding after every elementary operation
+    text: Callable[[Any], str]
+    session: Callable[[], contextlib.AbstractContextManager[object]]
+
+
+def _tanh(x: Decimal) -> Decimal:
+    if abs(x) > 80:  # tanh is 1 to more than the working precision
+        return Decimal(1).copy_sign(x)
+    e = (2 * x).exp()
+    return (e - 1) / (e + 1)
+
+
+def hand_field(rounding: Rounding) -> Field:
+    write = rounding.rounder()
+    return Field(
+        name="hand",
+        convert=lambda d: d,
+        exp=Decimal.exp,
+        ln=Decimal.ln,
+        tanh=_tanh,
+        write=write,
+        op=write if rounding.per == "operation" else None,
+        text=rounding.text,
+        session=lambda: localcontext(WORKING),
+    )
+
+
+FLOAT64 = Field(
+    name="float64",
+    convert=float,
+    exp=math.exp,
+    ln=math.log,
+    tanh=math.tanh,
+    write=None,
+    op=None,
+    text=repr,
+    session=contextlib.nullcontext,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Flat:
+    """An array of either system: row-major scalars with a shape. Never mutated once built."""
+
+    shape: Shape
+    data: list[Any]
+
+
+def _size(shape: Shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+Operand = Flat | Decimal
+
+
+class NumberSystem:
+    """The array operations the cycle is written against, over one field."""
+
+    def __init__(self, field: Field) -> None:
+        self.field = field
+        self.name = field.name
+        self._op = field.op
+
+    def session(self) -> contextlib.AbstractContextManager[object]:
+        return self.field.session()
+
+    def array(self, data: Sequence[Decimal], shape: Shape) -> Flat:
+        assert len(data) == _size(shape), (len(data), shape)
+        return Flat(shape, list(map(self.field.convert, data)))
+
+    def floats(self, a: Flat) -> list[float]:
+        return [float(x) for x in a.data]
+
+    def write(self, a: Flat) -> Flat:
+        """The value as written down: rounded by the rule (hand), checked finite (float64)."""
+        if self.field.write is not None:
+            return Flat(a.shape, list(map(self.field.write, a.data)))
+        for i, x in enumerate(a.data):
+            if not math.isfinite(x):
+                raise Breakdown("overflow (the numbers grew beyond float64's range)", i)
+        return a
+
+    def _done(self, shape: Shape, data: list[Any]) -> Flat:
+        op = self._op
+        return Flat(shape, data if op is None else list(map(op, data)))
+
+    def _const(self, x: Operand) -> Any:
+        return self.field.convert(x) if isinstance(x, Decimal) else x
+
+    def _zip(self, f: Callable[[Any, Any], Any], a: Operand, b: Operand) -> Flat:
+        if isinstance(a, Decimal):
+            assert isinstance(b, Flat)
+            c = self.field.convert(a)
+            return self._done(b.shape, [f(c, y) for y in b.data])
+        if isinstance(b, Decimal):
+            c = self.field.convert(b)
+            return self._done(a.shape, [f(x, c) for x in a.data])
+        assert a.shape == b.shape, (a.shape, b.shape)
+        return self._done(a.shape, list(map(f, a.data, b.data)))
+
+    def add(self, a: Operand, b: Operand) -> Flat:
+        return self._zip(operator.add, a, b)
+
+    def sub(self, a: Operand, b: Operand) -> Flat:
+        return self._zip(operator.sub, a, b)
+
+    def mul(self, a: Operand, b: Operand) -> Flat:
+        return self._zip(operator.mul, a, b)
+
+    def div(self, a: Operand, b: Operand) -> Flat:
+        divisors = [b] if isinstance(b, Decimal) else b.data
+        for i, y in enumerate(divisors):
+            if not y:
+                raise Breakdown(f"division by {self.field.text(y)}", i)
+        return self._zip(operator.truediv, a, b)
+
+    def neg(self, a: Flat) -> Flat:
+        return Flat(a.shape, [-x if x else x for x in a.data])
+
+    def exp(self, a: Flat) -> Flat:
+        return self._done(a.shape, list(map(self.field.exp, a.data)))
+
+    def ln(self, a: Flat) -> Flat:
+        self._check_log(a.data)
+        return self._done(a.shape, list(map(self.field.ln, a.data)))
+
+    def _check_log(self, data: Sequence[Any]) -> None:
+        for i, x in enumerate(data):
+            if x <= 0:
+                raise Breakdown(f"ln of {self.field.text(x)}", i)
+
+    def tanh(self, a: Flat) -> Flat:
+        return self._done(a.shape, list(map(self.field.tanh, a.data)))
+
+    def xlogy(self, a: Flat, b: Flat) -> Flat:
+        """a ln b entry by entry, 0 where a is 0 (whatever b is)."""
+        self._check_log([y if x else 1 for x, y in zip(a.data, b.data, strict=True)])
+        op = self._op or (lambda v: v)
+        ln = self.field.ln
+        return Flat(a.shape, [op(x * op(ln(y))) if x else x
+                              for x, y in zip(a.data, b.data, strict=True)])
+
+    def where_positive(self, z: Flat, a: Operand, b: Operand) -> Flat:
+        """a where z > 0, else b."""
+        n = len(z.data)
+        pick_a = [self._const(a)] * n if isinstance(a, Decimal) else a.data
+        pick_b = [self._const(b)] * n if isinstance(b, Decimal) else b.data
+        data = [x if s > 0 else y for s, x, y in zip(z.data, pick_a, pick_b, strict=True)]
+        return Flat(z.shape, data)
+
+    def matmul_nt(self, a: Flat, b: Flat, bias: Flat | None = None) -> Flat:
+        """a b^T (+ bias per column): each entry summed in index order, the bias added last."""
+        (n, k), (m, k2) = a.shape, b.shape
+        assert k == k2 and (bias is None or bias.shape == (m,)), (a.shape, b.shape)
+        arows = [a.data[i * k : (i + 1) * k] for i in range(n)]
+        brows = [b.data[j * k : (j + 1) * k] for j in range(m)]
+        extra = bias.data if bias is not None else None
+        op = self._op
+        out: list[Any] = []
+        for arow in arows:
+            for j, brow in enumerate(brows):
+                if op is None:
+                    s = _plain_dot(arow, brow)
+                    if extra is not None:
+                        s += extra[j]
+                else:
+                    s = _rounded_dot(op, arow, brow)
+                    if extra is not None:
+                        s = op(s + extra[j])
+                out.append(s)
+        return Flat((n, m), out)
+
+    def total(self, a: Flat, axis: int) -> Flat:
+        """Sum along `axis` (0 or the last) in index order."""
+        if len(a.shape) == 1:
+            return Flat((), [self._sum(a.data)])
+        n, m = a.shape
+        if axis == 0:
+            return Flat((m,), [self._sum(a.data[j::m]) for j in range(m)])
+        return Flat((n,), [self._sum(a.data[i * m : (i + 1) * m]) for i in range(n)])
+
+    def _sum(self, items: Sequence[Any]) -> Any:
+        acc = items[0]
+        op = self._op
+        for x in items[1:]:
+            acc = acc + x if op is None else op(acc + x)
+        return acc
+
+    def transpose(self, a: Flat) -> Flat:
+        n, m = a.shape
+        return Flat((m, n), [a.data[i * m + j] for j in range(m) for i in range(n)])
+
+    def reshape(self, a: Flat, shape: Shape) -> Flat:
+        assert _size(shape) == len(a.data), (a.shape, shape)
+        return Flat(shape, a.data)
+
+    def rows(self, a: Flat) -> list[Flat]:
+        inner = a.shape[1:]
+        k = _size(inner)
+        return [Flat(inner, a.data[i * k : (i + 1) * k]) for i in range(a.shape[0])]
+
+    def stack(self, items: Sequence[Flat]) -> Flat:
+        return Flat((len(items), *items[0].shape), [x for item in items for x in item.data])
+
+    def diag(self, v: Flat) -> Flat:
+        (d,) = v.shape
+        zero = self.field.convert(Decimal(0))
+        return Flat((d, d), [v.data[i] if i == j else zero for i in range(d) for j in range(d)])
+
+    def repeat_columns(self, v: Flat, width: int) -> Flat:
+        return Flat((v.shape[0], width), [x for x in v.data for _ in range(width)])
+
+
+def _plain_dot(arow: Sequence[Any], brow: Sequence[Any]) -> Any:
+    """Σ a_t b_t left to right (exact for decimals at the working precision)."""
+    it = map(operator.mul, arow, brow)
+    acc = next(it)
+    for x in it:
+        acc += x
+    return acc
+
+
+def _rounded_dot(op: Callable[[Any], Any], arow: Sequence[Any], brow: Sequence[Any]) -> Any:
+    """((a1 b1 + a2 b2) + ...) with every product and every partial sum rounded."""
+    acc = op(arow[0] * brow[0])
+    for x, y in zip(arow[1:], brow[1:], strict=True):
+        acc = op(acc + op(x * y))
+    return acc
+
+
+def hand(rounding: Rounding) -> NumberSystem:
+    """Exact decimal arithmetic rounded by the class's rule."""
+    return NumberSystem(hand_field(rounding))
+
+
+def float64() -> NumberSystem:
+    """Unrounded IEEE binary64 arithmetic: the shadow run."""
+    return NumberSystem(FLOAT64)

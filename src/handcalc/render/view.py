@@ -1,0 +1,179 @@
+"""The trace as tables of text, shared by the terminal and Markdown renderers (no arithmetic here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handcalc.functions import ACTIVATIONS
+from handcalc.trace import Step, Trace
+
+PHASE_TITLES = {
+    "given": "Given numbers",
+    "forward": "Forward pass",
+    "loss": "Loss",
+    "backward": "Backward pass",
+    "update": "Gradient step",
+}
+DEFAULT_ROWS = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One step: a heading, columns, rows of text and which rows are marked."""
+
+    step_id: str
+    heading: str
+    columns: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    marked: list[bool]
+    hidden: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """A step whose float64 values equal the hand values: its entries laid out as a matrix."""
+
+    step_id: str
+    heading: str
+    note: str
+    row_labels: list[str]
+    col_labels: list[str]
+    cells: list[list[str]]
+    hidden: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    title: str
+    tables: list[Table | Grid]
+
+
+def fmt_float(value: float, step: Step) -> str:
+    """float64 with four more digits than the hand rule keeps."""
+    r = step.rounding
+    if r.mode == "decimals":
+        return f"{value:.{r.digits + 4}f}"
+    return f"{value:.{r.digits + 4}g}"
+
+
+def fmt_deviation(value: float) -> str:
+    return "0" if value == 0 else f"{value:+.2e}"
+
+
+def fmt_units(value: float) -> str:
+    if value == 0:
+        return "0"
+    return "0.00" if abs(value) < 0.005 else f"{value:+.2f}"
+
+
+def heading(step: Step) -> str:
+    s = step.spec
+    if s.phase == "given":
+        return f"{s.symbol}" if s.formula == "given" else f"{s.symbol} = {s.formula}"
+    arrow = "←" if s.phase == "update" else "="
+    return f"{s.symbol} {arrow} {s.formula}"
+
+
+def table(step: Step, max_rows: int) -> Table:
+    batch = step.example_axis
+    columns = (*(("n",) if batch else ()), "entry", "hand", "float64", "hand − float64", "units")
+    rows: list[tuple[str, ...]] = []
+    marked: list[bool] = []
+    for i, (n, label) in enumerate(step.labels()):
+        if max_rows and i >= max_rows:
+            break
+        cells = (step.text(i), fmt_float(step.float64[i], step),
+                 fmt_deviation(step.deviation[i]), fmt_units(step.units[i]))
+        rows.append((*((str(n),) if batch else ()), label, *cells))
+        marked.append(step.flagged(i))
+    hidden = None
+    total = len(step.value)
+    if len(rows) < total:
+        k = step.largest()
+        label = list(step.labels())[k][1]
+        hidden = (f"… {total - len(rows):,} more rows hidden (largest deviation "
+                  f"{fmt_units(step.units[k])} units at {label}; --rows 0 shows all)")
+    return Table(step.id, heading(step), columns, rows, marked, hidden)
+
+
+def grid(step: Step, max_rows: int) -> Grid:
+    shape = step.shape
+    rows, cols = (shape[0], shape[1]) if len(shape) == 2 else (1, shape[0] if shape else 1)
+    texts = step.texts()
+    shown = min(rows, max_rows) if max_rows else rows
+    cells = [texts[i * cols : (i + 1) * cols] for i in range(shown)]
+    if step.example_axis:
+        row_labels = [f"n={i + 1}" for i in range(shown)]
+    else:
+        row_labels = [str(i + 1) for i in range(shown)] if len(shape) == 2 else [""]
+    size = " x ".join(map(str, shape)) or "scalar"
+    hidden = f"… {rows - shown:,} more rows hidden (--rows 0 shows all)" if shown < rows else None
+    return Grid(step.id, heading(step), f"{size}; float64 holds the same numbers", row_labels,
+                [str(j + 1) for j in range(cols)], cells, hidden)
+
+
+def exact(step: Step) -> bool:
+    """True when float64 holds exactly the hand values (given numbers, untouched entries)."""
+    return len(step.shape) <= 2 and not any(step.deviation)
+
+
+def sections(trace: Trace, iteration: int, max_rows: int = DEFAULT_ROWS) -> list[Section]:
+    steps = trace.iterations[iteration - 1]
+    out = []
+    for phase, title in PHASE_TITLES.items():
+        tables: list[Table | Grid] = [
+            grid(s, max_rows) if phase == "given" and exact(s) else table(s, max_rows)
+            for s in steps if s.spec.phase == phase
+        ]
+        if tables:
+            out.append(Section(title, tables))
+    return out
+
+
+def summary_lines(trace: Trace) -> list[str]:
+    """The facts above the tables: network, data, rule, learning rate."""
+    p = trace.problem
+    hidden = ", ".join(p.activations) if len(set(p.activations)) > 1 else (
+        p.activations[0] if p.activations else "none")
+    names = {a: ACTIVATIONS[a].formula for a in set(p.activations)}
+    lines = [
+        f"network   {'-'.join(map(str, p.widths))}; hidden activation {hidden}; "
+        f"head {p.head}; loss {p.loss}" + ("" if p.bias else "; no biases"),
+        f"data      {p.examples} example{'s' if p.examples > 1 else ''}"
+        + (f", {p.reduction} reduction" if p.batched else ""),
+        f"rounding  {p.rounding.describe()}",
+        f"learning  η = {p.learning_rate}; {p.steps} step{'s' if p.steps > 1 else ''}",
+        "params    " + _params_line(trace),
+    ]
+    if names:
+        lines.append("σ(z)      " + "; ".join(f"{k}: {v}" for k, v in sorted(names.items())))
+    return lines
+
+
+def _params_line(trace: Trace) -> str:
+    p = trace.problem
+    given = ", ".join(p.given_parameters)
+    drawn = f"drawn by init {p.init.scheme}, seed {p.init.seed}"
+    if not given:
+        return drawn
+    if len(given.split(", ")) == len(p.parameters):
+        return "all given"
+    return f"{given} given; the rest {drawn}"
+
+
+def closing_lines(trace: Trace) -> list[str]:
+    """Loss and the largest deviations, after the tables."""
+    out = []
+    for k, steps in enumerate(trace.iterations):
+        loss = next(s for s in steps if s.id == "loss")
+        flagged = sum(s.flagged(i) for s in steps for i in range(len(s.value)))
+        worst = max(steps, key=lambda s: abs(s.units[s.largest()]) if s.units else 0.0)
+        i = worst.largest()
+        label = list(worst.labels())[i][1]
+        prefix = f"iteration {k + 1}: " if len(trace.iterations) > 1 else ""
+        out.append(
+            f"{prefix}loss {loss.text(0)} by hand, {fmt_float(loss.float64[0], loss)} in float64; "
+            f"{flagged} entr{'y' if flagged == 1 else 'ies'} off by more than half a unit "
+            f"(largest: {label} in {worst.id}, {fmt_units(worst.units[i])} units)"
+        )
+    return out

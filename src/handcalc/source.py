@@ -1,0 +1,113 @@
+"""YAML text -> a tree of nodes that remember where they were written (file:line or a CLI flag).
+
+Scalars keep the text the teacher wrote, so `0.1` becomes Decimal("0.1"), never the float 0.1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from handcalc.errors import ConfigError
+
+try:  # the C composer is ~10x faster on large parameter lists
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+# An alias-heavy document can describe billions of nodes in a few lines; stop well before that.
+MAX_NODES = 2_000_000
+_TAGS = {
+    "tag:yaml.org,2002:str": "str",
+    "tag:yaml.org,2002:int": "int",
+    "tag:yaml.org,2002:float": "float",
+    "tag:yaml.org,2002:bool": "bool",
+    "tag:yaml.org,2002:null": "null",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A mapping (dict), a sequence (list) or a scalar (its text); `kind` is map, seq or a YAML type."""
+
+    value: dict[str, Node] | list[Node] | str
+    kind: str
+    where: str
+
+    @property
+    def is_map(self) -> bool:
+        return self.kind == "map"
+
+    @property
+    def is_seq(self) -> bool:
+        return self.kind == "seq"
+
+
+def read_file(path: Path) -> Node | None:
+    """Read a config file; None for an empty document."""
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory (expected a YAML config file)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file (expected a YAML config file)") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text (expected a YAML config file)") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot be read ({e.strerror})") from None
+    return read_text(text, str(path))
+
+
+def read_text(text: str, name: str) -> Node | None:
+    """Parse YAML text with a safe composer; None for an empty document."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        what = e.problem or e.context or "invalid YAML"
+        raise ConfigError(f"{name}{line}: YAML syntax: {what}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{name}: YAML syntax: {e}") from None
+    if root is None:
+        return None
+    return _Converter(name).convert(root)
+
+
+class _Converter:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.count = 0
+
+    def convert(self, node: yaml.Node) -> Node:
+        self.count += 1
+        where = f"{self.name}:{node.start_mark.line + 1}"
+        if self.count > MAX_NODES:
+            raise ConfigError(f"{where}: document too large (more than {MAX_NODES:,} values)")
+        if isinstance(node, yaml.MappingNode):
+            return Node(self._mapping(node, where), "map", where)
+        if isinstance(node, yaml.SequenceNode):
+            return Node([self.convert(item) for item in node.value], "seq", where)
+        kind = _TAGS.get(node.tag, "str") if not node.style else "str"
+        return Node(str(node.value), kind, where)
+
+    def _mapping(self, node: yaml.MappingNode, where: str) -> dict[str, Node]:
+        out: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            key_where = f"{self.name}:{key_node.start_mark.line + 1}"
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ConfigError(f"{key_where}: a key must be a plain name")
+            key = str(key_node.value)
+            if key == "<<":
+                raise ConfigError(f"{key_where}: YAML merge keys (<<) are not supported")
+            if key in out:
+                raise ConfigError(f"{key_where}: {key}: given twice (each key once)")
+            out[key] = self.convert(value_node)
+        return out
+
+
+def scalar(text: str, kind: str, where: str) -> Node:
+    """A node for a value given outside the file (a command-line option)."""
+    return Node(text, kind, where)

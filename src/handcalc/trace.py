@@ -1,0 +1,158 @@
+"""The trace: every step's hand value beside its float64 value and the deviation; JSON out.
+
+Renderers read only this; they never do arithmetic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from handcalc import __version__, cycle
+from handcalc.config import Problem, normalized
+from handcalc.cycle import StepSpec
+from handcalc.numbers import Flat, Rounding, Shape, float64, hand
+
+SCHEMA = "handcalc.trace/1"
+FLAG_UNITS = 0.5  # a deviation beyond half a unit of the last kept digit changes a written digit
+
+
+@cache
+def _text(rounding: Rounding) -> Any:
+    return rounding.text
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One written quantity: flat row-major entries in the reported shape."""
+
+    spec: StepSpec
+    shape: Shape
+    example_axis: bool
+    value: list[Decimal]
+    float64: list[float]
+    deviation: list[float]
+    units: list[float]
+    rounding: Rounding
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    def text(self, i: int) -> str:
+        """Entry i as the worksheet writes it."""
+        out: str = _text(self.rounding)(self.value[i])
+        return out
+
+    def texts(self) -> list[str]:
+        return [self.text(i) for i in range(len(self.value))]
+
+    def labels(self) -> Iterator[tuple[int | None, str]]:
+        """(example number or None, entry label with 1-based indices) for every entry."""
+        inner = self.shape[1:] if self.example_axis else self.shape
+        count = self.shape[0] if self.example_axis else 1
+        for n in range(count):
+            for index in _indices(inner):
+                label = self.spec.symbol + ("_" + ",".join(map(str, index)) if index else "")
+                yield (n + 1 if self.example_axis else None), label
+
+    def flagged(self, i: int) -> bool:
+        return abs(self.units[i]) > FLAG_UNITS
+
+    def largest(self) -> int:
+        """Index of the entry with the largest |deviation|."""
+        return max(range(len(self.deviation)), key=lambda i: abs(self.deviation[i]), default=0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.spec.id,
+            "phase": self.spec.phase,
+            "symbol": self.spec.symbol,
+            "formula": self.spec.formula,
+            "inputs": list(self.spec.inputs),
+            "shape": list(self.shape),
+            "value": nest(self.texts(), self.shape),
+            "float64": nest(self.float64, self.shape),
+            "deviation": nest(self.deviation, self.shape),
+            "deviation_units": nest(self.units, self.shape),
+        }
+
+
+def _indices(shape: Shape) -> list[tuple[int, ...]]:
+    if not shape:
+        return [()]
+    if len(shape) == 1:
+        return [(j + 1,) for j in range(shape[0])]
+    return [(i + 1, j + 1) for i in range(shape[0]) for j in range(shape[1])]
+
+
+def nest(flat: Sequence[Any], shape: Shape) -> Any:
+    """Row-major flat entries as nested lists; a scalar stays bare."""
+    if not shape:
+        return flat[0]
+    if len(shape) == 1:
+        return list(flat)
+    step = len(flat) // shape[0]
+    return [nest(flat[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Both runs of every iteration, step by step."""
+
+    problem: Problem
+    iterations: list[list[Step]]
+
+    def step(self, step_id: str, iteration: int = 1) -> Step:
+        for s in self.iterations[iteration - 1]:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "handcalc": __version__,
+            "config": normalized(self.problem),
+            "iterations": [
+                {"iteration": k + 1, "steps": [s.to_json() for s in steps]}
+                for k, steps in enumerate(self.iterations)
+            ],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n"
+
+
+def make(p: Problem) -> Trace:
+    """Run the cycle in the hand system and in float64 and pair them step by step."""
+    specs = cycle.build(p)
+    hand_runs = cycle.run(p, hand(p.rounding), specs)
+    float_runs = cycle.run(p, float64(), specs)
+    iterations = [
+        [_pair(p, spec, hv[spec.id], fv[spec.id]) for spec in specs]
+        for hv, fv in zip(hand_runs, float_runs, strict=True)
+    ]
+    return Trace(p, iterations)
+
+
+def _pair(p: Problem, spec: StepSpec, by_hand: Flat, f64: Flat) -> Step:
+    values: list[Decimal] = by_hand.data
+    floats: list[float] = f64.data
+    deviation = [float(v) - f for v, f in zip(values, floats, strict=True)]
+    units = [d / u for d, u in zip(deviation, _units(p.rounding, values, floats), strict=True)]
+    example_axis = spec.per_example and p.batched
+    shape = spec.shape if example_axis or not spec.per_example else spec.shape[1:]
+    return Step(spec, shape, example_axis, values, floats, deviation, units, p.rounding)
+
+
+def _units(rounding: Rounding, values: list[Decimal], floats: list[float]) -> list[float]:
+    """The size of one unit of the last kept digit, entry by entry (never zero)."""
+    if rounding.mode == "decimals":
+        return [float(rounding.unit(Decimal(0)))] * len(values)
+    return [float(rounding.unit(v) if v else rounding.unit(Decimal(repr(f))) if f else Decimal(1))
+            for v, f in zip(values, floats, strict=True)]
