@@ -1,4 +1,4 @@
-"""The command line: typer commands, and the one place a HandcalcError becomes `error: ...`, exit 2."""
+"""The command line: typer commands; the one place a HandcalcError becomes `error: ...`, exit 2."""
 
 from __future__ import annotations
 
@@ -49,8 +49,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """One training step of a small neural network, computed by hand-calculation rules."""
 
@@ -58,20 +62,26 @@ def _root(
 @app.command(epilog=EXAMPLES)
 def run(
     config: ConfigArg = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", metavar="terminal|json|markdown",
-                                     help="Output format.")] = "terminal",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", metavar="terminal|json|markdown", help="Output format.")
+    ] = "terminal",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
     digits: Annotated[str | None, typer.Option(help="Override rounding.digits.")] = None,
-    mode: Annotated[str | None, typer.Option(help="Override rounding.mode.",
-                                             metavar="decimals|significant")] = None,
-    rule: Annotated[str | None, typer.Option(help="Override rounding.rule.",
-                                             metavar="half_up|half_even")] = None,
-    per: Annotated[str | None, typer.Option(help="Override rounding.per.",
-                                            metavar="value|operation")] = None,
+    mode: Annotated[
+        str | None, typer.Option(help="Override rounding.mode.", metavar="decimals|significant")
+    ] = None,
+    rule: Annotated[
+        str | None, typer.Option(help="Override rounding.rule.", metavar="half_up|half_even")
+    ] = None,
+    per: Annotated[
+        str | None, typer.Option(help="Override rounding.per.", metavar="value|operation")
+    ] = None,
     seed: Annotated[str | None, typer.Option(help="Override init.seed.")] = None,
     steps: Annotated[str | None, typer.Option(help="Override training.steps.")] = None,
-    learning_rate: Annotated[str | None, typer.Option(help="Override training.learning_rate.")] = None,
+    learning_rate: Annotated[
+        str | None, typer.Option(help="Override training.learning_rate.")
+    ] = None,
     rows: Annotated[int, typer.Option(help="Rows shown per step in tables (0: all).", min=0)] = 24,
 ) -> None:
     """Run one update cycle and show every written number beside float64."""
@@ -80,10 +90,15 @@ def run(
     from handcalc import config as cfg
     from handcalc import trace as tr
 
-    flags = {"rounding.digits": ("--digits", digits), "rounding.mode": ("--mode", mode),
-             "rounding.rule": ("--rule", rule), "rounding.per": ("--per", per),
-             "init.seed": ("--seed", seed), "training.steps": ("--steps", steps),
-             "training.learning_rate": ("--learning-rate", learning_rate)}
+    flags = {
+        "rounding.digits": ("--digits", digits),
+        "rounding.mode": ("--mode", mode),
+        "rounding.rule": ("--rule", rule),
+        "rounding.per": ("--per", per),
+        "init.seed": ("--seed", seed),
+        "training.steps": ("--steps", steps),
+        "training.learning_rate": ("--learning-rate", learning_rate),
+    }
     overrides = {k: (v, flag) for k, (flag, v) in flags.items() if v is not None}
     problem = cfg.load(config, overrides)
     trace = tr.make(problem)
@@ -116,7 +131,8 @@ def _emit(trace: object, fmt: str, output: Path | None, force: bool, rows: int) 
 @app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write it; - for standard output.")] = Path(
-        "handcalc.yaml"),
+        "handcalc.yaml"
+    ),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a fully commented starter config (every key, its default, its choices)."""

@@ -117,7 +117,9 @@ def integer(node: Node, path: str, low: int, high: int) -> int:
     if value != value.to_integral_value():
         raise fail(node, path, f"{node.value} is not a whole number", f"{low} to {high}")
     if not low <= value <= high:
-        raise fail(node, path, f"{node.value} is out of range", f"a whole number from {low} to {high}")
+        raise fail(
+            node, path, f"{node.value} is out of range", f"a whole number from {low} to {high}"
+        )
     return int(value)
 
 
@@ -127,7 +129,9 @@ def choice(node: Node, path: str, options: Sequence[str]) -> str:
     if node.value not in options:
         close = difflib.get_close_matches(node.value, options, n=1)
         hint = f"did you mean {close[0]}? " if close else ""
-        raise fail(node, path, f"unknown value {node.value!r}", f"{hint}one of {', '.join(options)}")
+        raise fail(
+            node, path, f"unknown value {node.value!r}", f"{hint}one of {', '.join(options)}"
+        )
     return node.value
 
 
@@ -240,19 +244,39 @@ def build(root: Node, name: str) -> Problem:
     bias = boolean(net["bias"], "network.bias") if "bias" in net else True
     x, batched = _inputs(data, top["data"], widths[0], rounding)
     y, labels = _targets(data, top["data"], x.shape[0], batched, widths[-1], head, loss, rounding)
-    reduction = choice(data["reduction"], "data.reduction", REDUCTIONS) if "reduction" in data else "mean"
+    reduction = (
+        choice(data["reduction"], "data.reduction", REDUCTIONS) if "reduction" in data else "mean"
+    )
     init = _init(section(top.get("init"), "init"))
     given = _given_parameters(top.get("parameters"), widths, bias)
     drawn = params.draw(widths, init)
     chosen = {**{k: v for k, v in drawn.items() if bias or k.startswith("W")}, **given}
     r = rounding.rounder()
-    parameters = {k: Block(params.shape(k, widths), tuple(map(r, v))) for k, v in sorted(
-        chosen.items(), key=lambda kv: params.order(kv[0]))}
+    parameters = {
+        k: Block(params.shape(k, widths), tuple(map(r, v)))
+        for k, v in sorted(chosen.items(), key=lambda kv: params.order(kv[0]))
+    }
     learning_rate, steps = _training(section(top.get("training"), "training"))
     title = text(top["title"], "title") if "title" in top else None
     return Problem(
-        name, title, widths, activations, head, loss, bias, x, y, labels, batched, reduction,
-        parameters, tuple(k for k in parameters if k in given), init, learning_rate, steps, rounding,
+        name,
+        title,
+        widths,
+        activations,
+        head,
+        loss,
+        bias,
+        x,
+        y,
+        labels,
+        batched,
+        reduction,
+        parameters,
+        tuple(k for k in parameters if k in given),
+        init,
+        learning_rate,
+        steps,
+        rounding,
     )
 
 
@@ -266,7 +290,9 @@ def _rounding(sec: dict[str, Node]) -> Rounding:
 
 def _widths(net: dict[str, Node], where: Node) -> tuple[int, ...]:
     if "widths" not in net:
-        raise fail(where, "network.widths", "missing key", "a list such as [5, 3, 4, 3]: d_0 ... d_L")
+        raise fail(
+            where, "network.widths", "missing key", "a list such as [5, 3, 4, 3]: d_0 ... d_L"
+        )
     node = net["widths"]
     items = sequence(node, "network.widths", "a list of layer widths d_0 ... d_L")
     if len(items) < 2:
@@ -276,8 +302,12 @@ def _widths(net: dict[str, Node], where: Node) -> tuple[int, ...]:
     )
     count = sum(widths[i] * widths[i - 1] + widths[i] for i in range(1, len(widths)))
     if count > MAX_PARAMETERS:
-        raise fail(node, "network.widths", f"{count:,} parameters is too many",
-                   f"at most {MAX_PARAMETERS:,}")
+        raise fail(
+            node,
+            "network.widths",
+            f"{count:,} parameters is too many",
+            f"at most {MAX_PARAMETERS:,}",
+        )
     return widths
 
 
@@ -286,9 +316,13 @@ def _head_loss(net: dict[str, Node]) -> tuple[str, str]:
     loss = choice(net["loss"], "network.loss", tuple(LOSSES)) if "loss" in net else "cross_entropy"
     if not valid_pair(head, loss):
         node = net.get("loss") or net.get("head")
-        raise fail(node, "network.loss", f"{loss} does not go with head {head}",
-                   "softmax + cross_entropy, sigmoid + binary_cross_entropy, "
-                   "or mse, sse, half_sse with any head")
+        raise fail(
+            node,
+            "network.loss",
+            f"{loss} does not go with head {head}",
+            "softmax + cross_entropy, sigmoid + binary_cross_entropy, "
+            "or mse, sse, half_sse with any head",
+        )
     return head, loss
 
 
@@ -301,9 +335,12 @@ def _activations(net: dict[str, Node], hidden: int) -> tuple[str, ...]:
         return (choice(node, "network.activation", names),) * hidden
     items = sequence(node, "network.activation", "a name or a list of names")
     if len(items) != hidden:
-        raise fail(node, "network.activation", f"has {len(items)} names",
-                   f"one per hidden layer: {hidden}")
-    return tuple(choice(item, f"network.activation[{i + 1}]", names) for i, item in enumerate(items))
+        raise fail(
+            node, "network.activation", f"has {len(items)} names", f"one per hidden layer: {hidden}"
+        )
+    return tuple(
+        choice(item, f"network.activation[{i + 1}]", names) for i, item in enumerate(items)
+    )
 
 
 def _rows(node: Node, path: str, width: int, what: str) -> tuple[list[list[Node]], bool]:
@@ -312,15 +349,25 @@ def _rows(node: Node, path: str, width: int, what: str) -> tuple[list[list[Node]
     if not items:
         raise fail(node, path, "is empty", f"{width} numbers, or a list of such lists")
     batched = items[0].is_seq
-    rows = [sequence(item, f"{path}[{i + 1}]", f"a list of {width} numbers")
-            for i, item in enumerate(items)] if batched else [items]
+    rows = (
+        [
+            sequence(item, f"{path}[{i + 1}]", f"a list of {width} numbers")
+            for i, item in enumerate(items)
+        ]
+        if batched
+        else [items]
+    )
     if len(rows) > MAX_BATCH:
         raise fail(node, path, f"{len(rows)} examples is too many", f"at most {MAX_BATCH}")
     for i, row in enumerate(rows):
         if len(row) != width:
             where = f"{path}[{i + 1}]" if batched else path
-            raise fail(items[i] if batched else node, where, f"has {len(row)} numbers",
-                       f"{width}, one per {what} coordinate")
+            raise fail(
+                items[i] if batched else node,
+                where,
+                f"has {len(row)} numbers",
+                f"{width}, one per {what} coordinate",
+            )
     return rows, batched
 
 
@@ -329,8 +376,11 @@ def _inputs(data: dict[str, Node], where: Node, d0: int, rounding: Rounding) -> 
         raise fail(where, "data.x", "missing key", f"{d0} input numbers, or a list of such lists")
     rows, batched = _rows(data["x"], "data.x", d0, "input")
     r = rounding.rounder()
-    values = [r(number(v, _entry("data.x", i, j, batched))) for i, row in enumerate(rows)
-              for j, v in enumerate(row)]
+    values = [
+        r(number(v, _entry("data.x", i, j, batched)))
+        for i, row in enumerate(rows)
+        for j, v in enumerate(row)
+    ]
     return Block((len(rows), d0), tuple(values)), batched
 
 
@@ -338,12 +388,24 @@ def _entry(path: str, i: int, j: int, batched: bool) -> str:
     return f"{path}[{i + 1}][{j + 1}]" if batched else f"{path}[{j + 1}]"
 
 
-def _targets(data: dict[str, Node], where: Node, n: int, batched: bool, dl: int, head: str,
-             loss: str, rounding: Rounding) -> tuple[Block, tuple[int, ...] | None]:
+def _targets(
+    data: dict[str, Node],
+    where: Node,
+    n: int,
+    batched: bool,
+    dl: int,
+    head: str,
+    loss: str,
+    rounding: Rounding,
+) -> tuple[Block, tuple[int, ...] | None]:
     if ("y" in data) == ("label" in data):
         what = "both y and label given" if "y" in data else "missing key"
-        raise fail(data.get("label") or where, "data.y", what,
-                   f"either y: {dl} target numbers, or label: a class number 1..{dl}")
+        raise fail(
+            data.get("label") or where,
+            "data.y",
+            what,
+            f"either y: {dl} target numbers, or label: a class number 1..{dl}",
+        )
     if "label" in data:
         labels = _labels(data["label"], n, batched, dl)
         one_hot = [Decimal(1) if j + 1 == c else Decimal(0) for c in labels for j in range(dl)]
@@ -353,8 +415,10 @@ def _targets(data: dict[str, Node], where: Node, n: int, batched: bool, dl: int,
     if y_batched != batched or len(rows) != n:
         shape = f"{n} lists of {dl} numbers, as x is a batch" if batched else f"{dl} numbers"
         raise fail(node, "data.y", "does not match the shape of x", shape)
-    values = [[number(v, _entry("data.y", i, j, batched)) for j, v in enumerate(row)]
-              for i, row in enumerate(rows)]
+    values = [
+        [number(v, _entry("data.y", i, j, batched)) for j, v in enumerate(row)]
+        for i, row in enumerate(rows)
+    ]
     _check_targets(node, values, batched, loss)
     r = rounding.rounder()
     return Block((n, dl), tuple(r(v) for row in values for v in row)), None
@@ -377,8 +441,12 @@ def _check_targets(node: Node, rows: list[list[Decimal]], batched: bool, loss: s
         if any(not 0 <= v <= 1 for v in row):
             raise fail(node, path, "has a target outside [0, 1]", f"{loss} needs probabilities")
         if loss == "cross_entropy" and sum(row) != 1:
-            raise fail(node, path, f"sums to {sum(row)}",
-                       "cross_entropy needs a one-hot or probability vector summing to 1")
+            raise fail(
+                node,
+                path,
+                f"sums to {sum(row)}",
+                "cross_entropy needs a one-hot or probability vector summing to 1",
+            )
 
 
 def _init(sec: dict[str, Node]) -> params.Init:
@@ -386,21 +454,37 @@ def _init(sec: dict[str, Node]) -> params.Init:
     seed = integer(sec["seed"], "init.seed", 0, 2**32 - 1) if "seed" in sec else d.seed
     scheme = choice(sec["scheme"], "init.scheme", params.SCHEMES) if "scheme" in sec else d.scheme
     got = {k: number(sec[k], f"init.{k}") for k in ("low", "high", "step", "std") if k in sec}
-    init = params.Init(seed, scheme, got.get("low", d.low), got.get("high", d.high),
-                       got.get("step", d.step), got.get("std", d.std))
+    init = params.Init(
+        seed,
+        scheme,
+        got.get("low", d.low),
+        got.get("high", d.high),
+        got.get("step", d.step),
+        got.get("std", d.std),
+    )
     if init.low >= init.high:
-        raise fail(sec.get("high") or sec.get("low"), "init.high",
-                   f"{init.high} is not above low {init.low}", "low < high")
+        raise fail(
+            sec.get("high") or sec.get("low"),
+            "init.high",
+            f"{init.high} is not above low {init.low}",
+            "low < high",
+        )
     if init.step <= 0 or init.std <= 0:
         key = "step" if init.step <= 0 else "std"
         raise fail(sec.get(key), f"init.{key}", "is not positive", "a number above 0")
     if scheme == "grid" and not params.grid(init):
-        raise fail(sec.get("step"), "init.step", f"no multiple of {init.step} lies in "
-                   f"[{init.low}, {init.high}]", "a smaller step or a wider range")
+        raise fail(
+            sec.get("step"),
+            "init.step",
+            f"no multiple of {init.step} lies in [{init.low}, {init.high}]",
+            "a smaller step or a wider range",
+        )
     return init
 
 
-def _given_parameters(node: Node | None, widths: tuple[int, ...], bias: bool) -> dict[str, list[Decimal]]:
+def _given_parameters(
+    node: Node | None, widths: tuple[int, ...], bias: bool
+) -> dict[str, list[Decimal]]:
     if node is None or node.kind == "null":
         return {}
     if not node.is_map or not isinstance(node.value, dict):
@@ -416,7 +500,7 @@ def _given_parameters(node: Node | None, widths: tuple[int, ...], bias: bool) ->
             hint = f"did you mean {close[0]}? " if close else ""
             raise fail(child, path, "unknown parameter", f"{hint}one of {', '.join(known)}")
         shape = params.shape(key, widths)
-        out[key] = (matrix(child, path, *shape) if len(shape) == 2 else vector(child, path, shape[0]))
+        out[key] = matrix(child, path, *shape) if len(shape) == 2 else vector(child, path, shape[0])
     return out
 
 
@@ -425,8 +509,12 @@ def _training(sec: dict[str, Node]) -> tuple[Decimal, int]:
     if "learning_rate" in sec:
         rate = number(sec["learning_rate"], "training.learning_rate")
         if rate <= 0:
-            raise fail(sec["learning_rate"], "training.learning_rate", f"{rate} is not positive",
-                       "a number above 0")
+            raise fail(
+                sec["learning_rate"],
+                "training.learning_rate",
+                f"{rate} is not positive",
+                "a number above 0",
+            )
     steps = integer(sec["steps"], "training.steps", 1, MAX_STEPS) if "steps" in sec else 1
     return rate, steps
 
@@ -453,12 +541,21 @@ def normalized(p: Problem) -> dict[str, Any]:
     data["reduction"] = p.reduction
     return {
         "title": p.title,
-        "network": {"widths": list(p.widths), "activation": list(p.activations), "head": p.head,
-                    "loss": p.loss, "bias": p.bias},
+        "network": {
+            "widths": list(p.widths),
+            "activation": list(p.activations),
+            "head": p.head,
+            "loss": p.loss,
+            "bias": p.bias,
+        },
         "data": data,
         "parameters": {k: rows(v) for k, v in p.parameters.items()},
         "init": p.init.normalized(),
         "training": {"learning_rate": str(p.learning_rate), "steps": p.steps},
-        "rounding": {"digits": p.rounding.digits, "mode": p.rounding.mode,
-                     "rule": p.rounding.rule, "per": p.rounding.per},
+        "rounding": {
+            "digits": p.rounding.digits,
+            "mode": p.rounding.mode,
+            "rule": p.rounding.rule,
+            "per": p.rounding.per,
+        },
     }

@@ -16,7 +16,7 @@ from typing import Any
 from handcalc.config import Problem
 from handcalc.errors import ComputationError
 from handcalc.functions import ACTIVATIONS, LOSSES, ONE
-from handcalc.numbers import NumberSystem, Breakdown, Shape
+from handcalc.numbers import Breakdown, NumberSystem, Shape
 
 Compute = Callable[[NumberSystem, Mapping[str, Any]], Any]
 PHASES = ("given", "forward", "loss", "backward", "update")
@@ -60,44 +60,95 @@ def _given(p: Problem) -> list[StepSpec]:
 
 def _forward(p: Problem) -> list[StepSpec]:
     out: list[StepSpec] = []
-    n, L = p.examples, p.layers
-    for layer in range(1, L + 1):
-        h_in, w, b = f"h{layer - 1}", f"W{layer}", f"b{layer}"
-        bias = (b,) if p.bias else ()
-        formula = f"W^({layer}) h^({layer - 1})" + (f" + b^({layer})" if p.bias else "")
-
-        def affine(ns: NumberSystem, v: Mapping[str, Any], h_in: str = h_in, w: str = w,
-                   b: str | None = b if p.bias else None) -> Any:
-            return ns.matmul_nt(v[h_in], v[w], v[b] if b else None)
-
-        out.append(StepSpec(f"z{layer}", "forward", sup("z", layer), formula, (w, h_in, *bias),
-                            (n, p.widths[layer]), True, affine))
-        if layer < L:
-            act = ACTIVATIONS[p.activations[layer - 1]]
-            out.append(StepSpec(
-                f"h{layer}", "forward", sup("h", layer), f"{act.name}(z^({layer}))",
-                (f"z{layer}",), (n, p.widths[layer]), True,
-                lambda ns, v, z=f"z{layer}", f=act.value: f(ns, v[z])))
+    for layer in range(1, p.layers + 1):
+        out.append(_affine(p, layer))
+        if layer < p.layers:
+            out.append(_activation(p, layer))
     return out
+
+
+def _affine(p: Problem, layer: int) -> StepSpec:
+    h_in, w, b = f"h{layer - 1}", f"W{layer}", f"b{layer}"
+    formula = f"W^({layer}) h^({layer - 1})" + (f" + b^({layer})" if p.bias else "")
+
+    def compute(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+        return ns.matmul_nt(v[h_in], v[w], v[b] if p.bias else None)
+
+    inputs = (w, h_in, b) if p.bias else (w, h_in)
+    shape = (p.examples, p.widths[layer])
+    return StepSpec(f"z{layer}", "forward", sup("z", layer), formula, inputs, shape, True, compute)
+
+
+def _activation(p: Problem, layer: int) -> StepSpec:
+    act, z = ACTIVATIONS[p.activations[layer - 1]], f"z{layer}"
+
+    def compute(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+        return act.value(ns, v[z])
+
+    return StepSpec(
+        f"h{layer}",
+        "forward",
+        sup("h", layer),
+        f"{act.name}(z^({layer}))",
+        (z,),
+        (p.examples, p.widths[layer]),
+        True,
+        compute,
+    )
 
 
 def _head(p: Problem) -> list[StepSpec]:
     n, L, dl = p.examples, p.layers, p.widths[-1]
     zl = f"z{L}"
     if p.head == "identity":
-        return [StepSpec("yhat", "forward", "ŷ", f"z^({L})", (zl,), (n, dl), True,
-                         lambda ns, v: v[zl])]
+        return [
+            StepSpec("yhat", "forward", "ŷ", f"z^({L})", (zl,), (n, dl), True, lambda ns, v: v[zl])
+        ]
     if p.head == "sigmoid":
         sig = ACTIVATIONS["sigmoid"].value
-        return [StepSpec("yhat", "forward", "ŷ", f"1 / (1 + e^(-z^({L})))", (zl,), (n, dl), True,
-                         lambda ns, v: sig(ns, v[zl]))]
+        return [
+            StepSpec(
+                "yhat",
+                "forward",
+                "ŷ",
+                f"1 / (1 + e^(-z^({L})))",
+                (zl,),
+                (n, dl),
+                True,
+                lambda ns, v: sig(ns, v[zl]),
+            )
+        ]
     return [
-        StepSpec("exp_z", "forward", f"e^(z^({L}))", f"exp(z^({L})_j)", (zl,), (n, dl), True,
-                 lambda ns, v: ns.exp(v[zl])),
-        StepSpec("sum_exp", "forward", "S", f"Σ_j e^(z^({L})_j)", ("exp_z",), (n,), True,
-                 lambda ns, v: ns.total(v["exp_z"], 1)),
-        StepSpec("yhat", "forward", "ŷ", f"e^(z^({L})) / S", ("exp_z", "sum_exp"), (n, dl), True,
-                 lambda ns, v: ns.div(v["exp_z"], ns.repeat_columns(v["sum_exp"], dl))),
+        StepSpec(
+            "exp_z",
+            "forward",
+            f"e^(z^({L}))",
+            f"exp(z^({L})_j)",
+            (zl,),
+            (n, dl),
+            True,
+            lambda ns, v: ns.exp(v[zl]),
+        ),
+        StepSpec(
+            "sum_exp",
+            "forward",
+            "S",
+            f"Σ_j e^(z^({L})_j)",
+            ("exp_z",),
+            (n,),
+            True,
+            lambda ns, v: ns.total(v["exp_z"], 1),
+        ),
+        StepSpec(
+            "yhat",
+            "forward",
+            "ŷ",
+            f"e^(z^({L})) / S",
+            ("exp_z", "sum_exp"),
+            (n, dl),
+            True,
+            lambda ns, v: ns.div(v["exp_z"], ns.repeat_columns(v["sum_exp"], dl)),
+        ),
     ]
 
 
@@ -108,8 +159,18 @@ def _loss(p: Problem) -> list[StepSpec]:
         return loss.per_example(ns, v["yhat"], v["y"], dl)
 
     if not p.batched:
-        return [StepSpec("loss", "loss", "L", loss.formula, ("yhat", "y"), (), False,
-                         lambda ns, v: ns.reshape(per_example(ns, v), ()))]
+        return [
+            StepSpec(
+                "loss",
+                "loss",
+                "L",
+                loss.formula,
+                ("yhat", "y"),
+                (),
+                False,
+                lambda ns, v: ns.reshape(per_example(ns, v), ()),
+            )
+        ]
 
     def reduce(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
         s = ns.total(v["losses"], 0)
@@ -138,26 +199,65 @@ def _output_gradient(p: Problem) -> list[StepSpec]:
     def gradient(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
         return scale(ns, loss.gradient(ns, v["yhat"], v["y"], dl))
 
-    grad_formula = f"{loss.gradient_formula}{suffix}"
+    grad_formula = f"({loss.gradient_formula}){suffix}" if suffix else loss.gradient_formula
     if loss.fused is not None:
-        return [StepSpec(dz, "backward", symbol, grad_formula, ("yhat", "y"), shape, True, gradient)]
-    out = [StepSpec("dyhat", "backward", "dL/dŷ", grad_formula, ("yhat", "y"), shape, True, gradient)]
+        return [
+            StepSpec(dz, "backward", symbol, grad_formula, ("yhat", "y"), shape, True, gradient)
+        ]
+    out = [
+        StepSpec("dyhat", "backward", "dL/dŷ", grad_formula, ("yhat", "y"), shape, True, gradient)
+    ]
     if p.head == "identity":
-        out.append(StepSpec(dz, "backward", symbol, "dL/dŷ", ("dyhat",), shape, True,
-                            lambda ns, v: v["dyhat"]))
+        out.append(
+            StepSpec(
+                dz, "backward", symbol, "dL/dŷ", ("dyhat",), shape, True, lambda ns, v: v["dyhat"]
+            )
+        )
     elif p.head == "sigmoid":
         out += [
-            StepSpec("dyhat_dz", "backward", f"diag(dŷ/dz^({L}))", "ŷ (1 - ŷ)", ("yhat",), shape,
-                     True, lambda ns, v: ns.mul(v["yhat"], ns.sub(ONE, v["yhat"]))),
-            StepSpec(dz, "backward", symbol, f"diag(dŷ/dz^({L})) ⊙ dL/dŷ", ("dyhat_dz", "dyhat"),
-                     shape, True, lambda ns, v: ns.mul(v["dyhat_dz"], v["dyhat"])),
+            StepSpec(
+                "dyhat_dz",
+                "backward",
+                f"diag(dŷ/dz^({L}))",
+                "ŷ (1 - ŷ)",
+                ("yhat",),
+                shape,
+                True,
+                lambda ns, v: ns.mul(v["yhat"], ns.sub(ONE, v["yhat"])),
+            ),
+            StepSpec(
+                dz,
+                "backward",
+                symbol,
+                f"diag(dŷ/dz^({L})) ⊙ dL/dŷ",
+                ("dyhat_dz", "dyhat"),
+                shape,
+                True,
+                lambda ns, v: ns.mul(v["dyhat_dz"], v["dyhat"]),
+            ),
         ]
     else:
         out += [
-            StepSpec("J_softmax", "backward", f"dŷ/dz^({L})", "diag(ŷ) - ŷ ŷ^T", ("yhat",),
-                     (n, dl, dl), True, lambda ns, v: _softmax_jacobian(ns, v["yhat"], dl)),
-            StepSpec(dz, "backward", symbol, f"(dŷ/dz^({L}))^T dL/dŷ", ("J_softmax", "dyhat"),
-                     shape, True, lambda ns, v: _jacobian_t_vec(ns, v["J_softmax"], v["dyhat"], dl)),
+            StepSpec(
+                "J_softmax",
+                "backward",
+                f"dŷ/dz^({L})",
+                "diag(ŷ) - ŷ ŷ^T",
+                ("yhat",),
+                (n, dl, dl),
+                True,
+                lambda ns, v: _softmax_jacobian(ns, v["yhat"], dl),
+            ),
+            StepSpec(
+                dz,
+                "backward",
+                symbol,
+                f"(dŷ/dz^({L}))^T dL/dŷ",
+                ("J_softmax", "dyhat"),
+                shape,
+                True,
+                lambda ns, v: _jacobian_t_vec(ns, v["J_softmax"], v["dyhat"], dl),
+            ),
         ]
     return out
 
@@ -173,28 +273,59 @@ def _softmax_jacobian(ns: NumberSystem, yhat: Any, d: int) -> Any:
 
 def _jacobian_t_vec(ns: NumberSystem, jac: Any, g: Any, d: int) -> Any:
     """J^T g for each example: entry i is Σ_j J_ji g_j."""
-    rows = [ns.reshape(ns.matmul_nt(ns.reshape(gn, (1, d)), ns.transpose(jn)), (d,))
-            for jn, gn in zip(ns.rows(jac), ns.rows(g), strict=True)]
+    rows = [
+        ns.reshape(ns.matmul_nt(ns.reshape(gn, (1, d)), ns.transpose(jn)), (d,))
+        for jn, gn in zip(ns.rows(jac), ns.rows(g), strict=True)
+    ]
     return ns.stack(rows)
 
 
 def _backward(p: Problem) -> list[StepSpec]:
     out = _output_gradient(p)
-    L = p.layers
-    summed = "Σ_n " if p.examples > 1 else ""
-    for layer in range(L, 0, -1):
-        if layer < L:
+    for layer in range(p.layers, 0, -1):
+        if layer < p.layers:
             out += _hidden_gradient(p, layer)
-        dz, h_in = f"dz{layer}", f"h{layer - 1}"
-        if p.bias:
-            out.append(StepSpec(
-                f"db{layer}", "backward", sup("dL/db", layer), f"{summed}dL/dz^({layer})", (dz,),
-                (p.widths[layer],), False, lambda ns, v, dz=dz: ns.total(v[dz], 0)))
-        out.append(StepSpec(
-            f"dW{layer}", "backward", sup("dL/dW", layer),
-            f"{summed}dL/dz^({layer}) (h^({layer - 1}))^T", (dz, h_in),
-            (p.widths[layer], p.widths[layer - 1]), False,
-            lambda ns, v, dz=dz, h_in=h_in: ns.matmul_nt(ns.transpose(v[dz]), ns.transpose(v[h_in]))))
+        out += _parameter_gradients(p, layer)
+    return out
+
+
+def _parameter_gradients(p: Problem, layer: int) -> list[StepSpec]:
+    """dL/db = dL/dz and dL/dW = dL/dz (h^(l-1))^T, summed over the examples of a batch."""
+    dz, h_in = f"dz{layer}", f"h{layer - 1}"
+    summed = "Σ_n " if p.examples > 1 else ""
+
+    def bias(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+        return ns.total(v[dz], 0)
+
+    def weights(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+        return ns.matmul_nt(ns.transpose(v[dz]), ns.transpose(v[h_in]))
+
+    out = []
+    if p.bias:
+        out.append(
+            StepSpec(
+                f"db{layer}",
+                "backward",
+                sup("dL/db", layer),
+                f"{summed}dL/dz^({layer})",
+                (dz,),
+                (p.widths[layer],),
+                False,
+                bias,
+            )
+        )
+    out.append(
+        StepSpec(
+            f"dW{layer}",
+            "backward",
+            sup("dL/dW", layer),
+            f"{summed}dL/dz^({layer}) (h^({layer - 1}))^T",
+            (dz, h_in),
+            (p.widths[layer], p.widths[layer - 1]),
+            False,
+            weights,
+        )
+    )
     return out
 
 
@@ -204,28 +335,61 @@ def _hidden_gradient(p: Problem, layer: int) -> list[StepSpec]:
     w_next, dz_next, reads = f"W{layer + 1}", f"dz{layer + 1}", f"{act.reads}{layer}"
     deriv = act.derivative_formula.format(z=f"z^({layer})", h=f"h^({layer})")
     return [
-        StepSpec(f"dh{layer}", "backward", sup("dL/dh", layer),
-                 f"(W^({layer + 1}))^T dL/dz^({layer + 1})", (w_next, dz_next), (n, d), True,
-                 lambda ns, v: ns.matmul_nt(v[dz_next], ns.transpose(v[w_next]))),
-        StepSpec(f"dhdz{layer}", "backward", f"σ'(z^({layer}))", deriv, (reads,), (n, d), True,
-                 lambda ns, v: act.derivative(ns, v[reads])),
-        StepSpec(f"dz{layer}", "backward", sup("dL/dz", layer),
-                 f"σ'(z^({layer})) ⊙ dL/dh^({layer})", (f"dhdz{layer}", f"dh{layer}"), (n, d), True,
-                 lambda ns, v: ns.mul(v[f"dhdz{layer}"], v[f"dh{layer}"])),
+        StepSpec(
+            f"dh{layer}",
+            "backward",
+            sup("dL/dh", layer),
+            f"(W^({layer + 1}))^T dL/dz^({layer + 1})",
+            (w_next, dz_next),
+            (n, d),
+            True,
+            lambda ns, v: ns.matmul_nt(v[dz_next], ns.transpose(v[w_next])),
+        ),
+        StepSpec(
+            f"dhdz{layer}",
+            "backward",
+            f"σ'(z^({layer}))",
+            deriv,
+            (reads,),
+            (n, d),
+            True,
+            lambda ns, v: act.derivative(ns, v[reads]),
+        ),
+        StepSpec(
+            f"dz{layer}",
+            "backward",
+            sup("dL/dz", layer),
+            f"σ'(z^({layer})) ⊙ dL/dh^({layer})",
+            (f"dhdz{layer}", f"dh{layer}"),
+            (n, d),
+            True,
+            lambda ns, v: ns.mul(v[f"dhdz{layer}"], v[f"dh{layer}"]),
+        ),
     ]
 
 
 def _update(p: Problem) -> list[StepSpec]:
-    rate = p.learning_rate
-    out = []
-    for name, block in p.parameters.items():
-        grad = f"d{name}"
-        symbol = sup(name[0], int(name[1:]))
-        out.append(StepSpec(
-            f"{name}_next", "update", symbol, f"{symbol} - η dL/d{symbol}", (name, grad),
-            block.shape, False,
-            lambda ns, v, w=name, g=grad: ns.sub(v[w], ns.mul(rate, v[g]))))
-    return out
+    return [
+        _gradient_step(name, block.shape, p.learning_rate) for name, block in p.parameters.items()
+    ]
+
+
+def _gradient_step(name: str, shape: Shape, rate: Decimal) -> StepSpec:
+    grad, symbol = f"d{name}", sup(name[0], int(name[1:]))
+
+    def compute(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+        return ns.sub(v[name], ns.mul(rate, v[grad]))
+
+    return StepSpec(
+        f"{name}_next",
+        "update",
+        symbol,
+        f"{symbol} - η dL/d{symbol}",
+        (name, grad),
+        shape,
+        False,
+        compute,
+    )
 
 
 # ---------------------------------------------------------------- running
@@ -266,8 +430,10 @@ def _breakdown_message(spec: StepSpec, e: Breakdown, system: str) -> str:
         where = f", entry {spec.symbol}_{','.join(map(str, idx))}"
     if spec.per_example and spec.shape[0] > 1:
         where += f" of example {example + 1}"
-    return (f"step {spec.id}{where}: {e.what} in the {system} run: rounding broke the computation "
-            "(more digits: --digits, or rounding.mode: significant)")
+    return (
+        f"step {spec.id}{where}: {e.what} in the {system} run: rounding broke the computation "
+        "(more digits: --digits, or rounding.mode: significant)"
+    )
 
 
 def run(p: Problem, ns: NumberSystem, specs: list[StepSpec]) -> list[dict[str, Any]]:

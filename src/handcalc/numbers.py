@@ -1,4 +1,4 @@
-"""Number systems the cycle runs in: the hand rule (exact decimals, rounded as the class says) and float64.
+"""Number systems: the hand rule (exact decimals, rounded as the class says) and float64.
 
 A number system is a scalar field (how to convert, exp, ln, tanh and round one number) under one
 array implementation, so the cycle and even its summation order are written once. The hand field
@@ -96,7 +96,7 @@ class Rounding:
         return format(q, "f")
 
     def unit(self, x: Decimal) -> Decimal:
-        """One unit of the last digit kept when x is written down (0 for zero in significant mode)."""
+        """One unit of the last digit kept when x is written (0 for zero in significant mode)."""
         if self.mode == "decimals":
             return Decimal(1).scaleb(-self.digits)
         if not x:
@@ -272,8 +272,9 @@ class NumberSystem:
         self._check_log([y if x else 1 for x, y in zip(a.data, b.data, strict=True)])
         op = self._op or (lambda v: v)
         ln = self.field.ln
-        return Flat(a.shape, [op(x * op(ln(y))) if x else x
-                              for x, y in zip(a.data, b.data, strict=True)])
+        return Flat(
+            a.shape, [op(x * op(ln(y))) if x else x for x, y in zip(a.data, b.data, strict=True)]
+        )
 
     def where_positive(self, z: Flat, a: Operand, b: Operand) -> Flat:
         """a where z > 0, else b."""

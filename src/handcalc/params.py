@@ -31,8 +31,14 @@ class Init:
     std: Decimal = Decimal("1.0")
 
     def normalized(self) -> dict[str, Any]:
-        return {"seed": self.seed, "scheme": self.scheme, "low": str(self.low),
-                "high": str(self.high), "step": str(self.step), "std": str(self.std)}
+        return {
+            "seed": self.seed,
+            "scheme": self.scheme,
+            "low": str(self.low),
+            "high": str(self.high),
+            "step": str(self.step),
+            "std": str(self.std),
+        }
 
 
 def names(widths: tuple[int, ...], bias: bool) -> list[str]:
@@ -71,8 +77,9 @@ def draw(widths: tuple[int, ...], init: Init) -> dict[str, list[Decimal]]:
         layer = int(name[1:])
         size = math.prod(shape(name, widths))
         fan_in, fan_out = widths[layer - 1], widths[layer]
-        out[name] = [_draw_one(rng, init, values, fan_in, fan_out, name[0] == "b")
-                     for _ in range(size)]
+        out[name] = [
+            _draw_one(rng, init, values, fan_in, fan_out, name[0] == "b") for _ in range(size)
+        ]
     return out
 
 
@@ -82,8 +89,9 @@ def _normal(rng: random.Random, std: float) -> float:
     return std * math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
 
 
-def _draw_one(rng: random.Random, init: Init, values: list[Decimal], fan_in: int, fan_out: int,
-              is_bias: bool) -> Decimal:
+def _draw_one(
+    rng: random.Random, init: Init, values: list[Decimal], fan_in: int, fan_out: int, is_bias: bool
+) -> Decimal:
     if init.scheme == "grid":
         return values[int(rng.random() * len(values))]
     if init.scheme in ("xavier", "he") and is_bias:

@@ -30,7 +30,7 @@ _TAGS = {
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """A mapping (dict), a sequence (list) or a scalar (its text); `kind` is map, seq or a YAML type."""
+    """A mapping, a sequence or a scalar (its text); `kind` is map, seq or a YAML type."""
 
     value: dict[str, Node] | list[Node] | str
     kind: str
@@ -90,7 +90,8 @@ class _Converter:
             return Node(self._mapping(node, where), "map", where)
         if isinstance(node, yaml.SequenceNode):
             return Node([self.convert(item) for item in node.value], "seq", where)
-        kind = _TAGS.get(node.tag, "str") if not node.style else "str"
+        quoted = bool(getattr(node, "style", None))
+        kind = "str" if quoted else _TAGS.get(node.tag, "str")
         return Node(str(node.value), kind, where)
 
     def _mapping(self, node: yaml.MappingNode, where: str) -> dict[str, Node]:

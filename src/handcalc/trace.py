@@ -154,5 +154,7 @@ def _units(rounding: Rounding, values: list[Decimal], floats: list[float]) -> li
     """The size of one unit of the last kept digit, entry by entry (never zero)."""
     if rounding.mode == "decimals":
         return [float(rounding.unit(Decimal(0)))] * len(values)
-    return [float(rounding.unit(v) if v else rounding.unit(Decimal(repr(f))) if f else Decimal(1))
-            for v, f in zip(values, floats, strict=True)]
+    return [
+        float(rounding.unit(v) if v else rounding.unit(Decimal(repr(f))) if f else Decimal(1))
+        for v, f in zip(values, floats, strict=True)
+    ]

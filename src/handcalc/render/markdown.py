@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from handcalc.render.view import DEFAULT_ROWS, Table, closing_lines, sections, summary_lines
+from handcalc.render.view import DEFAULT_ROWS, Grid, Table, closing_lines, sections, summary_lines
 from handcalc.trace import Trace
 
 
 def _escape(text: str) -> str:
     """User text printed literally: no table breaks, no raw HTML."""
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
-            .replace(">", "&gt;").replace("*", "\\*").replace("_", "\\_"))
+    return (
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("*", "\\*")
+        .replace("_", "\\_")
+    )
 
 
 def _table(t: Table) -> list[str]:
@@ -26,10 +32,23 @@ def _table(t: Table) -> list[str]:
     return [*out, ""]
 
 
+def _grid(g: Grid) -> list[str]:
+    out = [f"**`{g.step_id}`**: `{g.heading}` ({_escape(g.note)})", ""]
+    out.append("|   | " + " | ".join(g.col_labels) + " |")
+    out.append("|--:|" + "--:|" * len(g.col_labels))
+    out += [
+        f"| {name} | " + " | ".join(row) + " |"
+        for name, row in zip(g.row_labels, g.cells, strict=True)
+    ]
+    if g.hidden:
+        out += ["", f"_{_escape(g.hidden)}_"]
+    return [*out, ""]
+
+
 def render(trace: Trace, max_rows: int = DEFAULT_ROWS) -> str:
     p = trace.problem
     out = [f"# {_escape(p.title or 'handcalc: one training step')}", ""]
-    out += [f"- {_escape(line)}" for line in summary_lines(trace)]
+    out += [f"- **{label}**: {_escape(text)}" for label, text in summary_lines(trace)]
     out += ["", "Deviations marked **!** are over half a unit of the last kept digit.", ""]
     many = len(trace.iterations) > 1
     for k in range(len(trace.iterations)):
@@ -38,6 +57,6 @@ def render(trace: Trace, max_rows: int = DEFAULT_ROWS) -> str:
         for section in sections(trace, k + 1, max_rows):
             out += [f"{'###' if many else '##'} {section.title}", ""]
             for t in section.tables:
-                out += _table(t)
+                out += _grid(t) if isinstance(t, Grid) else _table(t)
     out += ["## Result", ""] + [f"- {_escape(line)}" for line in closing_lines(trace)]
     return "\n".join(out) + "\n"

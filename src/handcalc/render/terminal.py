@@ -29,14 +29,21 @@ def lines(trace: Trace, width: int, max_rows: int = DEFAULT_ROWS) -> list[Text]:
     """Everything `handcalc run` prints, line by line."""
     p = trace.problem
     out = [Text(p.title or "handcalc: one training step", style="bold")]
-    out += [Text(line, style="dim") for line in summary_lines(trace)]
-    out.append(Text(f"Deviations marked{MARK} are over half a unit of the last kept digit: "
-                    "rounding changed a written digit.", style="dim"))
+    out += [Text(f"{label:<10}{text}", style="dim") for label, text in summary_lines(trace)]
+    out.append(
+        Text(
+            f"Deviations marked{MARK} are over half a unit of the last kept digit: "
+            "rounding changed a written digit.",
+            style="dim",
+        )
+    )
     many = len(trace.iterations) > 1
     for k in range(len(trace.iterations)):
         if many:
-            out += [Text(""), Text(f"Iteration {k + 1} of {len(trace.iterations)}",
-                                   style="bold reverse")]
+            out += [
+                Text(""),
+                Text(f"Iteration {k + 1} of {len(trace.iterations)}", style="bold reverse"),
+            ]
         for section in sections(trace, k + 1, max_rows):
             out += [Text(""), Text(section.title.upper(), style="bold underline")]
             for t in section.tables:
@@ -54,13 +61,19 @@ def _title(heading: str, step_id: str) -> Text:
 
 
 def _table(t: Table) -> list[Text]:
-    widths = [max(len(c), *(len(r[i]) + (len(MARK) if i == len(c) - 1 else 0) for r in t.rows))
-              if t.rows else len(c) for i, c in enumerate(t.columns)]
+    widths = [
+        max(len(c), *(len(r[i]) + (len(MARK) if i == len(c) - 1 else 0) for r in t.rows))
+        if t.rows
+        else len(c)
+        for i, c in enumerate(t.columns)
+    ]
     left = {i for i, c in enumerate(t.columns) if c == "entry"}
 
     def fmt(cells: tuple[str, ...]) -> str:
-        return GAP.join(c.ljust(w) if i in left else c.rjust(w)
-                        for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+        return GAP.join(
+            c.ljust(w) if i in left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
 
     out = [_title(t.heading, t.step_id), Text(fmt(t.columns), style="dim")]
     out.append(Text(GAP.join("─" * w for w in widths), style="dim"))
@@ -95,14 +108,21 @@ def _grid(g: Grid, width: int) -> list[Text]:
 
 
 def render(trace: Trace, console: Console, max_rows: int = DEFAULT_ROWS) -> None:
-    console.print(Text("\n").join(lines(trace, console.width, max_rows)), overflow="fold",
-                  crop=False)
+    console.print(
+        Text("\n").join(lines(trace, console.width, max_rows)), overflow="fold", crop=False
+    )
 
 
 def to_text(trace: Trace, width: int = 80, max_rows: int = DEFAULT_ROWS) -> str:
     """Plain text as a terminal of `width` columns shows it (files, samples and tests)."""
-    console = Console(width=width, color_system=None, force_terminal=False, file=io.StringIO(),
-                      legacy_windows=False, highlight=False)
+    console = Console(
+        width=width,
+        color_system=None,
+        force_terminal=False,
+        file=io.StringIO(),
+        legacy_windows=False,
+        highlight=False,
+    )
     with console.capture() as capture:
         render(trace, console, max_rows)
     return capture.get()

@@ -1,4 +1,4 @@
-"""The trace as tables of text, shared by the terminal and Markdown renderers (no arithmetic here)."""
+"""The trace as tables of text, shared by the terminal and Markdown renderers (no arithmetic)."""
 
 from __future__ import annotations
 
@@ -82,8 +82,12 @@ def table(step: Step, max_rows: int) -> Table:
     for i, (n, label) in enumerate(step.labels()):
         if max_rows and i >= max_rows:
             break
-        cells = (step.text(i), fmt_float(step.float64[i], step),
-                 fmt_deviation(step.deviation[i]), fmt_units(step.units[i]))
+        cells = (
+            step.text(i),
+            fmt_float(step.float64[i], step),
+            fmt_deviation(step.deviation[i]),
+            fmt_units(step.units[i]),
+        )
         rows.append((*((str(n),) if batch else ()), label, *cells))
         marked.append(step.flagged(i))
     hidden = None
@@ -91,8 +95,10 @@ def table(step: Step, max_rows: int) -> Table:
     if len(rows) < total:
         k = step.largest()
         label = list(step.labels())[k][1]
-        hidden = (f"… {total - len(rows):,} more rows hidden (largest deviation "
-                  f"{fmt_units(step.units[k])} units at {label}; --rows 0 shows all)")
+        hidden = (
+            f"… {total - len(rows):,} more rows hidden (largest deviation "
+            f"{fmt_units(step.units[k])} units at {label}; --rows 0 shows all)"
+        )
     return Table(step.id, heading(step), columns, rows, marked, hidden)
 
 
@@ -108,8 +114,15 @@ def grid(step: Step, max_rows: int) -> Grid:
         row_labels = [str(i + 1) for i in range(shown)] if len(shape) == 2 else [""]
     size = " x ".join(map(str, shape)) or "scalar"
     hidden = f"… {rows - shown:,} more rows hidden (--rows 0 shows all)" if shown < rows else None
-    return Grid(step.id, heading(step), f"{size}; float64 holds the same numbers", row_labels,
-                [str(j + 1) for j in range(cols)], cells, hidden)
+    return Grid(
+        step.id,
+        heading(step),
+        f"{size}; float64 holds the same numbers",
+        row_labels,
+        [str(j + 1) for j in range(cols)],
+        cells,
+        hidden,
+    )
 
 
 def exact(step: Step) -> bool:
@@ -123,31 +136,37 @@ def sections(trace: Trace, iteration: int, max_rows: int = DEFAULT_ROWS) -> list
     for phase, title in PHASE_TITLES.items():
         tables: list[Table | Grid] = [
             grid(s, max_rows) if phase == "given" and exact(s) else table(s, max_rows)
-            for s in steps if s.spec.phase == phase
+            for s in steps
+            if s.spec.phase == phase
         ]
         if tables:
             out.append(Section(title, tables))
     return out
 
 
-def summary_lines(trace: Trace) -> list[str]:
-    """The facts above the tables: network, data, rule, learning rate."""
+def summary_lines(trace: Trace) -> list[tuple[str, str]]:
+    """The facts above the tables, as (label, text): network, data, rule, learning rate."""
     p = trace.problem
-    hidden = ", ".join(p.activations) if len(set(p.activations)) > 1 else (
-        p.activations[0] if p.activations else "none")
-    names = {a: ACTIVATIONS[a].formula for a in set(p.activations)}
-    lines = [
-        f"network   {'-'.join(map(str, p.widths))}; hidden activation {hidden}; "
-        f"head {p.head}; loss {p.loss}" + ("" if p.bias else "; no biases"),
-        f"data      {p.examples} example{'s' if p.examples > 1 else ''}"
-        + (f", {p.reduction} reduction" if p.batched else ""),
-        f"rounding  {p.rounding.describe()}",
-        f"learning  η = {p.learning_rate}; {p.steps} step{'s' if p.steps > 1 else ''}",
-        "params    " + _params_line(trace),
+    kinds = sorted(set(p.activations))
+    hidden = ", ".join(p.activations) if len(kinds) > 1 else (kinds[0] if kinds else "none")
+    out = [
+        (
+            "network",
+            f"{'-'.join(map(str, p.widths))}; hidden activation {hidden}; "
+            f"head {p.head}; loss {p.loss}" + ("" if p.bias else "; no biases"),
+        ),
+        (
+            "data",
+            f"{p.examples} example{'s' if p.examples > 1 else ''}"
+            + (f", {p.reduction} reduction" if p.batched else ""),
+        ),
+        ("rounding", p.rounding.describe()),
+        ("learning", f"η = {p.learning_rate}; {p.steps} step{'s' if p.steps > 1 else ''}"),
+        ("params", _params_line(trace)),
     ]
-    if names:
-        lines.append("σ(z)      " + "; ".join(f"{k}: {v}" for k, v in sorted(names.items())))
-    return lines
+    if kinds:
+        out.append(("σ(z)", "; ".join(f"{k}: {ACTIVATIONS[k].formula}" for k in kinds)))
+    return out
 
 
 def _params_line(trace: Trace) -> str:

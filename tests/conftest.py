@@ -1,0 +1,44 @@
+"""Shared helpers: build problems from dicts and run the real CLI in-process."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from handcalc import cli, config
+from handcalc.config import Problem
+from handcalc.source import read_text
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
+
+
+def problem(data: dict[str, Any], name: str = "test.yaml") -> Problem:
+    """A validated Problem from a config written as a dict."""
+    node = read_text(yaml.safe_dump(data, sort_keys=False), name)
+    assert node is not None
+    return config.build(node, name)
+
+
+@pytest.fixture
+def run_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str, str]]:
+    """Call the console entry point with argv; returns (exit code, stdout, stderr)."""
+
+    def call(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["handcalc", *args])
+        code: int | str | None = 0
+        try:
+            cli.main()
+        except SystemExit as e:
+            code = e.code
+        out, err = capsys.readouterr()
+        return (int(code) if isinstance(code, int) else (0 if code is None else 1)), out, err
+
+    return call
