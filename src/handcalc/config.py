@@ -170,6 +170,10 @@ def section(node: Node | None, path: str) -> dict[str, Node]:
     return node.value
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -177,7 +181,7 @@ def _join(path: str, key: str) -> str:
 def vector(node: Node, path: str, length: int) -> list[Decimal]:
     items = sequence(node, path, f"a list of {length} numbers")
     if len(items) != length:
-        raise fail(node, path, f"has {len(items)} numbers", f"expected {length}")
+        raise fail(node, path, f"has {_count(len(items), 'number')}", f"expected {length}")
     return [number(item, f"{path}[{i + 1}]") for i, item in enumerate(items)]
 
 
@@ -365,7 +369,7 @@ def _rows(node: Node, path: str, width: int, what: str) -> tuple[list[list[Node]
             raise fail(
                 items[i] if batched else node,
                 where,
-                f"has {len(row)} numbers",
+                f"has {_count(len(row), 'number')}",
                 f"{width}, one per {what} coordinate",
             )
     return rows, batched

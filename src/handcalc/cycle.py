@@ -8,6 +8,7 @@ Per-example quantities carry a leading example axis (N x d) inside the run.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -34,6 +35,9 @@ class StepSpec:
     shape: Shape
     per_example: bool
     compute: Compute | None = None
+    # (symbol, per-example shape) of the input a breakdown's entry index points into, when
+    # that is not the step's own value (a loss takes ln of entries of ŷ)
+    operand: tuple[str, Shape] | None = None
 
 
 def sup(name: str, layer: int) -> str:
@@ -169,6 +173,7 @@ def _loss(p: Problem) -> list[StepSpec]:
                 (),
                 False,
                 lambda ns, v: ns.reshape(per_example(ns, v), ()),
+                operand=("ŷ", (dl,)),
             )
         ]
 
@@ -178,7 +183,10 @@ def _loss(p: Problem) -> list[StepSpec]:
 
     formula = "(1/N) Σ_n L_n" if p.reduction == "mean" else "Σ_n L_n"
     return [
-        StepSpec("losses", "loss", "L_n", loss.formula, ("yhat", "y"), (n,), True, per_example),
+        StepSpec(
+            "losses", "loss", "L_n", loss.formula, ("yhat", "y"), (n,), True, per_example,
+            operand=("ŷ", (dl,)),
+        ),
         StepSpec("loss", "loss", "L", formula, ("losses",), (), False, reduce),
     ]
 
@@ -419,15 +427,14 @@ def recompute(spec: StepSpec, ns: NumberSystem, inputs: Mapping[str, Any]) -> An
 
 
 def _breakdown_message(spec: StepSpec, e: Breakdown, system: str) -> str:
-    shape = spec.shape[1:] if spec.per_example else spec.shape
-    size = 1
-    for s in shape:
-        size *= s
-    example, flat = divmod(e.index, size) if size else (0, 0)
+    own = spec.shape[1:] if spec.per_example else spec.shape
+    symbol, inner = spec.operand or (spec.symbol, own)
+    size = math.prod(inner)
+    example, flat = divmod(e.index, size)
     where = ""
-    if shape:
-        idx = [flat // shape[1] + 1, flat % shape[1] + 1] if len(shape) == 2 else [flat + 1]
-        where = f", entry {spec.symbol}_{','.join(map(str, idx))}"
+    if inner:
+        idx = [flat // inner[1] + 1, flat % inner[1] + 1] if len(inner) == 2 else [flat + 1]
+        where = f", entry {symbol}_{','.join(map(str, idx))}"
     if spec.per_example and spec.shape[0] > 1:
         where += f" of example {example + 1}"
     return (
