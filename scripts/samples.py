@@ -1,4 +1,4 @@
-"""Regenerate samples/: each config's terminal text (80 columns) and JSON trace, via the real CLI."""
+"""Regenerate samples/: each config's terminal text (80 columns), JSON and Markdown, via the CLI."""
 
 from __future__ import annotations
 

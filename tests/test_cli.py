@@ -326,7 +326,8 @@ BAD = [
         "parameters.W3: unknown parameter",
     ),
     (
-        "network: {widths: [2, 2], bias: false}\ndata: {x: [1, 2], label: 1}\nparameters: {b1: [1, 1]}",
+        "network: {widths: [2, 2], bias: false}\ndata: {x: [1, 2], label: 1}\n"
+        "parameters: {b1: [1, 1]}",
         "parameters.b1: given, but network.bias is false",
     ),
     (

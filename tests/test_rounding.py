@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from handcalc.numbers import Rounding
+from handcalc.arithmetic import Rounding
 
 D = Decimal
 

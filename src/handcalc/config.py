@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from handcalc import params
+from handcalc.arithmetic import MAX_DIGITS, MODES, PERS, RULES, Rounding, Shape
 from handcalc.errors import ConfigError
 from handcalc.functions import ACTIVATIONS, HEADS, LOSSES, valid_pair
-from handcalc.numbers import MAX_DIGITS, MODES, PERS, RULES, Rounding, Shape
 from handcalc.source import Node, read_file, read_text, scalar
 
 MAX_PARAMETERS = 250_000

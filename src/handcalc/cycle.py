@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from handcalc.arithmetic import Breakdown, NumberSystem, Shape
 from handcalc.config import Problem
 from handcalc.errors import ComputationError
 from handcalc.functions import ACTIVATIONS, LOSSES, ONE
-from handcalc.numbers import Breakdown, NumberSystem, Shape
 
 Compute = Callable[[NumberSystem, Mapping[str, Any]], Any]
 PHASES = ("given", "forward", "loss", "backward", "update")
@@ -184,7 +184,14 @@ def _loss(p: Problem) -> list[StepSpec]:
     formula = "(1/N) Σ_n L_n" if p.reduction == "mean" else "Σ_n L_n"
     return [
         StepSpec(
-            "losses", "loss", "L_n", loss.formula, ("yhat", "y"), (n,), True, per_example,
+            "losses",
+            "loss",
+            "L_n",
+            loss.formula,
+            ("yhat", "y"),
+            (n,),
+            True,
+            per_example,
             operand=("ŷ", (dl,)),
         ),
         StepSpec("loss", "loss", "L", formula, ("losses",), (), False, reduce),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from handcalc.numbers import NumberSystem
+from handcalc.arithmetic import NumberSystem
 
 ONE = Decimal(1)
 ZERO = Decimal(0)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
-from handcalc.numbers import Shape
+from handcalc.arithmetic import Shape
 
 SCHEMES = ("grid", "uniform", "normal", "xavier", "he")
 

@@ -6,6 +6,7 @@ Renderers read only this; they never do arithmetic.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,9 +14,9 @@ from functools import cache
 from typing import Any
 
 from handcalc import __version__, cycle
+from handcalc.arithmetic import Flat, Rounding, Shape, float64, hand
 from handcalc.config import Problem, normalized
 from handcalc.cycle import StepSpec
-from handcalc.numbers import Flat, Rounding, Shape, float64, hand
 
 SCHEMA = "handcalc.trace/1"
 FLAG_UNITS = 0.5  # a deviation beyond half a unit of the last kept digit changes a written digit
@@ -36,7 +37,6 @@ class Step:
     value: list[Decimal]
     float64: list[float]
     deviation: list[float]
-    units: list[float]
     rounding: Rounding
 
     @property
@@ -60,12 +60,25 @@ class Step:
                 label = self.spec.symbol + ("_" + ",".join(map(str, index)) if index else "")
                 yield (n + 1 if self.example_axis else None), label
 
-    def flagged(self, i: int) -> bool:
-        return abs(self.units[i]) > FLAG_UNITS
+    def units(self) -> list[float]:
+        """Each deviation in units of the last digit kept when the hand value is written."""
+        if self.rounding.mode == "decimals":
+            scale = float(Decimal(1).scaleb(self.rounding.digits))
+            return [d * scale for d in self.deviation]
+        return [
+            d / _unit(self.rounding, v, f)
+            for d, v, f in zip(self.deviation, self.value, self.float64, strict=True)
+        ]
 
-    def largest(self) -> int:
-        """Index of the entry with the largest |deviation|."""
-        return max(range(len(self.deviation)), key=lambda i: abs(self.deviation[i]), default=0)
+    def flagged(self) -> list[bool]:
+        """Entries whose deviation exceeds half a unit: rounding changed a written digit."""
+        return [abs(u) > FLAG_UNITS for u in self.units()]
+
+    def largest(self) -> tuple[int, float]:
+        """The entry with the largest deviation in units, and that deviation."""
+        units = self.units()
+        i = max(range(len(units)), key=lambda k: abs(units[k]), default=0)
+        return i, units[i] if units else 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,7 +91,7 @@ class Step:
             "value": nest(self.texts(), self.shape),
             "float64": nest(self.float64, self.shape),
             "deviation": nest(self.deviation, self.shape),
-            "deviation_units": nest(self.units, self.shape),
+            "deviation_units": nest(self.units(), self.shape),
         }
 
 
@@ -125,11 +138,23 @@ class Trace:
         }
 
     def to_json(self) -> str:
-        return dumps(self.to_dict()) + "\n"
+        """The trace as JSON text, built one step at a time to keep memory flat."""
+        head = {"schema": SCHEMA, "handcalc": __version__, "config": normalized(self.problem)}
+        parts = [dumps(head)[:-2], ',\n  "iterations": [']
+        for k, steps in enumerate(self.iterations):
+            parts.append(("," if k else "") + f'\n    {{\n      "iteration": {k + 1},')
+            parts.append('\n      "steps": [')
+            parts += [
+                ("," if i else "") + "\n        " + dumps(s.to_json(), " " * 8)
+                for i, s in enumerate(steps)
+            ]
+            parts.append("\n      ]\n    }")
+        parts.append("\n  ]\n}\n")
+        return "".join(parts)
 
 
 def dumps(value: Any, indent: str = "") -> str:
-    """JSON with objects one key a line and each row of numbers on one line, for people and diffs."""
+    """JSON with one key a line and each row of numbers on one line, for people and diffs."""
     inner = indent + "  "
     if isinstance(value, dict) and value:
         items = [f"{inner}{json.dumps(k)}: {dumps(v, inner)}" for k, v in value.items()]
@@ -145,27 +170,26 @@ def make(p: Problem) -> Trace:
     hand_runs = cycle.run(p, hand(p.rounding), specs)
     float_runs = cycle.run(p, float64(), specs)
     iterations = [
-        [_pair(p, spec, hv[spec.id], fv[spec.id]) for spec in specs]
-        for hv, fv in zip(hand_runs, float_runs, strict=True)
+        [_pair(p, spec, hv[spec.id], fv[spec.id], k == 0) for spec in specs]
+        for k, (hv, fv) in enumerate(zip(hand_runs, float_runs, strict=True))
     ]
     return Trace(p, iterations)
 
 
-def _pair(p: Problem, spec: StepSpec, by_hand: Flat, f64: Flat) -> Step:
+def _pair(p: Problem, spec: StepSpec, by_hand: Flat, f64: Flat, first: bool) -> Step:
     values: list[Decimal] = by_hand.data
     floats: list[float] = f64.data
-    deviation = [float(v) - f for v, f in zip(values, floats, strict=True)]
-    units = [d / u for d, u in zip(deviation, _units(p.rounding, values, floats), strict=True)]
+    if first and spec.compute is None:  # both runs start from the same given numbers
+        deviation = [0.0] * len(values)
+    else:
+        deviation = list(map(operator.sub, map(float, values), floats))
     example_axis = spec.per_example and p.batched
     shape = spec.shape if example_axis or not spec.per_example else spec.shape[1:]
-    return Step(spec, shape, example_axis, values, floats, deviation, units, p.rounding)
+    return Step(spec, shape, example_axis, values, floats, deviation, p.rounding)
 
 
-def _units(rounding: Rounding, values: list[Decimal], floats: list[float]) -> list[float]:
-    """The size of one unit of the last kept digit, entry by entry (never zero)."""
-    if rounding.mode == "decimals":
-        return [float(rounding.unit(Decimal(0)))] * len(values)
-    return [
-        float(rounding.unit(v) if v else rounding.unit(Decimal(repr(f))) if f else Decimal(1))
-        for v, f in zip(values, floats, strict=True)
-    ]
+def _unit(rounding: Rounding, value: Decimal, f: float) -> float:
+    """One unit of the last significant digit kept (of the float64 value when the hand one is 0)."""
+    if value:
+        return float(rounding.unit(value))
+    return float(rounding.unit(Decimal(repr(f)))) if f else 1.0

@@ -79,6 +79,7 @@ def table(step: Step, max_rows: int) -> Table:
     columns = (*(("n",) if batch else ()), "entry", "hand", "float64", "hand − float64", "units")
     rows: list[tuple[str, ...]] = []
     marked: list[bool] = []
+    units, flagged = step.units(), step.flagged()
     for i, (n, label) in enumerate(step.labels()):
         if max_rows and i >= max_rows:
             break
@@ -86,18 +87,18 @@ def table(step: Step, max_rows: int) -> Table:
             step.text(i),
             fmt_float(step.float64[i], step),
             fmt_deviation(step.deviation[i]),
-            fmt_units(step.units[i]),
+            fmt_units(units[i]),
         )
         rows.append((*((str(n),) if batch else ()), label, *cells))
-        marked.append(step.flagged(i))
+        marked.append(flagged[i])
     hidden = None
     total = len(step.value)
     if len(rows) < total:
-        k = step.largest()
+        k, worst = step.largest()
         label = list(step.labels())[k][1]
         hidden = (
             f"… {total - len(rows):,} more rows hidden (largest deviation "
-            f"{fmt_units(step.units[k])} units at {label}; --rows 0 shows all)"
+            f"{fmt_units(worst)} units at {label}; --rows 0 shows all)"
         )
     return Table(step.id, heading(step), columns, rows, marked, hidden)
 
@@ -185,14 +186,15 @@ def closing_lines(trace: Trace) -> list[str]:
     out = []
     for k, steps in enumerate(trace.iterations):
         loss = next(s for s in steps if s.id == "loss")
-        flagged = sum(s.flagged(i) for s in steps for i in range(len(s.value)))
-        worst = max(steps, key=lambda s: abs(s.units[s.largest()]) if s.units else 0.0)
-        i = worst.largest()
+        flagged = sum(sum(s.flagged()) for s in steps)
+        largest = {s.id: s.largest() for s in steps}
+        worst = max(steps, key=lambda s: abs(largest[s.id][1]))
+        i, units = largest[worst.id]
         label = list(worst.labels())[i][1]
         prefix = f"iteration {k + 1}: " if len(trace.iterations) > 1 else ""
         out.append(
             f"{prefix}loss {loss.text(0)} by hand, {fmt_float(loss.float64[0], loss)} in float64; "
             f"{flagged} entr{'y' if flagged == 1 else 'ies'} off by more than half a unit "
-            f"(largest: {label} in {worst.id}, {fmt_units(worst.units[i])} units)"
+            f"(largest: {label} in {worst.id}, {fmt_units(units)} units)"
         )
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import (
     ROUND_HALF_EVEN,
@@ -25,6 +25,8 @@ from decimal import (
     Overflow,
     localcontext,
 )
+from functools import cache, reduce
+from itertools import repeat
 from typing import Any
 
 MODES = ("decimals", "significant")
@@ -59,30 +61,33 @@ class Rounding:
         """The function that rounds one number by this rule (zero always written unsigned).
 
         >>> r = Rounding(2, "decimals", "half_up").rounder()
-        >>> r(Decimal("0.125")), r(Decimal("-0.125")), r(Decimal("-0.001"))
+        >>> r(Decimal("0.125")), r(Decimal("-0.125")), r(Decimal("0.0049"))
         (Decimal('0.13'), Decimal('-0.13'), Decimal('0.00'))
         >>> Rounding(2, "decimals", "half_even").rounder()(Decimal("0.125"))
         Decimal('0.12')
         >>> Rounding(3, "significant", "half_up").rounder()(Decimal("0.00012345"))
         Decimal('0.000123')
         """
-        rule = RULES[self.rule]
-        if self.mode == "decimals":
-            unit = Decimal(1).scaleb(-self.digits)
-            zero = Decimal(0).quantize(unit)
+        ctx, unit = _contexts(self)
+        if self.mode == "significant":
+            return ctx.plus  # a context of `digits` precision
+        quantize = ctx.quantize
 
-            def to_decimals(x: Decimal) -> Decimal:
-                q = x.quantize(unit, rounding=rule, context=WORKING)
-                return q if q else zero
+        def to_decimals(x: Decimal) -> Decimal:
+            return quantize(x, unit)
 
-            return to_decimals
-        ctx = Context(prec=self.digits, rounding=rule, Emax=WORKING.Emax, Emin=WORKING.Emin)
+        return to_decimals
 
-        def to_significant(x: Decimal) -> Decimal:
-            q = ctx.plus(x)
-            return q if q else Decimal(0)
+    def round_all(self, values: Iterable[Decimal]) -> list[Decimal]:
+        """rounder() over many numbers, without a Python call per number.
 
-        return to_significant
+        A value that rounds to zero may keep a minus sign (-0.0000); it equals 0 in every
+        computation, and text() writes it unsigned.
+        """
+        ctx, unit = _contexts(self)
+        if self.mode == "significant":
+            return list(map(ctx.plus, values))
+        return list(map(ctx.quantize, values, repeat(unit)))
 
     def text(self, x: Decimal) -> str:
         """x as a student writes it: rounded, trailing zeros kept, never scientific notation.
@@ -90,8 +95,12 @@ class Rounding:
         >>> Rounding(4).text(Decimal("0.5")), Rounding(3, "significant").text(Decimal("1.2"))
         ('0.5000', '1.20')
         """
-        q = self.rounder()(x)
-        if self.mode == "significant" and q:
+        q = abs(x) if x.is_zero() else self.rounder()(x)
+        if q.is_zero():
+            q = abs(q)
+        if self.mode == "significant":
+            if not q:
+                return "0"
             q = q.quantize(Decimal(1).scaleb(q.adjusted() - self.digits + 1), context=WORKING)
         return format(q, "f")
 
@@ -111,6 +120,20 @@ class Rounding:
         return f"{self.digits} {places}, {ties}, rounding {when}"
 
 
+@cache
+def _contexts(rounding: Rounding) -> tuple[Context, Decimal]:
+    """The context that rounds by the rule, and the unit decimals mode quantizes to."""
+    prec = rounding.digits if rounding.mode == "significant" else WORKING.prec
+    ctx = Context(
+        prec=prec,
+        rounding=RULES[rounding.rule],
+        Emax=WORKING.Emax,
+        Emin=WORKING.Emin,
+        traps=[InvalidOperation, Overflow, FloatOperation],
+    )
+    return ctx, Decimal(1).scaleb(-rounding.digits)
+
+
 class Breakdown(Exception):
     """Rounding made an operation impossible at flat entry `index` (the runner names the step)."""
 
@@ -125,12 +148,13 @@ class Field:
     """How one number system converts, rounds and evaluates the transcendental functions."""
 
     name: str
-    convert: Callable[[Decimal], Any]
+    convert: Callable[[Decimal], Any] | None  # None: the system computes in Decimal itself
     exp: Callable[[Any], Any]
     ln: Callable[[Any], Any]
     tanh: Callable[[Any], Any]
-    write: Callable[[Any], Any] | None  # rounding when a value is written down
+    write: Callable[[Iterable[Any]], list[Any]] | None  # rounding when values are written down
     op: Callable[[Any], Any] | None  # rounding after every elementary operation
+    op_all: Callable[[Iterable[Any]], list[Any]] | None  # the same over many numbers
     text: Callable[[Any], str]
     session: Callable[[], contextlib.AbstractContextManager[object]]
 
@@ -143,15 +167,15 @@ def _tanh(x: Decimal) -> Decimal:
 
 
 def hand_field(rounding: Rounding) -> Field:
-    write = rounding.rounder()
     return Field(
         name="hand",
-        convert=lambda d: d,
+        convert=None,
         exp=Decimal.exp,
         ln=Decimal.ln,
         tanh=_tanh,
-        write=write,
-        op=write if rounding.per == "operation" else None,
+        write=rounding.round_all,
+        op=rounding.rounder() if rounding.per == "operation" else None,
+        op_all=rounding.round_all if rounding.per == "operation" else None,
         text=rounding.text,
         session=lambda: localcontext(WORKING),
     )
@@ -165,6 +189,7 @@ FLOAT64 = Field(
     tanh=math.tanh,
     write=None,
     op=None,
+    op_all=None,
     text=repr,
     session=contextlib.nullcontext,
 )
@@ -199,9 +224,13 @@ class NumberSystem:
     def session(self) -> contextlib.AbstractContextManager[object]:
         return self.field.session()
 
+    def _convert(self, x: Decimal) -> Any:
+        return x if self.field.convert is None else self.field.convert(x)
+
     def array(self, data: Sequence[Decimal], shape: Shape) -> Flat:
         assert len(data) == _size(shape), (len(data), shape)
-        return Flat(shape, list(map(self.field.convert, data)))
+        convert = self.field.convert
+        return Flat(shape, list(data) if convert is None else list(map(convert, data)))
 
     def floats(self, a: Flat) -> list[float]:
         return [float(x) for x in a.data]
@@ -209,27 +238,25 @@ class NumberSystem:
     def write(self, a: Flat) -> Flat:
         """The value as written down: rounded by the rule (hand), checked finite (float64)."""
         if self.field.write is not None:
-            return Flat(a.shape, list(map(self.field.write, a.data)))
-        for i, x in enumerate(a.data):
-            if not math.isfinite(x):
-                raise Breakdown("overflow (the numbers grew beyond float64's range)", i)
+            return Flat(a.shape, self.field.write(a.data))
+        if not all(map(math.isfinite, a.data)):
+            i = next(i for i, x in enumerate(a.data) if not math.isfinite(x))
+            raise Breakdown("overflow (the numbers grew beyond float64's range)", i)
         return a
 
     def _done(self, shape: Shape, data: list[Any]) -> Flat:
-        op = self._op
-        return Flat(shape, data if op is None else list(map(op, data)))
+        op_all = self.field.op_all
+        return Flat(shape, data if op_all is None else op_all(data))
 
     def _const(self, x: Operand) -> Any:
-        return self.field.convert(x) if isinstance(x, Decimal) else x
+        return self._convert(x) if isinstance(x, Decimal) else x
 
     def _zip(self, f: Callable[[Any, Any], Any], a: Operand, b: Operand) -> Flat:
         if isinstance(a, Decimal):
             assert isinstance(b, Flat)
-            c = self.field.convert(a)
-            return self._done(b.shape, [f(c, y) for y in b.data])
+            return self._done(b.shape, list(map(f, repeat(self._convert(a)), b.data)))
         if isinstance(b, Decimal):
-            c = self.field.convert(b)
-            return self._done(a.shape, [f(x, c) for x in a.data])
+            return self._done(a.shape, list(map(f, a.data, repeat(self._convert(b)))))
         assert a.shape == b.shape, (a.shape, b.shape)
         return self._done(a.shape, list(map(f, a.data, b.data)))
 
@@ -288,11 +315,14 @@ class NumberSystem:
         """a b^T (+ bias per column): each entry summed in index order, the bias added last."""
         (n, k), (m, k2) = a.shape, b.shape
         assert k == k2 and (bias is None or bias.shape == (m,)), (a.shape, b.shape)
+        op = self._op
+        if k == 1 and bias is None:  # an outer product: one product per entry
+            out = [x * y for x in a.data for y in b.data]
+            return self._done((n, m), out)
         arows = [a.data[i * k : (i + 1) * k] for i in range(n)]
         brows = [b.data[j * k : (j + 1) * k] for j in range(m)]
         extra = bias.data if bias is not None else None
-        op = self._op
-        out: list[Any] = []
+        out = []
         for arow in arows:
             for j, brow in enumerate(brows):
                 if op is None:
@@ -340,7 +370,7 @@ class NumberSystem:
 
     def diag(self, v: Flat) -> Flat:
         (d,) = v.shape
-        zero = self.field.convert(Decimal(0))
+        zero = self._convert(Decimal(0))
         return Flat((d, d), [v.data[i] if i == j else zero for i in range(d) for j in range(d)])
 
     def repeat_columns(self, v: Flat, width: int) -> Flat:
@@ -348,12 +378,12 @@ class NumberSystem:
 
 
 def _plain_dot(arow: Sequence[Any], brow: Sequence[Any]) -> Any:
-    """Σ a_t b_t left to right (exact for decimals at the working precision)."""
-    it = map(operator.mul, arow, brow)
-    acc = next(it)
-    for x in it:
-        acc += x
-    return acc
+    """Σ a_t b_t strictly left to right (exact for decimals at the working precision).
+
+    Not sum(): from Python 3.12 it compensates float sums, which would make the float64 column
+    depend on the Python version.
+    """
+    return reduce(operator.add, map(operator.mul, arow, brow))
 
 
 def _rounded_dot(op: Callable[[Any], Any], arow: Sequence[Any], brow: Sequence[Any]) -> Any:

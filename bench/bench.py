@@ -1,0 +1,108 @@
+"""Speed figures: `handcalc run` start to finish, and one cycle of a 784-128-10 network.
+
+Run: python bench/bench.py   (prints the figures; nothing is timed inside the test suite)
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from handcalc import config, trace
+from handcalc.source import read_text
+
+
+def whole_process(repeats: int = 15) -> tuple[float, float]:
+    """Median and best wall time of the `handcalc` command on the embedded default."""
+    command = [str(Path(sys.executable).with_name("handcalc")), "run"]
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), min(times)
+
+
+def mnist_config(per: str) -> str:
+    rng = random.Random(0)
+    x = [round(rng.random(), 2) for _ in range(784)]
+    return json.dumps(
+        {
+            "network": {"widths": [784, 128, 10], "activation": "relu"},
+            "data": {"x": x, "label": 3},
+            "init": {"seed": 1, "scheme": "uniform", "low": -0.05, "high": 0.05},
+            "rounding": {"digits": 4, "per": per},
+        }
+    )
+
+
+def child(per: str) -> None:
+    """One measurement in a fresh process, so its peak memory is its own."""
+    node = read_text(mnist_config(per), "mnist.yaml")
+    assert node is not None
+    problem = config.build(node, "mnist.yaml")
+    start = time.perf_counter()
+    t = trace.make(problem)
+    cycle = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    size = len(t.to_json())
+    to_json = time.perf_counter() - start
+    json_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "cycle": cycle,
+                "json": to_json,
+                "json_mb": size / 1e6,
+                "peak_mb": peak_mb,
+                "json_peak_mb": json_peak_mb,
+            }
+        )
+    )
+
+
+def measure(per: str, repeats: int = 5) -> tuple[dict[str, float], float]:
+    """Medians over fresh processes, and the best cycle time."""
+    runs = []
+    for _ in range(repeats):
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", per], check=True, capture_output=True, text=True
+        ).stdout
+        runs.append(json.loads(out))
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}, min(
+        r["cycle"] for r in runs
+    )
+
+
+def main() -> None:
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}, {platform.system()}")
+    median, best = whole_process()
+    print(
+        f"handcalc run, default config, whole process: median {median:.3f} s, "
+        f"best {best:.3f} s (target < 0.3 s)"
+    )
+    for per, target in (("value", 0.25), ("operation", 0.5)):
+        m, best = measure(per)
+        print(
+            f"784-128-10 cycle, per {per}: median {m['cycle']:.3f} s, best {best:.3f} s "
+            f"(target < {target} s); peak memory {m['peak_mb']:.0f} MB (target < 200 MB)"
+        )
+        print(
+            f"  its JSON trace: {m['json_mb']:.1f} MB in {m['json']:.2f} s, "
+            f"peak memory {m['json_peak_mb']:.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        child(sys.argv[2])
+    else:
+        main()
