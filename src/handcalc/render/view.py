@@ -51,6 +51,7 @@ class Section:
 def fmt_float(value: float, step: Step) -> str:
     """float64 with four more digits than the hand rule keeps."""
     r = step.rounding
+    value += 0.0  # -0.0 shows as 0
     if r.mode == "decimals":
         return f"{value:.{r.digits + 4}f}"
     return f"{value:.{r.digits + 4}g}"
