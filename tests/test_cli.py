@@ -413,3 +413,11 @@ def test_alias_bomb_is_refused_quickly(run_cli: Cli, tmp_path: Path) -> None:
 def test_bad_options(run_cli: Cli, args: list[str], message: str) -> None:
     code, _, err = run_cli(*args)
     assert code == 2 and err.startswith("error: ") and message in err, err
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_normalized_config_reproduces_the_run(run_cli: Cli, tmp_path: Path, path: Path) -> None:
+    first = run_cli("run", str(path), "--format", "json")[1]
+    again = tmp_path / "again.yaml"
+    again.write_text(json.dumps(json.loads(first)["config"]))  # JSON is YAML
+    assert run_cli("run", str(again), "--format", "json")[1] == first

@@ -539,8 +539,10 @@ def normalized(p: Problem) -> dict[str, Any]:
         r = rows(b)
         return r if p.batched else r[0]
 
-    data: dict[str, Any] = {"x": example(p.x), "y": example(p.y)}
-    if p.labels is not None:
+    data: dict[str, Any] = {"x": example(p.x)}
+    if p.labels is None:
+        data["y"] = example(p.y)
+    else:
         data["label"] = list(p.labels) if p.batched else p.labels[0]
     data["reduction"] = p.reduction
     return {
