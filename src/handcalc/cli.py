@@ -12,16 +12,13 @@ from handcalc import __version__
 from handcalc.errors import ConfigError, HandcalcError
 
 FORMATS = ("terminal", "json", "markdown")
-EXAMPLES = """
-Examples:
+EXAMPLES = """Examples:
 
-  handcalc run                          the notes' 5-3-4-3 network, 4 decimal places
-
+\b
+  handcalc run                       the notes' 5-3-4-3 network, 4 decimals
   handcalc run quiz.yaml --digits 3 --rule half_even
-
   handcalc run quiz.yaml --format json --output key.json
-
-  handcalc init quiz.yaml               a commented starter config to edit
+  handcalc init quiz.yaml            a commented starter config to edit
 """
 
 app = typer.Typer(
@@ -37,7 +34,11 @@ app = typer.Typer(
 
 ConfigArg = Annotated[
     Path | None,
-    typer.Argument(help="YAML config; the embedded default when left out.", show_default=False),
+    typer.Argument(
+        help="YAML config; the embedded default when left out.",
+        show_default=False,
+        metavar="[CONFIG]",
+    ),
 ]
 
 
@@ -65,9 +66,13 @@ def run(
     fmt: Annotated[
         str, typer.Option("--format", "-f", metavar="terminal|json|markdown", help="Output format.")
     ] = "terminal",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE.", metavar="FILE")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
-    digits: Annotated[str | None, typer.Option(help="Override rounding.digits.")] = None,
+    digits: Annotated[
+        str | None, typer.Option(help="Override rounding.digits.", metavar="N")
+    ] = None,
     mode: Annotated[
         str | None, typer.Option(help="Override rounding.mode.", metavar="decimals|significant")
     ] = None,
@@ -77,12 +82,14 @@ def run(
     per: Annotated[
         str | None, typer.Option(help="Override rounding.per.", metavar="value|operation")
     ] = None,
-    seed: Annotated[str | None, typer.Option(help="Override init.seed.")] = None,
-    steps: Annotated[str | None, typer.Option(help="Override training.steps.")] = None,
+    seed: Annotated[str | None, typer.Option(help="Override init.seed.", metavar="N")] = None,
+    steps: Annotated[str | None, typer.Option(help="Override training.steps.", metavar="N")] = None,
     learning_rate: Annotated[
-        str | None, typer.Option(help="Override training.learning_rate.")
+        str | None, typer.Option(help="Override training.learning_rate.", metavar="X")
     ] = None,
-    rows: Annotated[int, typer.Option(help="Rows shown per step in tables (0: all).", min=0)] = 24,
+    rows: Annotated[
+        int, typer.Option(help="Rows shown per step in tables (0: all).", min=0, metavar="N")
+    ] = 24,
 ) -> None:
     """Run one update cycle and show every written number beside float64."""
     if fmt not in FORMATS:
