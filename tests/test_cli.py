@@ -52,7 +52,16 @@ def test_json_trace_schema(run_cli: Cli) -> None:
     doc = json.loads(out)
     assert doc["schema"] == "handcalc.trace/1" and doc["handcalc"] == __version__
     cfg = doc["config"]
-    assert set(cfg) == {"title", "network", "data", "parameters", "init", "training", "rounding"}
+    assert set(cfg) == {
+        "title",
+        "network",
+        "data",
+        "parameters",
+        "init",
+        "training",
+        "rounding",
+        "document",
+    }
     assert set(cfg["parameters"]) == {"W1", "b1", "W2", "b2"}
     steps = {s["id"]: s for s in doc["iterations"][0]["steps"]}
     fixed = [

@@ -11,10 +11,15 @@ from hypothesis import strategies as st
 from handcalc import arithmetic
 from handcalc.arithmetic import WORKING, Rounding, hand
 
-numbers = st.decimals(min_value=-1000, max_value=1000, allow_nan=False, allow_infinity=False,
-                      places=6)
-rules = st.builds(Rounding, st.integers(1, 8), st.sampled_from(["decimals", "significant"]),
-                  st.sampled_from(["half_up", "half_even"]))
+numbers = st.decimals(
+    min_value=-1000, max_value=1000, allow_nan=False, allow_infinity=False, places=6
+)
+rules = st.builds(
+    Rounding,
+    st.integers(1, 8),
+    st.sampled_from(["decimals", "significant"]),
+    st.sampled_from(["half_up", "half_even"]),
+)
 
 
 def test_doctests() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,17 @@ EXAMPLES = """Examples:
   handcalc run quiz.yaml --digits 3 --rule half_even
   handcalc run quiz.yaml --format json --output key.json
   handcalc init quiz.yaml            a commented starter config to edit
+"""
+
+CHECK_EXAMPLES = """Examples:
+
+\b
+  handcalc check --template > answers.yaml     a blank answers file to fill in
+  handcalc check answers.yaml                  answers to the default config
+  handcalc check quiz.yaml answers.yaml --carried-credit 0.5 --format json
+
+Exit code: 0 when every answer given is correct or carried, 1 when one is wrong,
+2 for unreadable input.
 """
 
 app = typer.Typer(
@@ -90,6 +102,9 @@ def run(
     rows: Annotated[
         int, typer.Option(help="Rows shown per step in tables (0: all).", min=0, metavar="N")
     ] = 24,
+    tolerances: Annotated[
+        bool, typer.Option("--tolerances", help="Add the tolerance `check` accepts per entry.")
+    ] = False,
 ) -> None:
     """Run one update cycle and show every written number beside float64."""
     if fmt not in FORMATS:
@@ -109,11 +124,12 @@ def run(
     overrides = {k: (v, flag) for k, (flag, v) in flags.items() if v is not None}
     problem = cfg.load(config, overrides)
     trace = tr.make(problem)
-    _emit(trace, fmt, output, force, rows)
+    _emit(trace, fmt, output, force, rows, tolerances)
 
 
-def _emit(trace: object, fmt: str, output: Path | None, force: bool, rows: int) -> None:
-    from handcalc.output import write_atomic
+def _emit(
+    trace: object, fmt: str, output: Path | None, force: bool, rows: int, tolerances: bool
+) -> None:
     from handcalc.render import markdown, terminal
     from handcalc.trace import Trace
 
@@ -121,18 +137,116 @@ def _emit(trace: object, fmt: str, output: Path | None, force: bool, rows: int) 
     if fmt == "terminal" and output is None:
         from rich.console import Console
 
-        terminal.render(trace, Console(), rows)
+        terminal.render(trace, Console(), rows, tolerances)
         return
     if fmt == "json":
         text = trace.to_json()
     elif fmt == "markdown":
-        text = markdown.render(trace, rows)
+        text = markdown.render(trace, rows, tolerances)
     else:
-        text = terminal.to_text(trace, max_rows=rows)
+        text = terminal.to_text(trace, max_rows=rows, tolerances=tolerances)
+    _write(text, output, force)
+
+
+def _write(text: str, output: Path | None, force: bool) -> None:
+    from handcalc.output import write_atomic
+
     if output is None:
         sys.stdout.write(text)
     else:
         write_atomic(output, text, force)
+
+
+@app.command(epilog=CHECK_EXAMPLES)
+def check(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="[CONFIG] ANSWERS: the config (the embedded default when left out) "
+            "and the student's answers file.",
+            show_default=False,
+            metavar="[CONFIG] ANSWERS",
+        ),
+    ] = None,
+    template: Annotated[
+        bool, typer.Option("--template", help="Print a blank answers file for CONFIG.")
+    ] = False,
+    tolerance: Annotated[
+        str | None,
+        typer.Option(
+            help="Accept |answer - key| up to X for every entry (default: per entry, see "
+            "run --tolerances).",
+            metavar="X",
+        ),
+    ] = None,
+    carried_credit: Annotated[
+        str, typer.Option(help="Share of the points a carried entry earns, 0 to 1.", metavar="X")
+    ] = "1",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", metavar="terminal|json", help="Output format.")
+    ] = "terminal",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE.", metavar="FILE")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
+) -> None:
+    """Grade a student's answers: correct, carried (error carried forward) or wrong."""
+    from handcalc import answers as ans
+    from handcalc import check as chk
+    from handcalc import config as cfg
+    from handcalc import trace as tr
+
+    items = list(paths or [])
+    if fmt not in ("terminal", "json"):
+        raise ConfigError(f"--format: unknown value {fmt!r} (one of terminal, json)")
+    if len(items) > (1 if template else 2) or (not template and not items):
+        want = "[CONFIG]" if template else "[CONFIG] ANSWERS"
+        raise ConfigError(f"check: expected {want}, got {len(items)} file names")
+    config_path = items[0] if (template and items) or len(items) == 2 else None
+    trace = tr.make(cfg.load(config_path))
+    if template:
+        _write(ans.template(trace, chk.answerable(trace)), output, force)
+        return
+    given = ans.read(items[-1], {k: s.shape for k, s in chk.answerable(trace).items()})
+    report = chk.grade(
+        trace,
+        given,
+        _decimal_option("--tolerance", tolerance, 0, None),
+        _decimal_option("--carried-credit", carried_credit, 0, 1) or Decimal(0),
+    )
+    _report(report, fmt, output, force)
+    raise typer.Exit(report.exit_code)
+
+
+def _decimal_option(flag: str, text: str | None, low: int, high: int | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ConfigError(f"{flag}: expected a number, got {text!r}") from None
+    if not value.is_finite() or value < low or (high is not None and value > high):
+        bound = f"{low} to {high}" if high is not None else f"{low} or more"
+        raise ConfigError(f"{flag}: {text} is out of range ({bound})")
+    return value
+
+
+def _report(report: object, fmt: str, output: Path | None, force: bool) -> None:
+    from handcalc.check import Report
+    from handcalc.render import report as rep
+    from handcalc.trace import dumps
+
+    assert isinstance(report, Report)
+    if fmt == "json":
+        _write(dumps(rep.to_dict(report)) + "\n", output, force)
+        return
+    if output is None:
+        from rich.console import Console
+        from rich.text import Text
+
+        Console().print(Text("\n").join(rep.lines(report)), overflow="fold")
+        return
+    _write(rep.to_text(report), output, force)
 
 
 @app.command()

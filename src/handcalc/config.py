@@ -27,13 +27,26 @@ REDUCTIONS = ("mean", "sum")
 DEFAULT_NAME = "default"
 
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "": ("title", "network", "data", "parameters", "init", "training", "rounding"),
+    "": ("title", "network", "data", "parameters", "init", "training", "rounding", "document"),
     "network": ("widths", "activation", "head", "loss", "bias"),
     "data": ("x", "y", "label", "reduction"),
     "init": ("seed", "scheme", "low", "high", "step", "std"),
     "training": ("learning_rate", "steps"),
     "rounding": ("digits", "mode", "rule", "per"),
+    "document": ("course", "date", "instructions", "points", "expand"),
 }
+PHASE_NAMES = ("forward", "loss", "backward", "update")
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """What printed documents and grading add to the run: texts, points per step, expansions."""
+
+    course: str | None = None
+    date: str | None = None
+    instructions: str | None = None
+    points: dict[str, Decimal] = field(default_factory=dict)
+    expand: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +79,11 @@ class Problem:
     learning_rate: Decimal
     steps: int
     rounding: Rounding = field(default_factory=Rounding)
+    document: Document = field(default_factory=Document)
+
+    @property
+    def points(self) -> dict[str, Decimal]:
+        return self.document.points
 
     @property
     def layers(self) -> int:
@@ -262,6 +280,7 @@ def build(root: Node, name: str) -> Problem:
     }
     learning_rate, steps = _training(section(top.get("training"), "training"))
     title = text(top["title"], "title") if "title" in top else None
+    document = _document(section(top.get("document"), "document"))
     return Problem(
         name,
         title,
@@ -281,6 +300,7 @@ def build(root: Node, name: str) -> Problem:
         learning_rate,
         steps,
         rounding,
+        document,
     )
 
 
@@ -508,6 +528,46 @@ def _given_parameters(
     return out
 
 
+def _document(sec: dict[str, Node]) -> Document:
+    texts = {
+        k: text(sec[k], f"document.{k}") for k in ("course", "date", "instructions") if k in sec
+    }
+    points: dict[str, Decimal] = {}
+    node = sec.get("points")
+    if node is not None and node.kind != "null":
+        if not node.is_map or not isinstance(node.value, dict):
+            raise fail(
+                node,
+                "document.points",
+                f"expected a mapping, got {_describe(node)}",
+                "step ids or phases to points, e.g. {dW1: 2, forward: 1}",
+            )
+        for key, child in node.value.items():
+            value = number(child, f"document.points.{key}")
+            if value < 0:
+                raise fail(child, f"document.points.{key}", f"{value} is negative", "0 or more")
+            points[key] = value
+    expand: tuple[str, ...] = ()
+    if "expand" in sec:
+        items = sequence(sec["expand"], "document.expand", 'entries such as "dW2[1,3]"')
+        expand = tuple(str(text(item, f"document.expand[{i + 1}]")) for i, item in enumerate(items))
+    return Document(
+        texts.get("course"), texts.get("date"), texts.get("instructions"), points, expand
+    )
+
+
+def check_step_keys(p: Problem, ids: Sequence[str]) -> None:
+    """Point keys must name a step of the cycle or a phase."""
+    for key in p.points:
+        if key not in ids and key not in PHASE_NAMES:
+            close = difflib.get_close_matches(key, [*ids, *PHASE_NAMES], n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise ConfigError(
+                f"{p.name}: document.points.{key}: unknown step or phase "
+                f"({hint}a step id such as dW1, or forward, loss, backward, update)"
+            )
+
+
 def _training(sec: dict[str, Node]) -> tuple[Decimal, int]:
     rate = Decimal("0.1")
     if "learning_rate" in sec:
@@ -545,6 +605,14 @@ def normalized(p: Problem) -> dict[str, Any]:
     else:
         data["label"] = list(p.labels) if p.batched else p.labels[0]
     data["reduction"] = p.reduction
+    doc = p.document
+    document: dict[str, Any] = {
+        "course": doc.course,
+        "date": doc.date,
+        "instructions": doc.instructions,
+        "points": {k: str(v) for k, v in doc.points.items()},
+        "expand": list(doc.expand),
+    }
     return {
         "title": p.title,
         "network": {
@@ -564,4 +632,5 @@ def normalized(p: Problem) -> dict[str, Any]:
             "rule": p.rounding.rule,
             "per": p.rounding.per,
         },
+        "document": document,
     }

@@ -15,7 +15,7 @@ from typing import Any
 
 from handcalc import __version__, cycle
 from handcalc.arithmetic import Flat, Rounding, Shape, float64, hand
-from handcalc.config import Problem, normalized
+from handcalc.config import Problem, check_step_keys, normalized
 from handcalc.cycle import StepSpec
 
 SCHEMA = "handcalc.trace/1"
@@ -68,6 +68,15 @@ class Step:
         return [
             d / _unit(self.rounding, v, f)
             for d, v, f in zip(self.deviation, self.value, self.float64, strict=True)
+        ]
+
+    def tolerances(self) -> list[Decimal]:
+        """What a grader accepts per entry: one unit of the last kept digit, widened by the
+        entry's hand-versus-float64 deviation so that a student who kept more digits passes."""
+        r = self.rounding
+        return [
+            r.unit(v if v else Decimal(repr(f))) + Decimal(repr(abs(d)))
+            for v, f, d in zip(self.value, self.float64, self.deviation, strict=True)
         ]
 
     def flagged(self) -> list[bool]:
@@ -167,6 +176,7 @@ def dumps(value: Any, indent: str = "") -> str:
 def make(p: Problem) -> Trace:
     """Run the cycle in the hand system and in float64 and pair them step by step."""
     specs = cycle.build(p)
+    check_step_keys(p, [s.id for s in specs])
     hand_runs = cycle.run(p, hand(p.rounding), specs)
     float_runs = cycle.run(p, float64(), specs)
     iterations = [

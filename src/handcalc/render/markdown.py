@@ -25,7 +25,8 @@ def _table(t: Table) -> list[str]:
     for row, marked in zip(t.rows, t.marked, strict=True):
         cells = [f"`{c}`" if t.columns[i] == "entry" else c for i, c in enumerate(row)]
         if marked:
-            cells[-1] = f"**{cells[-1]} !**"
+            at = t.columns.index("units")
+            cells[at] = f"**{cells[at]} !**"
         out.append("| " + " | ".join(cells) + " |")
     if t.hidden:
         out += ["", f"_{_escape(t.hidden)}_"]
@@ -45,7 +46,7 @@ def _grid(g: Grid) -> list[str]:
     return [*out, ""]
 
 
-def render(trace: Trace, max_rows: int = DEFAULT_ROWS) -> str:
+def render(trace: Trace, max_rows: int = DEFAULT_ROWS, tolerances: bool = False) -> str:
     p = trace.problem
     out = [f"# {_escape(p.title or 'handcalc: one training step')}", ""]
     out += [f"- **{label}**: {_escape(text)}" for label, text in summary_lines(trace)]
@@ -54,7 +55,7 @@ def render(trace: Trace, max_rows: int = DEFAULT_ROWS) -> str:
     for k in range(len(trace.iterations)):
         if many:
             out += [f"## Iteration {k + 1} of {len(trace.iterations)}", ""]
-        for section in sections(trace, k + 1, max_rows):
+        for section in sections(trace, k + 1, max_rows, tolerances):
             out += [f"{'###' if many else '##'} {section.title}", ""]
             for t in section.tables:
                 out += _grid(t) if isinstance(t, Grid) else _table(t)

@@ -25,7 +25,9 @@ MARK = " !"
 GAP = "  "
 
 
-def lines(trace: Trace, width: int, max_rows: int = DEFAULT_ROWS) -> list[Text]:
+def lines(
+    trace: Trace, width: int, max_rows: int = DEFAULT_ROWS, tolerances: bool = False
+) -> list[Text]:
     """Everything `handcalc run` prints, line by line."""
     p = trace.problem
     out = [Text(p.title or "handcalc: one training step", style="bold")]
@@ -44,7 +46,7 @@ def lines(trace: Trace, width: int, max_rows: int = DEFAULT_ROWS) -> list[Text]:
                 Text(""),
                 Text(f"Iteration {k + 1} of {len(trace.iterations)}", style="bold reverse"),
             ]
-        for section in sections(trace, k + 1, max_rows):
+        for section in sections(trace, k + 1, max_rows, tolerances):
             out += [Text(""), Text(section.title.upper(), style="bold underline")]
             for t in section.tables:
                 out.append(Text(""))
@@ -61,12 +63,15 @@ def _title(heading: str, step_id: str) -> Text:
 
 
 def _table(t: Table) -> list[Text]:
-    widths = [
-        max(len(c), *(len(r[i]) + (len(MARK) if i == len(c) - 1 else 0) for r in t.rows))
-        if t.rows
-        else len(c)
-        for i, c in enumerate(t.columns)
+    mark_at = t.columns.index("units")
+    rows = [
+        tuple(
+            c + (MARK if marked else " " * len(MARK)) if i == mark_at else c
+            for i, c in enumerate(row)
+        )
+        for row, marked in zip(t.rows, t.marked, strict=True)
     ]
+    widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(t.columns)]
     left = {i for i, c in enumerate(t.columns) if c == "entry"}
 
     def fmt(cells: tuple[str, ...]) -> str:
@@ -77,9 +82,10 @@ def _table(t: Table) -> list[Text]:
 
     out = [_title(t.heading, t.step_id), Text(fmt(t.columns), style="dim")]
     out.append(Text(GAP.join("─" * w for w in widths), style="dim"))
-    for row, marked in zip(t.rows, t.marked, strict=True):
-        cells = (*row[:-1], row[-1] + MARK) if marked else (*row[:-1], row[-1] + " " * len(MARK))
-        out.append(Text(fmt(cells), style="yellow" if marked else ""))
+    out += [
+        Text(fmt(row), style="yellow" if marked else "")
+        for row, marked in zip(rows, t.marked, strict=True)
+    ]
     if t.hidden:
         out.append(Text(t.hidden, style="dim italic"))
     return out
@@ -107,13 +113,19 @@ def _grid(g: Grid, width: int) -> list[Text]:
     return out
 
 
-def render(trace: Trace, console: Console, max_rows: int = DEFAULT_ROWS) -> None:
+def render(
+    trace: Trace, console: Console, max_rows: int = DEFAULT_ROWS, tolerances: bool = False
+) -> None:
     console.print(
-        Text("\n").join(lines(trace, console.width, max_rows)), overflow="fold", crop=False
+        Text("\n").join(lines(trace, console.width, max_rows, tolerances)),
+        overflow="fold",
+        crop=False,
     )
 
 
-def to_text(trace: Trace, width: int = 80, max_rows: int = DEFAULT_ROWS) -> str:
+def to_text(
+    trace: Trace, width: int = 80, max_rows: int = DEFAULT_ROWS, tolerances: bool = False
+) -> str:
     """Plain text as a terminal of `width` columns shows it (files, samples and tests)."""
     console = Console(
         width=width,
@@ -124,5 +136,5 @@ def to_text(trace: Trace, width: int = 80, max_rows: int = DEFAULT_ROWS) -> str:
         highlight=False,
     )
     with console.capture() as capture:
-        render(trace, console, max_rows)
+        render(trace, console, max_rows, tolerances)
     return capture.get()

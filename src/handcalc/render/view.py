@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from handcalc.functions import ACTIVATIONS
 from handcalc.trace import Step, Trace
@@ -57,6 +58,10 @@ def fmt_float(value: float, step: Step) -> str:
     return f"{value:.{r.digits + 4}g}"
 
 
+def fmt_tolerance(value: Decimal) -> str:
+    return f"{float(value):.2e}"
+
+
 def fmt_deviation(value: float) -> str:
     return "0" if value == 0 else f"{value:+.2e}"
 
@@ -75,9 +80,18 @@ def heading(step: Step) -> str:
     return f"{s.symbol} {arrow} {s.formula}"
 
 
-def table(step: Step, max_rows: int) -> Table:
+def table(step: Step, max_rows: int, tolerances: bool = False) -> Table:
     batch = step.example_axis
-    columns = (*(("n",) if batch else ()), "entry", "hand", "float64", "hand − float64", "units")
+    columns = (
+        *(("n",) if batch else ()),
+        "entry",
+        "hand",
+        "float64",
+        "hand − float64",
+        "units",
+        *(("± accept",) if tolerances else ()),
+    )
+    accept = [fmt_tolerance(t) for t in step.tolerances()] if tolerances else []
     rows: list[tuple[str, ...]] = []
     marked: list[bool] = []
     units, flagged = step.units(), step.flagged()
@@ -90,7 +104,8 @@ def table(step: Step, max_rows: int) -> Table:
             fmt_deviation(step.deviation[i]),
             fmt_units(units[i]),
         )
-        rows.append((*((str(n),) if batch else ()), label, *cells))
+        extra = (accept[i],) if tolerances else ()
+        rows.append((*((str(n),) if batch else ()), label, *cells, *extra))
         marked.append(flagged[i])
     hidden = None
     total = len(step.value)
@@ -132,12 +147,14 @@ def exact(step: Step) -> bool:
     return len(step.shape) <= 2 and not any(step.deviation)
 
 
-def sections(trace: Trace, iteration: int, max_rows: int = DEFAULT_ROWS) -> list[Section]:
+def sections(
+    trace: Trace, iteration: int, max_rows: int = DEFAULT_ROWS, tolerances: bool = False
+) -> list[Section]:
     steps = trace.iterations[iteration - 1]
     out = []
     for phase, title in PHASE_TITLES.items():
         tables: list[Table | Grid] = [
-            grid(s, max_rows) if phase == "given" and exact(s) else table(s, max_rows)
+            grid(s, max_rows) if phase == "given" and exact(s) else table(s, max_rows, tolerances)
             for s in steps
             if s.spec.phase == phase
         ]
