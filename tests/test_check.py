@@ -174,7 +174,7 @@ def test_each_slip_is_named(
     p = config.load(path)
     if "already-updated" in name:  # the student reads W2_next from the key's update
         key = trace.make(p)
-        w2_next = key.step("W2_next").value
+        w2_next = key.step("W2_next").values
 
         def slip(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
             updated = ns.array(w2_next, (3, 3))
@@ -234,7 +234,7 @@ def float64_student() -> dict[str, Any]:
     t = trace.make(config.load(DEFAULT))
     r = t.problem.rounding
     return {
-        s.id: nest([r.text(Decimal(repr(f))) for f in s.float64], s.shape)
+        s.id: nest([r.text(Decimal(repr(f))) for f in s.floats], s.shape)
         for s in t.iterations[0]
         if s.spec.phase != "given"
     }

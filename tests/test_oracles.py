@@ -76,17 +76,17 @@ def test_float64_gradients_match_finite_differences(
     p = problem(random_config(seed, head, loss_name, batch))
     t = trace.make(p)
     params, x, y = arrays(p)
-    assert t.step("loss").float64[0] == pytest.approx(loss(p, params, x, y), rel=1e-12, abs=1e-14)
+    assert t.step("loss").floats[0] == pytest.approx(loss(p, params, x, y), rel=1e-12, abs=1e-14)
     for name, expected in finite_differences(p).items():
-        got = np.array(t.step(f"d{name}").float64).reshape(expected.shape)
+        got = np.array(t.step(f"d{name}").floats).reshape(expected.shape)
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7, err_msg=name)
-        after = np.array(t.step(f"{name}_next").float64).reshape(expected.shape)
+        after = np.array(t.step(f"{name}_next").floats).reshape(expected.shape)
         np.testing.assert_allclose(after, params[name] - 0.1 * got, rtol=0, atol=1e-15)
 
 
 def _relative_gap(step: trace.Step) -> float:
-    scale = max([abs(f) for f in step.float64] + [1e-300])
-    return max(abs(float(v) - f) for v, f in zip(step.value, step.float64, strict=True)) / scale
+    scale = max([abs(f) for f in step.floats] + [1e-300])
+    return max(abs(float(v) - f) for v, f in zip(step.values, step.floats, strict=True)) / scale
 
 
 @pytest.mark.parametrize(("seed", "head", "loss_name", "batch"), CASES[::3])
@@ -112,10 +112,10 @@ def test_configs_at_fifteen_digits(path: Any) -> None:
 def test_the_classic_2_2_2_example() -> None:
     """The float64 column reproduces the widely published worked example to its 9 digits."""
     t = trace.make(config.load(CONFIGS[[c.name for c in CONFIGS].index("sigmoid-2-2-2.yaml")]))
-    assert t.step("loss").float64[0] == pytest.approx(0.298371109, abs=5e-10)
-    w2 = t.step("W2_next").float64
+    assert t.step("loss").floats[0] == pytest.approx(0.298371109, abs=5e-10)
+    w2 = t.step("W2_next").floats
     assert w2 == pytest.approx([0.35891648, 0.408666186, 0.511301270, 0.561370121], abs=5e-9)
-    w1 = t.step("W1_next").float64
+    w1 = t.step("W1_next").floats
     assert w1 == pytest.approx([0.149780716, 0.19956143, 0.24975114, 0.29950229], abs=5e-9)
 
 
@@ -126,9 +126,9 @@ def test_several_steps_continue_from_the_updates() -> None:
     assert len(t.iterations) == 3
     for k in (1, 2):
         for name in t.problem.parameters:
-            assert t.step(name, k + 1).value == t.step(f"{name}_next", k).value
-            assert t.step(name, k + 1).float64 == t.step(f"{name}_next", k).float64
-    losses = [t.step("loss", k).float64[0] for k in (1, 2, 3)]
+            assert t.step(name, k + 1).values == t.step(f"{name}_next", k).values
+            assert t.step(name, k + 1).floats == t.step(f"{name}_next", k).floats
+    losses = [t.step("loss", k).floats[0] for k in (1, 2, 3)]
     assert losses[0] > losses[1] > losses[2]
 
 
@@ -169,14 +169,14 @@ def test_float64_matches_pytorch(seed: int, head: str, loss_name: str, batch: in
         ]
     total = per.mean() if p.reduction == "mean" else per.sum()
     total.backward()
-    assert t.step("loss").float64[0] == pytest.approx(total.item(), rel=1e-12, abs=1e-15)
+    assert t.step("loss").floats[0] == pytest.approx(total.item(), rel=1e-12, abs=1e-15)
     for name, tensor in tp.items():
-        got = np.array(t.step(f"d{name}").float64)
+        got = np.array(t.step(f"d{name}").floats)
         np.testing.assert_allclose(got, tensor.grad.numpy().ravel(), rtol=1e-10, atol=1e-13)
         with torch.no_grad():
             tensor -= 0.1 * tensor.grad
         np.testing.assert_allclose(
-            np.array(t.step(f"{name}_next").float64),
+            np.array(t.step(f"{name}_next").floats),
             tensor.detach().numpy().ravel(),
             rtol=1e-12,
             atol=1e-14,

@@ -139,7 +139,7 @@ class _Grader:
     def value(self, step_id: str, own: bool) -> Flat:
         """A step's value: the student's own where given (blanks filled from the key)."""
         key = self.key[step_id]
-        data = list(key.value)
+        data = list(key.values)
         given = self.answers.given.get(step_id)
         if own and given is not None:
             data = [k if g is None else g for g, k in zip(given.values, data, strict=True)]
@@ -168,11 +168,11 @@ class _Grader:
     def step(self, step: Step, given: Given) -> StepReport:
         spec = step.spec
         tols = (
-            [self.tolerance] * len(step.value) if self.tolerance is not None else step.tolerances()
+            [self.tolerance] * len(step.values) if self.tolerance is not None else step.tolerances()
         )
         own = self.recompute(spec)
         carried = own is not None and any(
-            abs(o - k) > t for o, k, t in zip(own, step.value, tols, strict=True)
+            abs(o - k) > t for o, k, t in zip(own, step.values, tols, strict=True)
         )
         slips = [(s.name, self.recompute(spec, s)) for s in _slips(self.problem, spec)]
         entries = []
@@ -208,14 +208,14 @@ class _Grader:
         label: str,
         transposed: bool,
     ) -> Entry:
-        key = step.value[i]
+        key = step.values[i]
         verdict, recomputed, name, note = "wrong", None, None, None
         if transposed:  # the numbers may be right, but W^(l) is d_l x d_(l-1)
             right = abs(value - key) <= tol or (own is not None and abs(value - own[i]) <= tol)
             name = TRANSPOSED if right else self.diagnose(step, i, value, tol, slips, own)
         elif abs(value - key) <= tol:
             verdict = "correct"
-            if value != key and abs(value - Decimal(repr(step.float64[i]))) < abs(value - key):
+            if value != key and abs(value - Decimal(repr(step.floats[i]))) < abs(value - key):
                 note = "closer to the unrounded float64 value: more digits kept than the rule"
         elif own is not None and abs(value - own[i]) <= tol:
             verdict, recomputed = "carried", self.rounding.text(own[i])
@@ -239,14 +239,14 @@ class _Grader:
         for name, alt in slips:
             if alt is not None and abs(value - alt[i]) <= tol:
                 return name
-        unit = self.rounding.unit(step.value[i] or value)
+        unit = self.rounding.unit(step.values[i] or value)
         for rounding, name in self.others:
             other = self.other_trace(rounding).step(step.id)
-            if other.value[i] != step.value[i] and abs(value - other.value[i]) <= unit / 2:
+            if other.values[i] != step.values[i] and abs(value - other.values[i]) <= unit / 2:
                 return name
-        if abs(value - Decimal(repr(step.float64[i]))) <= unit / 2:
+        if abs(value - Decimal(repr(step.floats[i]))) <= unit / 2:
             return "intermediates not rounded: the value is the unrounded float64 one"
-        for reference in [step.value[i], *([own[i]] if own is not None else [])]:
+        for reference in [step.values[i], *([own[i]] if own is not None else [])]:
             if reference and value:
                 shift = math.log10(abs(value / reference))
                 k = round(shift)

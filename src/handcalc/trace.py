@@ -34,22 +34,37 @@ class Step:
     spec: StepSpec
     shape: Shape
     example_axis: bool
-    value: list[Decimal]
-    float64: list[float]
-    deviation: list[float]
+    values: list[Decimal]  # the hand values, row-major
+    floats: list[float]  # the float64 values
+    deviations: list[float]  # hand - float64
     rounding: Rounding
 
     @property
     def id(self) -> str:
         return self.spec.id
 
+    @property
+    def value(self) -> Any:
+        """The hand values as nested lists of Decimal in the step's shape (a scalar bare)."""
+        return nest(self.values, self.shape)
+
+    @property
+    def float64(self) -> Any:
+        """The float64 values, nested like `value`."""
+        return nest(self.floats, self.shape)
+
+    @property
+    def deviation(self) -> Any:
+        """hand - float64, nested like `value`."""
+        return nest(self.deviations, self.shape)
+
     def text(self, i: int) -> str:
         """Entry i as the worksheet writes it."""
-        out: str = _text(self.rounding)(self.value[i])
+        out: str = _text(self.rounding)(self.values[i])
         return out
 
     def texts(self) -> list[str]:
-        return [self.text(i) for i in range(len(self.value))]
+        return [self.text(i) for i in range(len(self.values))]
 
     def labels(self) -> Iterator[tuple[int | None, str]]:
         """(example number or None, entry label with 1-based indices) for every entry."""
@@ -64,10 +79,10 @@ class Step:
         """Each deviation in units of the last digit kept when the hand value is written."""
         if self.rounding.mode == "decimals":
             scale = float(Decimal(1).scaleb(self.rounding.digits))
-            return [d * scale for d in self.deviation]
+            return [d * scale for d in self.deviations]
         return [
             d / _unit(self.rounding, v, f)
-            for d, v, f in zip(self.deviation, self.value, self.float64, strict=True)
+            for d, v, f in zip(self.deviations, self.values, self.floats, strict=True)
         ]
 
     def tolerances(self) -> list[Decimal]:
@@ -76,7 +91,7 @@ class Step:
         r = self.rounding
         return [
             r.unit(v if v else Decimal(repr(f))) + Decimal(repr(abs(d)))
-            for v, f, d in zip(self.value, self.float64, self.deviation, strict=True)
+            for v, f, d in zip(self.values, self.floats, self.deviations, strict=True)
         ]
 
     def flagged(self) -> list[bool]:
@@ -98,8 +113,8 @@ class Step:
             "inputs": list(self.spec.inputs),
             "shape": list(self.shape),
             "value": nest(self.texts(), self.shape),
-            "float64": nest(self.float64, self.shape),
-            "deviation": nest(self.deviation, self.shape),
+            "float64": self.float64,
+            "deviation": self.deviation,
             "deviation_units": nest(self.units(), self.shape),
         }
 

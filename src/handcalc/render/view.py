@@ -100,15 +100,15 @@ def table(step: Step, max_rows: int, tolerances: bool = False) -> Table:
             break
         cells = (
             step.text(i),
-            fmt_float(step.float64[i], step),
-            fmt_deviation(step.deviation[i]),
+            fmt_float(step.floats[i], step),
+            fmt_deviation(step.deviations[i]),
             fmt_units(units[i]),
         )
         extra = (accept[i],) if tolerances else ()
         rows.append((*((str(n),) if batch else ()), label, *cells, *extra))
         marked.append(flagged[i])
     hidden = None
-    total = len(step.value)
+    total = len(step.values)
     if len(rows) < total:
         k, worst = step.largest()
         label = list(step.labels())[k][1]
@@ -144,7 +144,7 @@ def grid(step: Step, max_rows: int) -> Grid:
 
 def exact(step: Step) -> bool:
     """True when float64 holds exactly the hand values (given numbers, untouched entries)."""
-    return len(step.shape) <= 2 and not any(step.deviation)
+    return len(step.shape) <= 2 and not any(step.deviations)
 
 
 def sections(
@@ -211,7 +211,7 @@ def closing_lines(trace: Trace) -> list[str]:
         label = list(worst.labels())[i][1]
         prefix = f"iteration {k + 1}: " if len(trace.iterations) > 1 else ""
         out.append(
-            f"{prefix}loss {loss.text(0)} by hand, {fmt_float(loss.float64[0], loss)} in float64; "
+            f"{prefix}loss {loss.text(0)} by hand, {fmt_float(loss.floats[0], loss)} in float64; "
             f"{flagged} entr{'y' if flagged == 1 else 'ies'} off by more than half a unit "
             f"(largest: {label} in {worst.id}, {fmt_units(units)} units)"
         )
