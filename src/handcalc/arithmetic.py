@@ -95,9 +95,9 @@ class Rounding:
         >>> Rounding(4).text(Decimal("0.5")), Rounding(3, "significant").text(Decimal("1.2"))
         ('0.5000', '1.20')
         """
-        q = abs(x) if x.is_zero() else self.rounder()(x)
+        q = self.rounder()(x)
         if q.is_zero():
-            q = abs(q)
+            q = abs(q)  # a value that rounds to zero is written unsigned
         if self.mode == "significant":
             if not q:
                 return "0"
@@ -193,6 +193,24 @@ FLOAT64 = Field(
     text=repr,
     session=contextlib.nullcontext,
 )
+
+
+def _float32_field() -> Field:
+    """numpy float32 scalars: every operation rounds to single precision, as PyTorch's default."""
+    import numpy as np  # imported only when a float32 column is asked for
+
+    return Field(
+        name="float32",
+        convert=lambda d: np.float32(float(d)),  # through a double, as torch.tensor(x) does
+        exp=np.exp,
+        ln=np.log,
+        tanh=np.tanh,
+        write=None,
+        op=None,
+        op_all=None,
+        text=lambda x: repr(float(x)),
+        session=lambda: np.errstate(all="ignore"),  # overflow is caught by write()
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,3 +420,8 @@ def hand(rounding: Rounding) -> NumberSystem:
 def float64() -> NumberSystem:
     """Unrounded IEEE binary64 arithmetic: the shadow run."""
     return NumberSystem(FLOAT64)
+
+
+def float32() -> NumberSystem:
+    """IEEE binary32 arithmetic (numpy float32): what PyTorch computes by default."""
+    return NumberSystem(_float32_field())

@@ -105,6 +105,20 @@ def run(
     tolerances: Annotated[
         bool, typer.Option("--tolerances", help="Add the tolerance `check` accepts per entry.")
     ] = False,
+    float32: Annotated[
+        bool, typer.Option("--float32", help="Add a float32 column (PyTorch's default precision).")
+    ] = False,
+    jacobians: Annotated[
+        bool, typer.Option("--jacobians", help="Write out the local Jacobians and the 3-tensor.")
+    ] = False,
+    explain: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--explain",
+            help="Work one entry out by hand, e.g. 'dW2[1,3]' (repeatable).",
+            metavar="ENTRY",
+        ),
+    ] = None,
 ) -> None:
     """Run one update cycle and show every written number beside float64."""
     if fmt not in FORMATS:
@@ -123,7 +137,12 @@ def run(
     }
     overrides = {k: (v, flag) for k, (flag, v) in flags.items() if v is not None}
     problem = cfg.load(config, overrides)
-    trace = tr.make(problem)
+    trace = tr.make(problem, float32=float32, jacobians=jacobians)
+    if explain:
+        from handcalc.explain import explain_all
+
+        _write(explain_all(trace, explain), output, force)
+        return
     _emit(trace, fmt, output, force, rows, tolerances)
 
 

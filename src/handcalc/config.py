@@ -228,6 +228,13 @@ def load(path: Path | None, overrides: Mapping[str, tuple[str, str]] | None = No
     else:
         root = read_file(path)
         name = str(path)
+    return load_node(root, name, overrides)
+
+
+def load_node(
+    root: Node | None, name: str, overrides: Mapping[str, tuple[str, str]] | None = None
+) -> Problem:
+    """Validate a parsed config (from a file or from Python data)."""
     if root is None:
         raise ConfigError(f"{name}: the config is empty (expected keys network, data, ...)")
     return build(_override(root, overrides or {}), name)

@@ -44,9 +44,18 @@ def sup(name: str, layer: int) -> str:
     return f"{name}^({layer})"
 
 
-def build(p: Problem) -> list[StepSpec]:
-    """The steps of one iteration, in the order a student writes them."""
-    return [*_given(p), *_forward(p), *_head(p), *_loss(p), *_backward(p), *_update(p)]
+JACOBIAN_LIMIT = 1_000  # entries of the 3-tensor dz/dW (d_l * d_l * d_(l-1)) shown at most
+
+
+def build(p: Problem, jacobians: bool = False) -> list[StepSpec]:
+    """The steps of one iteration, in the order a student writes them.
+
+    With `jacobians`, the local Jacobians of section 9 are written out as steps too.
+    """
+    backward = _backward(p)
+    if jacobians:
+        backward = _with_jacobians(p, backward)
+    return [*_given(p), *_forward(p), *_head(p), *_loss(p), *backward, *_update(p)]
 
 
 def _given(p: Problem) -> list[StepSpec]:
@@ -381,6 +390,119 @@ def _hidden_gradient(p: Problem, layer: int) -> list[StepSpec]:
             lambda ns, v: ns.mul(v[f"dhdz{layer}"], v[f"dh{layer}"]),
         ),
     ]
+
+
+def _with_jacobians(p: Problem, steps: list[StepSpec]) -> list[StepSpec]:
+    """Each local Jacobian just before the step that uses it; the contraction after dL/dW."""
+    out: list[StepSpec] = []
+    for spec in steps:
+        sid = spec.id
+        if sid.startswith("dh") and not sid.startswith("dhdz"):
+            out.append(_jacobian_weights(p, int(sid[2:])))
+        elif sid.startswith("dz") and int(sid[2:]) < p.layers:
+            out.append(_jacobian_activation(p, int(sid[2:])))
+        elif sid.startswith("db"):
+            out.append(_jacobian_bias(p, int(sid[2:])))
+        elif sid.startswith("dW") and p.examples == 1:
+            layer = int(sid[2:])
+            if p.widths[layer] ** 2 * p.widths[layer - 1] <= JACOBIAN_LIMIT:
+                out.append(_jacobian_tensor(p, layer))
+                out += [spec, _contraction(p, layer)]
+                continue
+        out.append(spec)
+    return out
+
+
+def _jacobian_activation(p: Problem, layer: int) -> StepSpec:
+    n, d, source = p.examples, p.widths[layer], f"dhdz{layer}"
+
+    def compute(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+        return ns.stack([ns.diag(row) for row in ns.rows(v[source])])
+
+    return StepSpec(
+        f"J_h{layer}",
+        "backward",
+        f"dh^({layer})/dz^({layer})",
+        f"diag(σ'(z^({layer})))",
+        (source,),
+        (n, d, d),
+        True,
+        compute,
+    )
+
+
+def _jacobian_weights(p: Problem, layer: int) -> StepSpec:
+    w = f"W{layer + 1}"
+    return StepSpec(
+        f"J_z{layer + 1}_h{layer}",
+        "backward",
+        f"dz^({layer + 1})/dh^({layer})",
+        f"W^({layer + 1})",
+        (w,),
+        (p.widths[layer + 1], p.widths[layer]),
+        False,
+        lambda ns, v: v[w],
+    )
+
+
+def _jacobian_bias(p: Problem, layer: int) -> StepSpec:
+    d = p.widths[layer]
+
+    def compute(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+        return ns.diag(ns.array([Decimal(1)] * d, (d,)))
+
+    return StepSpec(
+        f"J_z{layer}_b{layer}",
+        "backward",
+        f"dz^({layer})/db^({layer})",
+        "I",
+        (),
+        (d, d),
+        False,
+        compute,
+    )
+
+
+def _jacobian_tensor(p: Problem, layer: int) -> StepSpec:
+    """dz/dW as its d_l slices dz_j/dW: row j of slice j holds (h^(l-1))^T, the rest is 0."""
+    d, k, h = p.widths[layer], p.widths[layer - 1], f"h{layer - 1}"
+
+    def compute(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+        row = ns.rows(v[h])[0]
+        zeros = ns.array([Decimal(0)] * k, (k,))
+        return ns.stack([ns.stack([row if m == j else zeros for m in range(d)]) for j in range(d)])
+
+    return StepSpec(
+        f"J_z{layer}_W{layer}",
+        "backward",
+        f"dz^({layer})/dW^({layer})",
+        f"(dz_j/dW)_m,k = δ_jm h^({layer - 1})_k",
+        (h,),
+        (d, d, k),
+        False,
+        compute,
+    )
+
+
+def _contraction(p: Problem, layer: int) -> StepSpec:
+    """Σ_j (dL/dz_j) dz_j/dW: the 3-tensor contracted with the upstream gradient."""
+    d, k = p.widths[layer], p.widths[layer - 1]
+    dz, tensor = f"dz{layer}", f"J_z{layer}_W{layer}"
+
+    def compute(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+        slices = ns.reshape(v[tensor], (d, d * k))
+        return ns.reshape(ns.matmul_nt(v[dz], ns.transpose(slices)), (d, k))
+
+    return StepSpec(
+        f"dW{layer}_contracted",
+        "backward",
+        sup("dL/dW", layer),
+        f"Σ_j (dL/dz^({layer}))_j dz_j/dW^({layer})",
+        (dz, tensor),
+        (d, k),
+        False,
+        compute,
+    )
 
 
 def _update(p: Problem) -> list[StepSpec]:

@@ -5,8 +5,11 @@ Scalars keep the text the teacher wrote, so `0.1` becomes Decimal("0.1"), never 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -107,6 +110,28 @@ class _Converter:
                 raise ConfigError(f"{key_where}: {key}: given twice (each key once)")
             out[key] = self.convert(value_node)
         return out
+
+
+def plain_text(value: Any) -> str:
+    """A Python scalar as the text a teacher would write (floats by their shortest repr)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def from_data(value: Any, where: str) -> Node:
+    """Python data (a config as a dict) as nodes, so it is checked like a file."""
+    if isinstance(value, Mapping):
+        return Node({str(k): from_data(v, where) for k, v in value.items()}, "map", where)
+    if isinstance(value, (list, tuple)):
+        return Node([from_data(v, where) for v in value], "seq", where)
+    if value is None:
+        return Node("null", "null", where)
+    if isinstance(value, bool):
+        return Node(plain_text(value), "bool", where)
+    if isinstance(value, (int, float, Decimal)):
+        return Node(plain_text(value), "int" if isinstance(value, int) else "float", where)
+    return Node(str(value), "str", where)
 
 
 def scalar(text: str, kind: str, where: str) -> Node:

@@ -11,10 +11,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
+from itertools import product
 from typing import Any
 
 from handcalc import __version__, cycle
 from handcalc.arithmetic import Flat, Rounding, Shape, float64, hand
+from handcalc.arithmetic import float32 as float32_system
 from handcalc.config import Problem, check_step_keys, normalized
 from handcalc.cycle import StepSpec
 
@@ -38,6 +40,7 @@ class Step:
     floats: list[float]  # the float64 values
     deviations: list[float]  # hand - float64
     rounding: Rounding
+    floats32: list[float] | None = None  # the float32 values, when asked for
 
     @property
     def id(self) -> str:
@@ -57,6 +60,15 @@ class Step:
     def deviation(self) -> Any:
         """hand - float64, nested like `value`."""
         return nest(self.deviations, self.shape)
+
+    @property
+    def float32(self) -> Any:
+        """The float32 values, nested like `value` (None unless the run asked for them)."""
+        return None if self.floats32 is None else nest(self.floats32, self.shape)
+
+    def float32_deviations(self) -> list[float]:
+        """float32 - float64 per entry (empty without a float32 run)."""
+        return [a - b for a, b in zip(self.floats32 or [], self.floats, strict=False)]
 
     def text(self, i: int) -> str:
         """Entry i as the worksheet writes it."""
@@ -116,15 +128,20 @@ class Step:
             "float64": self.float64,
             "deviation": self.deviation,
             "deviation_units": nest(self.units(), self.shape),
+            **(
+                {}
+                if self.floats32 is None
+                else {
+                    "float32": self.float32,
+                    "float32_deviation": nest(self.float32_deviations(), self.shape),
+                }
+            ),
         }
 
 
 def _indices(shape: Shape) -> list[tuple[int, ...]]:
-    if not shape:
-        return [()]
-    if len(shape) == 1:
-        return [(j + 1,) for j in range(shape[0])]
-    return [(i + 1, j + 1) for i in range(shape[0]) for j in range(shape[1])]
+    """Every 1-based index of a shape, row-major."""
+    return [tuple(i + 1 for i in index) for index in product(*(range(s) for s in shape))]
 
 
 def nest(flat: Sequence[Any], shape: Shape) -> Any:
@@ -161,6 +178,20 @@ class Trace:
             ],
         }
 
+    def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
+        """Shown by rich (and in Jupyter with rich) as `handcalc run` shows it."""
+        from rich.text import Text
+
+        from handcalc.render.terminal import lines
+
+        yield Text("\n").join(lines(self, options.max_width))
+
+    def _repr_markdown_(self) -> str:
+        """Shown in Jupyter as the Markdown tables."""
+        from handcalc.render.markdown import render
+
+        return render(self)
+
     def to_json(self) -> str:
         """The trace as JSON text, built one step at a time to keep memory flat."""
         head = {"schema": SCHEMA, "handcalc": __version__, "config": normalized(self.problem)}
@@ -188,20 +219,26 @@ def dumps(value: Any, indent: str = "") -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
-def make(p: Problem) -> Trace:
-    """Run the cycle in the hand system and in float64 and pair them step by step."""
-    specs = cycle.build(p)
+def make(p: Problem, float32: bool = False, jacobians: bool = False) -> Trace:
+    """Run the cycle by hand and in float64 (and float32) and pair the runs step by step."""
+    specs = cycle.build(p, jacobians)
     check_step_keys(p, [s.id for s in specs])
     hand_runs = cycle.run(p, hand(p.rounding), specs)
     float_runs = cycle.run(p, float64(), specs)
+    single_runs = cycle.run(p, float32_system(), specs) if float32 else [None] * len(hand_runs)
     iterations = [
-        [_pair(p, spec, hv[spec.id], fv[spec.id], k == 0) for spec in specs]
-        for k, (hv, fv) in enumerate(zip(hand_runs, float_runs, strict=True))
+        [
+            _pair(p, spec, hv[spec.id], fv[spec.id], k == 0, sv[spec.id] if sv else None)
+            for spec in specs
+        ]
+        for k, (hv, fv, sv) in enumerate(zip(hand_runs, float_runs, single_runs, strict=True))
     ]
     return Trace(p, iterations)
 
 
-def _pair(p: Problem, spec: StepSpec, by_hand: Flat, f64: Flat, first: bool) -> Step:
+def _pair(
+    p: Problem, spec: StepSpec, by_hand: Flat, f64: Flat, first: bool, f32: Flat | None = None
+) -> Step:
     values: list[Decimal] = by_hand.data
     floats: list[float] = f64.data
     if first and spec.compute is None:  # both runs start from the same given numbers
@@ -210,7 +247,8 @@ def _pair(p: Problem, spec: StepSpec, by_hand: Flat, f64: Flat, first: bool) -> 
         deviation = list(map(operator.sub, map(float, values), floats))
     example_axis = spec.per_example and p.batched
     shape = spec.shape if example_axis or not spec.per_example else spec.shape[1:]
-    return Step(spec, shape, example_axis, values, floats, deviation, p.rounding)
+    singles = None if f32 is None else [float(x) for x in f32.data]
+    return Step(spec, shape, example_axis, values, floats, deviation, p.rounding, singles)
 
 
 def _unit(rounding: Rounding, value: Decimal, f: float) -> float:

@@ -82,6 +82,7 @@ def heading(step: Step) -> str:
 
 def table(step: Step, max_rows: int, tolerances: bool = False) -> Table:
     batch = step.example_axis
+    single = step.floats32 is not None
     columns = (
         *(("n",) if batch else ()),
         "entry",
@@ -89,6 +90,7 @@ def table(step: Step, max_rows: int, tolerances: bool = False) -> Table:
         "float64",
         "hand − float64",
         "units",
+        *(("float32",) if single else ()),
         *(("± accept",) if tolerances else ()),
     )
     accept = [fmt_tolerance(t) for t in step.tolerances()] if tolerances else []
@@ -104,7 +106,10 @@ def table(step: Step, max_rows: int, tolerances: bool = False) -> Table:
             fmt_deviation(step.deviations[i]),
             fmt_units(units[i]),
         )
-        extra = (accept[i],) if tolerances else ()
+        extra = (
+            *((fmt_float(step.floats32[i], step),) if step.floats32 is not None else ()),
+            *((accept[i],) if tolerances else ()),
+        )
         rows.append((*((str(n),) if batch else ()), label, *cells, *extra))
         marked.append(flagged[i])
     hidden = None
