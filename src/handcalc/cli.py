@@ -287,6 +287,16 @@ def init(
     print(f"wrote {path}; run it with: handcalc run {path}", file=sys.stderr)
 
 
+@app.command()
+def schema() -> None:
+    """Print a JSON Schema of the config, for editors that complete and check YAML."""
+    import json
+
+    from handcalc.schema import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")
+
+
 def main() -> None:
     """Console entry point: every HandcalcError ends as one line on stderr and exit code 2."""
     try:

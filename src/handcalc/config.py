@@ -6,36 +6,37 @@ Messages read `WHERE: key.path: what is wrong (what is expected)`, WHERE being f
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from handcalc import params
-from handcalc.arithmetic import MAX_DIGITS, MODES, PERS, RULES, Rounding, Shape
+from handcalc.arithmetic import Rounding, Shape
 from handcalc.errors import ConfigError
-from handcalc.functions import ACTIVATIONS, HEADS, LOSSES, valid_pair
+from handcalc.functions import ACTIVATIONS, valid_pair
+from handcalc.keys import (
+    MAX_BATCH,
+    MAX_PARAMETERS,
+    PHASE_NAMES,
+    choice,
+    describe,
+    fail,
+    integer,
+    matrix,
+    number,
+    plural,
+    read,
+    section,
+    sequence,
+    text,
+    vector,
+)
 from handcalc.source import Node, read_file, read_text, scalar
 
-MAX_PARAMETERS = 250_000
-MAX_STEPS = 100
-MAX_BATCH = 1_000
-REDUCTIONS = ("mean", "sum")
 DEFAULT_NAME = "default"
-
-SECTIONS: dict[str, tuple[str, ...]] = {
-    "": ("title", "network", "data", "parameters", "init", "training", "rounding", "document"),
-    "network": ("widths", "activation", "head", "loss", "bias"),
-    "data": ("x", "y", "label", "reduction"),
-    "init": ("seed", "scheme", "low", "high", "step", "std"),
-    "training": ("learning_rate", "steps"),
-    "rounding": ("digits", "mode", "rule", "per"),
-    "document": ("course", "date", "instructions", "points", "expand"),
-}
-PHASE_NAMES = ("forward", "loss", "backward", "update")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,125 +93,6 @@ class Problem:
     @property
     def examples(self) -> int:
         return self.x.shape[0]
-
-
-# ---------------------------------------------------------------- reading values
-
-
-def fail(node: Node | None, path: str, what: str, expected: str = "") -> ConfigError:
-    where = f"{node.where}: " if node is not None else ""
-    tail = f" ({expected})" if expected else ""
-    return ConfigError(f"{where}{path}: {what}{tail}")
-
-
-def _describe(node: Node) -> str:
-    if node.is_map:
-        return "a mapping"
-    if node.is_seq:
-        return "a list"
-    if node.kind == "null":
-        return "nothing"
-    return repr(node.value) if isinstance(node.value, str) else node.kind
-
-
-_NUMBER = re.compile(r"[+-]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-
-
-def number(node: Node, path: str) -> Decimal:
-    """A finite number from the text as written (plain or quoted), never through a float."""
-    text = node.value if isinstance(node.value, str) else ""
-    lowered = text.strip().lower().lstrip("+-")
-    if lowered in {".nan", "nan", ".inf", "inf", "infinity"}:
-        raise fail(node, path, f"{text} is not a finite number", "NaN and infinity are not allowed")
-    if node.is_map or node.is_seq or not _NUMBER.fullmatch(text.strip()):
-        raise fail(node, path, f"expected a number, got {_describe(node)}")
-    try:
-        return Decimal(text.strip().replace("_", ""))
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid text
-        raise fail(node, path, f"expected a number, got {text!r}") from None
-
-
-def integer(node: Node, path: str, low: int, high: int) -> int:
-    value = number(node, path)
-    if value != value.to_integral_value():
-        raise fail(node, path, f"{node.value} is not a whole number", f"{low} to {high}")
-    if not low <= value <= high:
-        raise fail(
-            node, path, f"{node.value} is out of range", f"a whole number from {low} to {high}"
-        )
-    return int(value)
-
-
-def choice(node: Node, path: str, options: Sequence[str]) -> str:
-    if node.kind != "str" or not isinstance(node.value, str):
-        raise fail(node, path, f"expected one of {', '.join(options)}, got {_describe(node)}")
-    if node.value not in options:
-        close = difflib.get_close_matches(node.value, options, n=1)
-        hint = f"did you mean {close[0]}? " if close else ""
-        raise fail(
-            node, path, f"unknown value {node.value!r}", f"{hint}one of {', '.join(options)}"
-        )
-    return node.value
-
-
-def boolean(node: Node, path: str) -> bool:
-    if node.kind != "bool":
-        raise fail(node, path, f"expected true or false, got {_describe(node)}")
-    return str(node.value).lower() in {"true", "yes", "on", "y"}
-
-
-def text(node: Node, path: str) -> str | None:
-    if node.kind == "null":
-        return None
-    if node.is_map or node.is_seq:
-        raise fail(node, path, f"expected text, got {_describe(node)}")
-    return str(node.value)
-
-
-def sequence(node: Node, path: str, what: str) -> list[Node]:
-    if not node.is_seq or not isinstance(node.value, list):
-        raise fail(node, path, f"expected {what}, got {_describe(node)}")
-    return node.value
-
-
-def section(node: Node | None, path: str) -> dict[str, Node]:
-    """A mapping whose keys are all known; an absent section is empty."""
-    if node is None or node.kind == "null":
-        return {}
-    if not node.is_map or not isinstance(node.value, dict):
-        raise fail(node, path or "config", f"expected a mapping, got {_describe(node)}")
-    known = SECTIONS[path]
-    for key, child in node.value.items():
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
-            raise fail(child, _join(path, key), "unknown key", f"{hint}known: {', '.join(known)}")
-    return node.value
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def vector(node: Node, path: str, length: int) -> list[Decimal]:
-    items = sequence(node, path, f"a list of {length} numbers")
-    if len(items) != length:
-        raise fail(node, path, f"has {_count(len(items), 'number')}", f"expected {length}")
-    return [number(item, f"{path}[{i + 1}]") for i, item in enumerate(items)]
-
-
-def matrix(node: Node, path: str, rows: int, cols: int) -> list[Decimal]:
-    items = sequence(node, path, f"{rows} rows of {cols} numbers")
-    if len(items) != rows:
-        raise fail(node, path, f"has {len(items)} rows", f"expected {rows} rows of {cols} numbers")
-    out: list[Decimal] = []
-    for i, row in enumerate(items):
-        out.extend(vector(row, f"{path}[{i + 1}]", cols))
-    return out
 
 
 # ---------------------------------------------------------------- the config
@@ -270,12 +152,10 @@ def build(root: Node, name: str) -> Problem:
     widths = _widths(net, top["network"])
     head, loss = _head_loss(net)
     activations = _activations(net, len(widths) - 2)
-    bias = boolean(net["bias"], "network.bias") if "bias" in net else True
+    bias: bool = read(net, "network", "bias")
     x, batched = _inputs(data, top["data"], widths[0], rounding)
     y, labels = _targets(data, top["data"], x.shape[0], batched, widths[-1], head, loss, rounding)
-    reduction = (
-        choice(data["reduction"], "data.reduction", REDUCTIONS) if "reduction" in data else "mean"
-    )
+    reduction: str = read(data, "data", "reduction")
     init = _init(section(top.get("init"), "init"))
     given = _given_parameters(top.get("parameters"), widths, bias)
     drawn = params.draw(widths, init)
@@ -285,7 +165,9 @@ def build(root: Node, name: str) -> Problem:
         k: Block(params.shape(k, widths), tuple(map(r, v)))
         for k, v in sorted(chosen.items(), key=lambda kv: params.order(kv[0]))
     }
-    learning_rate, steps = _training(section(top.get("training"), "training"))
+    training = section(top.get("training"), "training")
+    learning_rate: Decimal = read(training, "training", "learning_rate")
+    steps: int = read(training, "training", "steps")
     title = text(top["title"], "title") if "title" in top else None
     document = _document(section(top.get("document"), "document"))
     return Problem(
@@ -312,11 +194,7 @@ def build(root: Node, name: str) -> Problem:
 
 
 def _rounding(sec: dict[str, Node]) -> Rounding:
-    digits = integer(sec["digits"], "rounding.digits", 1, MAX_DIGITS) if "digits" in sec else 4
-    mode = choice(sec["mode"], "rounding.mode", MODES) if "mode" in sec else "decimals"
-    rule = choice(sec["rule"], "rounding.rule", tuple(RULES)) if "rule" in sec else "half_up"
-    per = choice(sec["per"], "rounding.per", PERS) if "per" in sec else "value"
-    return Rounding(digits, mode, rule, per)
+    return Rounding(*(read(sec, "rounding", k) for k in ("digits", "mode", "rule", "per")))
 
 
 def _widths(net: dict[str, Node], where: Node) -> tuple[int, ...]:
@@ -343,8 +221,8 @@ def _widths(net: dict[str, Node], where: Node) -> tuple[int, ...]:
 
 
 def _head_loss(net: dict[str, Node]) -> tuple[str, str]:
-    head = choice(net["head"], "network.head", HEADS) if "head" in net else "softmax"
-    loss = choice(net["loss"], "network.loss", tuple(LOSSES)) if "loss" in net else "cross_entropy"
+    head: str = read(net, "network", "head")
+    loss: str = read(net, "network", "loss")
     if not valid_pair(head, loss):
         node = net.get("loss") or net.get("head")
         raise fail(
@@ -396,7 +274,7 @@ def _rows(node: Node, path: str, width: int, what: str) -> tuple[list[list[Node]
             raise fail(
                 items[i] if batched else node,
                 where,
-                f"has {_count(len(row), 'number')}",
+                f"has {plural(len(row), 'number')}",
                 f"{width}, one per {what} coordinate",
             )
     return rows, batched
@@ -481,17 +359,8 @@ def _check_targets(node: Node, rows: list[list[Decimal]], batched: bool, loss: s
 
 
 def _init(sec: dict[str, Node]) -> params.Init:
-    d = params.Init()
-    seed = integer(sec["seed"], "init.seed", 0, 2**32 - 1) if "seed" in sec else d.seed
-    scheme = choice(sec["scheme"], "init.scheme", params.SCHEMES) if "scheme" in sec else d.scheme
-    got = {k: number(sec[k], f"init.{k}") for k in ("low", "high", "step", "std") if k in sec}
     init = params.Init(
-        seed,
-        scheme,
-        got.get("low", d.low),
-        got.get("high", d.high),
-        got.get("step", d.step),
-        got.get("std", d.std),
+        *(read(sec, "init", k) for k in ("seed", "scheme", "low", "high", "step", "std"))
     )
     if init.low >= init.high:
         raise fail(
@@ -500,10 +369,7 @@ def _init(sec: dict[str, Node]) -> params.Init:
             f"{init.high} is not above low {init.low}",
             "low < high",
         )
-    if init.step <= 0 or init.std <= 0:
-        key = "step" if init.step <= 0 else "std"
-        raise fail(sec.get(key), f"init.{key}", "is not positive", "a number above 0")
-    if scheme == "grid" and not params.grid(init):
+    if init.scheme == "grid" and not params.grid(init):
         raise fail(
             sec.get("step"),
             "init.step",
@@ -519,7 +385,7 @@ def _given_parameters(
     if node is None or node.kind == "null":
         return {}
     if not node.is_map or not isinstance(node.value, dict):
-        raise fail(node, "parameters", f"expected a mapping, got {_describe(node)}")
+        raise fail(node, "parameters", f"expected a mapping, got {describe(node)}")
     known = params.names(widths, bias)
     out: dict[str, list[Decimal]] = {}
     for key, child in node.value.items():
@@ -536,9 +402,7 @@ def _given_parameters(
 
 
 def _document(sec: dict[str, Node]) -> Document:
-    texts = {
-        k: text(sec[k], f"document.{k}") for k in ("course", "date", "instructions") if k in sec
-    }
+    texts = {k: read(sec, "document", k) for k in ("course", "date", "instructions")}
     points: dict[str, Decimal] = {}
     node = sec.get("points")
     if node is not None and node.kind != "null":
@@ -546,7 +410,7 @@ def _document(sec: dict[str, Node]) -> Document:
             raise fail(
                 node,
                 "document.points",
-                f"expected a mapping, got {_describe(node)}",
+                f"expected a mapping, got {describe(node)}",
                 "step ids or phases to points, e.g. {dW1: 2, forward: 1}",
             )
         for key, child in node.value.items():
@@ -573,21 +437,6 @@ def check_step_keys(p: Problem, ids: Sequence[str]) -> None:
                 f"{p.name}: document.points.{key}: unknown step or phase "
                 f"({hint}a step id such as dW1, or forward, loss, backward, update)"
             )
-
-
-def _training(sec: dict[str, Node]) -> tuple[Decimal, int]:
-    rate = Decimal("0.1")
-    if "learning_rate" in sec:
-        rate = number(sec["learning_rate"], "training.learning_rate")
-        if rate <= 0:
-            raise fail(
-                sec["learning_rate"],
-                "training.learning_rate",
-                f"{rate} is not positive",
-                "a number above 0",
-            )
-    steps = integer(sec["steps"], "training.steps", 1, MAX_STEPS) if "steps" in sec else 1
-    return rate, steps
 
 
 # ---------------------------------------------------------------- normalized form

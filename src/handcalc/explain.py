@@ -212,8 +212,10 @@ def _update_line(trace: Trace, step: Step, i: int) -> str:
         if r.per == "operation":
             scaled = r.rounder()(scaled)
         result = old - scaled
-    return (f"  so       {r.text(old)} - {rate} × ({r.text(grad)}) = {r.text(old)} - "
-            f"({exact_text(scaled, r)}) = {exact_text(result, r)}")
+    return (
+        f"  so       {r.text(old)} - {rate} × ({r.text(grad)}) = {r.text(old)} - "
+        f"({exact_text(scaled, r)}) = {exact_text(result, r)}"
+    )
 
 
 def _flat(step: Step, pos: tuple[int, ...]) -> int:
