@@ -55,8 +55,8 @@ def _fragment(name: str, key: Key) -> dict[str, Any]:
     if kind == "examples":
         return {"anyOf": [_list(NUMBER, minItems=1), _list(_list(NUMBER, minItems=1), minItems=1)]}
     if kind == "labels":
-        one: dict[str, Any] = {"type": "integer", "minimum": 1}
-        return {"anyOf": [one, _list(one, minItems=1)]}
+        label: dict[str, Any] = {"type": "integer", "minimum": 1}
+        return {"anyOf": [label, _list(label, minItems=1)]}
     if kind == "parameters":
         block = {"anyOf": [_list(NUMBER), _list(_list(NUMBER))]}
         return {
