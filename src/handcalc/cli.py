@@ -287,6 +287,22 @@ def init(
     print(f"wrote {path}; run it with: handcalc run {path}", file=sys.stderr)
 
 
+@app.command("export-torch")
+def export_torch(
+    config: ConfigArg = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE.", metavar="FILE")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
+) -> None:
+    """Write a standalone PyTorch script that runs the same cycle (float64 or float32)."""
+    from handcalc import config as cfg
+    from handcalc.export_torch import script
+
+    problem = cfg.load(config)
+    _write(script(problem, str(config) if config else "the embedded default config"), output, force)
+
+
 @app.command()
 def schema() -> None:
     """Print a JSON Schema of the config, for editors that complete and check YAML."""
