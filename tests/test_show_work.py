@@ -1,0 +1,283 @@
+"""Jacobians, --explain, the float32 column, the PyTorch twin, the Python API and the schema."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+import yaml
+
+import handcalc
+from conftest import CONFIGS, ROOT
+from handcalc import config, trace
+from handcalc.keys import SPEC
+from handcalc.schema import json_schema
+
+Cli = Callable[..., tuple[int, str, str]]
+DEFAULT = ROOT / "configs" / "default.yaml"
+
+
+def test_jacobians_and_the_contracted_3_tensor() -> None:
+    t = handcalc.run(DEFAULT, jacobians=True)
+    p = t.problem
+    for layer in range(1, p.layers):
+        diag = np.diag(np.array(t.step(f"dhdz{layer}").floats))
+        np.testing.assert_array_equal(np.array(t.step(f"J_h{layer}").float64), diag)
+        w_next = np.array(t.step(f"W{layer + 1}").float64)
+        np.testing.assert_array_equal(np.array(t.step(f"J_z{layer + 1}_h{layer}").float64), w_next)
+    for layer in range(1, p.layers + 1):
+        d = p.widths[layer]
+        np.testing.assert_array_equal(np.array(t.step(f"J_z{layer}_b{layer}").float64), np.eye(d))
+        h = np.array(t.step(f"h{layer - 1}").floats)
+        tensor = np.array(t.step(f"J_z{layer}_W{layer}").float64)
+        np.testing.assert_array_equal(tensor, np.einsum("jm,k->jmk", np.eye(d), h))
+        dz = np.array(t.step(f"dz{layer}").floats)
+        contracted = t.step(f"dW{layer}_contracted")
+        np.testing.assert_allclose(
+            np.array(contracted.float64), np.einsum("j,jmk->mk", dz, tensor), rtol=1e-15
+        )
+        assert contracted.values == t.step(f"dW{layer}").values  # same key, by hand too
+
+
+def test_no_3_tensor_past_the_limit() -> None:
+    t = handcalc.run(
+        {"network": {"widths": [12, 10, 2]}, "data": {"x": [0.1] * 12, "label": 1}}, jacobians=True
+    )
+    ids = {s.id for s in t.iterations[0]}
+    assert "J_z1_W1" not in ids and "J_z2_W2" in ids  # 10 * 10 * 12 > 1000 >= 2 * 2 * 10
+
+
+EXPLAINED = """\
+z^(1)_2 = W^(1) h^(0) + b^(1)   [z1, forward]
+  term 1   W^(1)_2,1 h^(0)_1 = (0.4000)(0.5000) = 0.2000   partial sum 0.2000
+  term 2   W^(1)_2,2 h^(0)_2 = (-0.9000)(-1.0000) = 0.9000   partial sum 1.1000
+  term 3   W^(1)_2,3 h^(0)_3 = (0.5000)(0.3000) = 0.1500   partial sum 1.2500
+  term 4   W^(1)_2,4 h^(0)_4 = (-0.7000)(0.0000) = 0.0000   partial sum 1.2500
+  term 5   W^(1)_2,5 h^(0)_5 = (0.4000)(0.8000) = 0.3200   partial sum 1.5700
+  bias     b^(1)_2 = 0.0000   partial sum 1.5700
+  sum      1.5700 (the exact sum, rounded once)
+  written  1.5700   (4 decimal places, ties away from zero, rounding every written value)
+  float64  1.57000000   hand − float64 0 (0 units)
+"""
+
+TIE = {
+    "network": {"widths": [2, 1], "head": "identity", "loss": "half_sse", "bias": False},
+    "data": {"x": [0.5, 0.5], "y": [0]},
+    "parameters": {"W1": [[0.15, 0.25]]},
+    "rounding": {"digits": 2, "per": "operation"},
+}
+
+
+def test_explain_an_entry(run_cli: Cli, tmp_path: Path) -> None:
+    code, out, _ = run_cli("run", "--explain", "z1[2]")
+    assert code == 0 and out == EXPLAINED
+    path = tmp_path / "tie.yaml"
+    path.write_text(yaml.safe_dump(TIE))
+    out = run_cli("run", str(path), "--explain", "z1[1]", "--explain", "W1_next[1,2]")[1]
+    assert "term 1   W^(1)_1,1 h^(0)_1 = (0.15)(0.50) = 0.08   partial sum 0.08" in out
+    assert "term 2   W^(1)_1,2 h^(0)_2 = (0.25)(0.50) = 0.13   partial sum 0.21" in out
+    assert "sum      0.21 (every product and partial sum rounded)" in out
+    assert "so       0.25 - 0.1 × (0.11) = 0.25 - (0.01) = 0.24" in out
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("dW9[1,1]", "dW9: unknown step (did you mean dW3?"),
+        ("dW2[5,1]", "index 1 is 5, out of range (1 to 4)"),
+        ("dW2[1]", "dW2 has shape 4 x 3 (two indices"),
+        ("dW2", "not an entry"),
+    ],
+)
+def test_explain_errors(run_cli: Cli, entry: str, message: str) -> None:
+    code, _, err = run_cli("run", "--explain", entry)
+    assert code == 2 and message in err, err
+
+
+def test_every_sum_explained_adds_up() -> None:
+    from handcalc.explain import explain
+
+    for path in CONFIGS:
+        for per in ("value", "operation"):
+            t = handcalc.run(path, per=per)
+            for step in t.iterations[0]:
+                if step.spec.phase == "given":
+                    continue
+                for i in range(min(len(step.values), 6)):
+                    lines = explain(t, step, i)
+                    total = [line for line in lines if line.startswith("  sum ")]
+                    if total:
+                        exact = Decimal(total[0].split()[1])
+                        assert step.rounding.rounder()(exact) == step.values[i], (path, step.id)
+
+
+def numpy_float32(p: config.Problem) -> dict[str, np.ndarray]:
+    """The default network's cycle in numpy float32, written independently of handcalc."""
+    f = np.float32
+    W = {
+        k: np.array([float(v) for v in b.data], dtype=f).reshape(b.shape)
+        for k, b in p.parameters.items()
+    }
+    x = np.array([float(v) for v in p.x.data], dtype=f)
+    y = np.array([float(v) for v in p.y.data], dtype=f)
+    h1 = np.maximum(W["W1"] @ x + W["b1"], f(0))
+    z2 = W["W2"] @ h1 + W["b2"]
+    h2 = np.maximum(z2, f(0))
+    z3 = W["W3"] @ h2 + W["b3"]
+    e = np.exp(z3)
+    yhat = e / e.sum()
+    dz3 = yhat - y
+    dz2 = (W["W3"].T @ dz3) * (z2 > 0)
+    return {
+        "yhat": yhat,
+        "loss": -np.log(yhat[y == 1]),
+        "dz3": dz3,
+        "dz2": dz2,
+        "dW3": np.outer(dz3, h2),
+        "dW2": np.outer(dz2, h1),
+    }
+
+
+def test_float32_column() -> None:
+    t = handcalc.run(DEFAULT, float32=True)
+    oracle = numpy_float32(t.problem)
+    for step_id, expected in oracle.items():
+        got = np.array(t.step(step_id).float32, dtype=np.float64)
+        np.testing.assert_allclose(got, expected.reshape(got.shape), rtol=2e-6, atol=1e-7)
+    for step in t.iterations[0]:
+        assert step.floats32 is not None
+        assert all(np.float32(v) == v for v in step.floats32), step.id  # float32 numbers
+    assert t.step("loss").floats32 != t.step("loss").floats
+    doc = json.loads(t.to_json())["iterations"][0]["steps"]
+    assert all("float32" in s and "float32_deviation" in s for s in doc)
+
+
+def test_float32_in_the_table(run_cli: Cli) -> None:
+    lines = run_cli("run", "--float32")[1].splitlines()
+    at = lines.index("L = -Σ_j y_j ln ŷ_j   [loss]")
+    assert lines[at + 1].split()[-1] == "float32"
+    assert lines[at + 3].split()[-1] == "1.53735256"  # float32, beside float64's 1.53735262
+
+
+def _twin(run_cli: Cli, tmp_path: Path, path: Path, dtype: str) -> dict[str, object]:
+    script = tmp_path / "twin.py"
+    assert run_cli("export-torch", str(path), "--output", str(script), "--force")[0] == 0
+    done = subprocess.run(
+        [sys.executable, str(script), "--dtype", dtype, "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out: dict[str, object] = json.loads(done.stdout)
+    return out
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_pytorch_twin(run_cli: Cli, tmp_path: Path, path: Path) -> None:
+    pytest.importorskip("torch")
+    t = handcalc.run(path, float32=True)
+    for dtype, column, rtol, atol in (
+        ("float64", "float64", 1e-12, 1e-14),
+        ("float32", "float32", 2e-5, 2e-6),
+    ):
+        got = _twin(run_cli, tmp_path, path, dtype)
+        assert set(got) <= {s.id for s in t.iterations[0]}
+        for step_id, value in got.items():
+            expected = getattr(t.step(step_id), column)
+            np.testing.assert_allclose(
+                np.array(value, dtype=np.float64),
+                np.array(expected, dtype=np.float64),
+                rtol=rtol,
+                atol=atol,
+                err_msg=f"{dtype} {step_id}",
+            )
+
+
+def test_twin_is_written_without_torch(run_cli: Cli) -> None:
+    code, out, _ = run_cli("export-torch")
+    assert code == 0
+    assert "retain_grad()" in out and "nn.Linear(5, 3, bias=True)" in out
+    compile(out, "twin.py", "exec")
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_api_matches_the_cli(run_cli: Cli, path: Path) -> None:
+    assert handcalc.run(path).to_json() == run_cli("run", str(path), "--format", "json")[1]
+
+
+def test_api_from_a_dict_and_its_errors() -> None:
+    data = yaml.safe_load(DEFAULT.read_text())
+    t = handcalc.run(data, digits=3)
+    assert t.step("loss").value == Decimal(str(t.step("loss").value))
+    assert t.problem.rounding.digits == 3
+    assert t.step("dW1").value[0][0] == t.step("dW1").values[0]  # nested in the step's shape
+    with pytest.raises(handcalc.ConfigError, match=r"data\.x: missing key"):
+        handcalc.run({"network": {"widths": [2, 2]}, "data": {"label": 1}})
+    with pytest.raises(handcalc.ConfigError, match="unknown override 'digit'"):
+        handcalc.run(digit=3)
+    assert "| entry | hand |" in t._repr_markdown_()
+
+
+def test_schema_accepts_every_config_and_refuses_bad_ones(run_cli: Cli) -> None:
+    schema = json.loads(run_cli("schema")[1])
+    assert schema == json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in CONFIGS:
+        assert list(validator.iter_errors(yaml.safe_load(path.read_text()))) == [], path
+    good = {"network": {"widths": [2, 2]}, "data": {"x": [1, 2], "label": 1}}
+    assert validator.is_valid(good)
+    bad = [
+        {"data": {"x": [1], "label": 1}},
+        {"network": {"widths": [2, 0]}, "data": {"x": [1, 2], "label": 1}},
+        {"network": {"widths": [2, 2], "head": "softmx"}, "data": {"x": [1, 2], "label": 1}},
+        {"network": {"widths": [2, 2]}, "data": {"x": [1, 2], "label": 1, "y": [1, 0]}},
+        {"network": {"widths": [2, 2]}, "data": {"x": [1, 2]}},
+        {
+            "network": {"widths": [2, 2]},
+            "data": {"x": [1, 2], "label": 1},
+            "rounding": {"digit": 3},
+        },
+        {
+            "network": {"widths": [2, 2]},
+            "data": {"x": [1, 2], "label": 1},
+            "rounding": {"digits": 40},
+        },
+        {
+            "network": {"widths": [2, 2]},
+            "data": {"x": [1, 2], "label": 1},
+            "training": {"learning_rate": 0},
+        },
+        {
+            "network": {"widths": [2, 2]},
+            "data": {"x": [1, 2], "label": 1},
+            "parameters": {"w1": [[1, 2], [3, 4]]},
+        },
+    ]
+    for config_data in bad:
+        assert not validator.is_valid(config_data), config_data
+
+
+def test_schema_and_starter_cover_every_key() -> None:
+    schema = json_schema()
+    starter = config.default_text()
+    for section, keys in SPEC.items():
+        props = schema["properties"] if not section else schema["properties"][section]["properties"]
+        assert set(props) == set(keys)
+        for name in keys:
+            assert f"{name}:" in starter, name
+
+
+def test_trace_renders_in_rich() -> None:
+    from rich.console import Console
+
+    console = Console(width=80, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(trace.make(config.load(None)))
+    assert "FORWARD PASS" in console.export_text()
