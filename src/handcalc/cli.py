@@ -287,6 +287,30 @@ def init(
     print(f"wrote {path}; run it with: handcalc run {path}", file=sys.stderr)
 
 
+@app.command()
+def worksheet(
+    config: ConfigArg = None,
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help=(
+        "Where to write: .pdf, .typ (Typst), .tex (LaTeX), .md or .html."))] = Path(),
+    key: Annotated[bool, typer.Option("--key", help="The answer key instead.")] = False,
+    hints: Annotated[bool, typer.Option("--hints", help="Print each step's formula.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
+) -> None:
+    """Write a printable worksheet, or with --key its answer key."""
+    from handcalc import config as cfg
+    from handcalc import document, printing
+    from handcalc import trace as tr
+    from handcalc.output import write_atomic
+
+    if output == Path():
+        raise ConfigError("--output: missing (a file name ending in .pdf, .typ, .tex, .md or "
+                          ".html)")
+    suffix = printing.suffix_of(output)
+    trace = tr.make(cfg.load(config))
+    doc = document.build(trace, key=key, hints=hints)
+    write_atomic(output, printing.render([doc], suffix, doc.header.title), force)
+
+
 @app.command("export-torch")
 def export_torch(
     config: ConfigArg = None,

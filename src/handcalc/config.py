@@ -51,6 +51,24 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
+class Exam:
+    """How exam variants differ and the constraints each must meet (None: not required)."""
+
+    input: bool = False
+    label: bool = False
+    max_tries: int = 2000
+    relu_mixed: bool = False
+    max_abs: Decimal | None = None
+    min_abs_nonzero: Decimal | None = None
+    no_ties: bool = False
+    no_saturation: bool = False
+
+    def required(self) -> dict[str, Any]:
+        names = ("relu_mixed", "max_abs", "min_abs_nonzero", "no_ties", "no_saturation")
+        return {n: getattr(self, n) for n in names if getattr(self, n) not in (None, False)}
+
+
+@dataclass(frozen=True, slots=True)
 class Block:
     """Given numbers with their shape, row-major, already rounded by the class's rule."""
 
@@ -81,6 +99,7 @@ class Problem:
     steps: int
     rounding: Rounding = field(default_factory=Rounding)
     document: Document = field(default_factory=Document)
+    exam: Exam = field(default_factory=Exam)
 
     @property
     def points(self) -> dict[str, Decimal]:
@@ -170,6 +189,7 @@ def build(root: Node, name: str) -> Problem:
     steps: int = read(training, "training", "steps")
     title = text(top["title"], "title") if "title" in top else None
     document = _document(section(top.get("document"), "document"))
+    exam = _exam(section(top.get("exam"), "exam"))
     return Problem(
         name,
         title,
@@ -190,6 +210,7 @@ def build(root: Node, name: str) -> Problem:
         steps,
         rounding,
         document,
+        exam,
     )
 
 
@@ -427,6 +448,18 @@ def _document(sec: dict[str, Node]) -> Document:
     )
 
 
+def _exam(sec: dict[str, Node]) -> Exam:
+    require = section(sec.get("require"), "exam.require")
+    values = {k: read(require, "exam.require", k) for k in ("relu_mixed", "max_abs",
+                                                              "min_abs_nonzero", "no_ties",
+                                                              "no_saturation")}
+    for k in ("max_abs", "min_abs_nonzero"):
+        if values[k] is not None and values[k] < 0:
+            raise fail(require[k], f"exam.require.{k}", f"{values[k]} is negative", "0 or more")
+    return Exam(read(sec, "exam", "input"), read(sec, "exam", "label"),
+                read(sec, "exam", "max_tries"), **values)
+
+
 def check_step_keys(p: Problem, ids: Sequence[str]) -> None:
     """Point keys must name a step of the cycle or a phase."""
     for key in p.points:
@@ -489,4 +522,11 @@ def normalized(p: Problem) -> dict[str, Any]:
             "per": p.rounding.per,
         },
         "document": document,
+        "exam": {
+            "input": p.exam.input,
+            "label": p.exam.label,
+            "max_tries": p.exam.max_tries,
+            "require": {k: str(v) if isinstance(v, Decimal) else v
+                        for k, v in p.exam.required().items()},
+        },
     }

@@ -55,6 +55,7 @@ SPEC: dict[str, dict[str, Key]] = {
         "training": Key("section", "Learning rate and number of update cycles."),
         "rounding": Key("section", "The class's rule for writing numbers down."),
         "document": Key("section", "Texts, points and worked entries for documents and grading."),
+        "exam": Key("section", "How exam variants differ and what each must satisfy."),
     },
     "network": {
         "widths": Key(
@@ -132,6 +133,19 @@ SPEC: dict[str, dict[str, Key]] = {
             "update); 1 per step otherwise.",
         ),
         "expand": Key("entries", 'Entries worked out in answer keys, such as "dW2[1,3]".'),
+    },
+    "exam": {
+        "input": Key("bool", "Each variant draws its own input x (on the init grid).", False),
+        "label": Key("bool", "Each variant draws its own label (or one-hot target).", False),
+        "require": Key("section", "Constraints every variant must meet."),
+        "max_tries": Key("int", "Candidates drawn at most, in all.", 2000, low=1, high=1_000_000),
+    },
+    "exam.require": {
+        "relu_mixed": Key("bool", "Every ReLU layer has active and inactive units.", False),
+        "max_abs": Key("number", "No written value above this in absolute value."),
+        "min_abs_nonzero": Key("number", "Nothing nonzero rounds below this in absolute value."),
+        "no_ties": Key("bool", "No tie at the rounding digit: half_up and half_even agree.", False),
+        "no_saturation": Key("bool", "No sigmoid or softmax output rounds to 0 or 1.", False),
     },
 }
 

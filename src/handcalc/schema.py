@@ -33,10 +33,10 @@ def _list(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"type": "array", "items": items, **extra}
 
 
-def _fragment(name: str, key: Key) -> dict[str, Any]:
+def _fragment(path: str, key: Key) -> dict[str, Any]:
     kind = key.kind
     if kind == "section":
-        return section(name)
+        return section(path)
     if kind == "text":
         return {"type": ["string", "null"]}
     if kind == "bool":
@@ -81,7 +81,7 @@ def section(path: str) -> dict[str, Any]:
     keys = SPEC[path]
     properties = {}
     for name, key in keys.items():
-        child = _fragment(name, key)
+        child = _fragment(f"{path}.{name}" if path else name, key)
         child["description"] = key.doc
         if key.default is not None and key.kind not in ("section",):
             child["default"] = _plain(key.default)
