@@ -269,7 +269,9 @@ def test_schema_and_starter_cover_every_key() -> None:
     schema = json_schema()
     starter = config.default_text()
     for section, keys in SPEC.items():
-        props = schema["properties"] if not section else schema["properties"][section]["properties"]
+        props = schema["properties"]
+        for part in section.split(".") if section else []:
+            props = props[part]["properties"]
         assert set(props) == set(keys)
         for name in keys:
             assert f"{name}:" in starter, name
