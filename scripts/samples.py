@@ -14,13 +14,34 @@ def sample_paths(config: Path) -> dict[str, Path]:
     return {fmt: ROOT / "samples" / f"{config.stem}.{ext}" for ext, fmt in OUTPUTS.items()}
 
 
+def handcalc(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "handcalc", *args], check=True)
+
+
 def main() -> None:
     (ROOT / "samples").mkdir(exist_ok=True)
     for config in sorted((ROOT / "configs").glob("*.yaml")):
         for fmt, path in sample_paths(config).items():
-            args = ["run", str(config), "--format", fmt, "--output", str(path), "--force"]
-            subprocess.run([sys.executable, "-m", "handcalc", *args], check=True)
+            handcalc("run", str(config), "--format", fmt, "--output", str(path), "--force")
             print(f"wrote {path.relative_to(ROOT)}")
+    documents()
+
+
+def documents() -> None:
+    """The default config's worksheet and key as PDF, and their first pages as PNG."""
+    from handcalc import config, document, trace
+    from handcalc.pdf import png_pages
+    from handcalc.render import typst
+
+    t = trace.make(config.load(None))
+    for name, key in (("worksheet", False), ("key", True)):
+        pdf = ROOT / "samples" / f"default-{name}.pdf"
+        handcalc("worksheet", "--output", str(pdf), "--force", *(["--key"] if key else []))
+        source = typst.document(document.build(t, key=key))
+        (ROOT / "samples" / f"default-{name}-page1.png").write_bytes(png_pages(source, 80)[0])
+        if key:
+            (ROOT / "tests" / "golden" / "default-key.typ").write_text(source)
+        print(f"wrote samples/default-{name}.pdf and its first page")
 
 
 if __name__ == "__main__":

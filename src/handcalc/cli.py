@@ -290,8 +290,15 @@ def init(
 @app.command()
 def worksheet(
     config: ConfigArg = None,
-    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help=(
-        "Where to write: .pdf, .typ (Typst), .tex (LaTeX), .md or .html."))] = Path(),
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help=("Where to write: .pdf, .typ (Typst), .tex (LaTeX), .md or .html."),
+        ),
+    ] = Path(),
     key: Annotated[bool, typer.Option("--key", help="The answer key instead.")] = False,
     hints: Annotated[bool, typer.Option("--hints", help="Print each step's formula.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
@@ -303,12 +310,44 @@ def worksheet(
     from handcalc.output import write_atomic
 
     if output == Path():
-        raise ConfigError("--output: missing (a file name ending in .pdf, .typ, .tex, .md or "
-                          ".html)")
+        raise ConfigError(
+            "--output: missing (a file name ending in .pdf, .typ, .tex, .md or .html)"
+        )
     suffix = printing.suffix_of(output)
     trace = tr.make(cfg.load(config))
     doc = document.build(trace, key=key, hints=hints)
     write_atomic(output, printing.render([doc], suffix, doc.header.title), force)
+
+
+@app.command()
+def exam(
+    config: ConfigArg = None,
+    variants: Annotated[
+        int, typer.Option("--variants", "-n", min=1, max=500, help="How many variants.")
+    ] = 1,
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", metavar="DIR", help="The folder to write the exam into."),
+    ] = Path(),
+    moodle: Annotated[
+        Path | None,
+        typer.Option(
+            "--moodle", metavar="FILE", help="Also write the variants as a Moodle XML quiz."
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write into a non-empty DIR.")] = False,
+) -> None:
+    """Make exam variants: per variant a worksheet, a key and its config; combined PDFs."""
+    from handcalc import config as cfg
+    from handcalc import exam as ex
+
+    if output == Path():
+        raise ConfigError("--output: missing (the folder to write the exam into)")
+    written = ex.write(cfg.load(config), variants, output, force, moodle)
+    print(
+        f"wrote {len(written)} files to {output}" + (f" and {moodle}" if moodle else ""),
+        file=sys.stderr,
+    )
 
 
 @app.command("export-torch")

@@ -450,14 +450,19 @@ def _document(sec: dict[str, Node]) -> Document:
 
 def _exam(sec: dict[str, Node]) -> Exam:
     require = section(sec.get("require"), "exam.require")
-    values = {k: read(require, "exam.require", k) for k in ("relu_mixed", "max_abs",
-                                                              "min_abs_nonzero", "no_ties",
-                                                              "no_saturation")}
+    values = {
+        k: read(require, "exam.require", k)
+        for k in ("relu_mixed", "max_abs", "min_abs_nonzero", "no_ties", "no_saturation")
+    }
     for k in ("max_abs", "min_abs_nonzero"):
         if values[k] is not None and values[k] < 0:
             raise fail(require[k], f"exam.require.{k}", f"{values[k]} is negative", "0 or more")
-    return Exam(read(sec, "exam", "input"), read(sec, "exam", "label"),
-                read(sec, "exam", "max_tries"), **values)
+    return Exam(
+        read(sec, "exam", "input"),
+        read(sec, "exam", "label"),
+        read(sec, "exam", "max_tries"),
+        **values,
+    )
 
 
 def check_step_keys(p: Problem, ids: Sequence[str]) -> None:
@@ -526,7 +531,8 @@ def normalized(p: Problem) -> dict[str, Any]:
             "input": p.exam.input,
             "label": p.exam.label,
             "max_tries": p.exam.max_tries,
-            "require": {k: str(v) if isinstance(v, Decimal) else v
-                        for k, v in p.exam.required().items()},
+            "require": {
+                k: str(v) if isinstance(v, Decimal) else v for k, v in p.exam.required().items()
+            },
         },
     }

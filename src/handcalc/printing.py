@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from handcalc.document import Document
@@ -14,9 +15,23 @@ SUFFIXES = (".pdf", ".typ", ".tex", ".md", ".html")
 def suffix_of(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise ConfigError(f"--output: {path}: unknown document type {suffix or '(none)'!r} "
-                          f"(one of {', '.join(SUFFIXES)})")
+        raise ConfigError(
+            f"--output: {path}: unknown document type {suffix or '(none)'!r} "
+            f"(one of {', '.join(SUFFIXES)})"
+        )
     return suffix
+
+
+def merge_pdfs(pdfs: list[bytes]) -> bytes:
+    """PDFs one after another, each from a new page, fonts shared."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for data in pdfs:
+        writer.append(io.BytesIO(data))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def render(docs: list[Document], suffix: str, title: str) -> bytes:

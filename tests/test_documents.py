@@ -1,0 +1,232 @@
+"""Worksheets, answer keys and exam variants, read back as a grader would."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from pypdf import PdfReader
+
+import handcalc
+from conftest import ROOT
+from handcalc import config, document, exam
+from handcalc.render import latex, mdoc, typst
+
+Cli = Callable[..., tuple[int, str, str]]
+DEFAULT = ROOT / "configs" / "default.yaml"
+GOLDEN = ROOT / "tests" / "golden" / "default-key.typ"
+
+
+def text_of(pdf: bytes | Path) -> list[str]:
+    reader = PdfReader(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
+    return [" ".join(page.extract_text().split()) for page in reader.pages]
+
+
+def test_key_and_worksheet_read_back(run_cli: Cli, tmp_path: Path) -> None:
+    t = handcalc.run(DEFAULT)
+    for key in (False, True):
+        out = tmp_path / f"{key}.pdf"
+        args = ["worksheet", "--output", str(out), *(["--key"] if key else [])]
+        assert run_cli(*args)[0] == 0
+        pages = text_of(out)
+        text = " ".join(pages)
+        assert "One training step of a 5-3-4-3 network" in text
+        for given in ("W1", "b3", "h0"):
+            assert all(v in text for v in t.step(given).texts())
+        answers = {t.step("loss").text(0), *t.step("dW3").texts(), *t.step("W1_next").texts()}
+        given_texts = {v for s in t.iterations[0] if s.spec.phase == "given" for v in s.texts()}
+        distinctive = sorted(answers - given_texts - {"0.0000"})
+        assert len(distinctive) > 10
+        if key:
+            assert all(v in text for v in distinctive)
+            assert "Worked entries" in text and "Rounding against float64" in text
+        else:
+            assert not any(v in text for v in distinctive), [v for v in distinctive if v in text]
+            assert "Name:" in text
+        stamp = f"seed 24 · config {document.config_hash(t)}"
+        assert all(stamp in page for page in pages)
+
+
+def test_pdfs_are_reproducible(tmp_path: Path, run_cli: Cli) -> None:
+    a, b = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    run_cli("worksheet", "--key", "--output", str(a))
+    run_cli("worksheet", "--key", "--output", str(b))
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_golden_typst_source(run_cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "key.typ"
+    assert run_cli("worksheet", "--key", "--output", str(out))[0] == 0
+    assert out.read_text() == GOLDEN.read_text(), "run scripts/samples.py"
+
+
+def test_hints_print_the_formulas(run_cli: Cli, tmp_path: Path) -> None:
+    plain, hinted = tmp_path / "a.md", tmp_path / "b.md"
+    run_cli("worksheet", "--output", str(plain))
+    run_cli("worksheet", "--hints", "--output", str(hinted))
+    assert "σ'(z<sup>(2)</sup>) ⊙ dL/dh<sup>(2)</sup>" in hinted.read_text()
+    assert "⊙" not in plain.read_text()
+
+
+TRICKY = ['#read("/etc/passwd")', r"\input{/etc/passwd}", "<script>alert(1)</script>"]
+
+
+@pytest.mark.parametrize("title", TRICKY)
+@pytest.mark.parametrize("suffix", [".pdf", ".typ", ".tex", ".html", ".md"])
+def test_user_text_prints_literally(run_cli: Cli, tmp_path: Path, title: str, suffix: str) -> None:
+    data = yaml.safe_load(DEFAULT.read_text())
+    data["title"] = title
+    data["document"]["course"] = title
+    data["document"]["instructions"] = title
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = tmp_path / f"sheet{suffix}"
+    code, _, err = run_cli("worksheet", str(path), "--output", str(out))
+    assert code == 0, err
+    if suffix == ".pdf":
+        text = " ".join(text_of(out))
+        assert title in text and "root:" not in text
+        return
+    body = out.read_text()
+    escaped = {
+        ".typ": json.dumps(title, ensure_ascii=False),  # a Typst string literal
+        ".tex": latex.esc(title),
+        ".html": html.escape(title),
+        ".md": mdoc.esc(title),
+    }[suffix]
+    assert escaped in body
+    if suffix == ".typ":  # outside string literals, no trace of the text
+        code_only = re.sub(r'"(?:[^"\\]|\\.)*"', '""', body)
+        assert "#read" not in code_only and "script" not in code_only
+        assert "input" not in code_only
+    elif suffix != ".md":  # Markdown shows #read(...) and \input as text anyway
+        assert title not in body.replace(escaped, ""), "the title leaked unescaped"
+
+
+def test_unknown_document_type(run_cli: Cli, tmp_path: Path) -> None:
+    code, _, err = run_cli("worksheet", "--output", str(tmp_path / "x.docx"))
+    assert code == 2 and "unknown document type '.docx'" in err
+
+
+def test_exam_folder(run_cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "exam"
+    moodle = tmp_path / "quiz.xml"
+    code, _, err = run_cli(
+        "exam", "--variants", "3", "--output", str(folder), "--moodle", str(moodle)
+    )
+    assert code == 0, err
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted(
+        [
+            "manifest.csv",
+            "worksheets.pdf",
+            "keys.pdf",
+            *(
+                f"variant-0{i}{s}"
+                for i in (1, 2, 3)
+                for s in (".yaml", "-worksheet.pdf", "-key.pdf")
+            ),
+        ]
+    )
+    rows = list(csv.DictReader((folder / "manifest.csv").read_text().splitlines()))
+    assert [r["variant"] for r in rows] == ["1", "2", "3"]
+    assert [r["seed"] for r in rows] == ["25", "26", "27"]
+    keys = text_of(folder / "keys.pdf")
+    sheets = text_of(folder / "worksheets.pdf")
+    for row in rows:
+        stamp = f"variant {row['variant']} · seed {row['seed']} · config {row['config_hash']}"
+        assert any(stamp in page for page in keys) and any(stamp in page for page in sheets)
+        variant_pages = text_of(folder / row["key"])
+        assert all(stamp in page for page in variant_pages)
+        # the variant's config re-runs the paper: same numbers, same hash
+        again = handcalc.run(folder / row["config"])
+        assert document.config_hash(again) == row["config_hash"]
+        assert again.step("loss").text(0) in " ".join(variant_pages)
+    losses = {handcalc.run(folder / r["config"]).step("loss").text(0) for r in rows}
+    assert len(losses) == 3  # the variants differ
+    quiz = ET.parse(moodle).getroot()
+    questions = quiz.findall("question[@type='cloze']")
+    assert len(questions) == 3
+    text = questions[0].find("questiontext/text").text or ""
+    assert text.count("{1:NUMERICAL:=") == sum(
+        len(s.values)
+        for s in handcalc.run(folder / rows[0]["config"]).iterations[0]
+        if s.spec.phase != "given"
+    )
+    code, _, err = run_cli("exam", "--variants", "3", "--output", str(folder))
+    assert code == 2 and "not empty (use --force" in err
+
+
+def test_same_seed_same_variant(tmp_path: Path) -> None:
+    base = config.load(DEFAULT)
+    first = exam.draw(base, 2)
+    again = exam.draw(base, 2)
+    assert [v.seed for v in first] == [v.seed for v in again]
+    assert typst.document(document.build(first[1].trace, True, variant=2)) == typst.document(
+        document.build(again[1].trace, True, variant=2)
+    )
+    assert first[0].trace.step("W1").values != first[1].trace.step("W1").values
+
+
+def test_constraints_hold(tmp_path: Path) -> None:
+    data = yaml.safe_load(DEFAULT.read_text())
+    data["exam"] = {
+        "input": True,
+        "label": True,
+        "require": {
+            "relu_mixed": True,
+            "max_abs": 10,
+            "min_abs_nonzero": 0.0001,
+            "no_ties": True,
+            "no_saturation": True,
+        },
+    }
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(data))
+    variants = exam.draw(config.load(path), 5)
+    xs = {tuple(v.trace.problem.x.data) for v in variants}
+    assert len(xs) > 1  # inputs vary too
+    for v in variants:
+        assert exam.violations(v.trace) == []
+        for layer in (1, 2):
+            z = v.trace.step(f"z{layer}").values
+            assert any(x > 0 for x in z) and any(x <= 0 for x in z)
+        assert all(0 < p < 1 for p in v.trace.step("yhat").values)
+
+
+def test_impossible_constraints_name_the_culprit(run_cli: Cli, tmp_path: Path) -> None:
+    data = yaml.safe_load(DEFAULT.read_text())
+    data["exam"] = {"max_tries": 50, "require": {"max_abs": 0.001}}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(data))
+    code, _, err = run_cli("exam", str(path), "--variants", "2", "--output", str(tmp_path / "e"))
+    assert code == 2
+    assert "only 0 of 2 variants met exam.require in 50 tries; failed most often: max_abs" in err
+
+
+def test_latex_source_compiles(run_cli: Cli, tmp_path: Path) -> None:
+    """Where pdflatex is installed, the .tex key compiles without an error."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    tex = tmp_path / "key.tex"
+    assert run_cli("worksheet", "--key", "--output", str(tex))[0] == 0
+    done = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "1.5376" in " ".join(text_of(tmp_path / "key.pdf"))
