@@ -19,7 +19,9 @@ from handcalc.trace import Step, Trace, dumps
 # A rich text is a list of (kind, text) segments, kind in text, sup, sub, so that every format can
 # write the notes' superscripts and subscripts without a math parser.
 Segments = list[tuple[str, str]]
-_SCRIPT = re.compile(r"\^\(([^()]*)\)|_([0-9]+(?:,[0-9]+)*|[a-zA-Z](?![a-zA-Z]))")
+_SCRIPT = re.compile(
+    r"\^\(([^()]*)\)|\^([T2])(?![A-Za-z0-9])|_([0-9]+(?:,[0-9]+)*|[a-zA-Z](?![a-zA-Z]))"
+)
 
 
 def segments(notation: str) -> Segments:
@@ -33,7 +35,10 @@ def segments(notation: str) -> Segments:
     for m in _SCRIPT.finditer(notation):
         if m.start() > last:
             out.append(("text", notation[last : m.start()]))
-        out.append(("sup", f"({m.group(1)})") if m.group(1) is not None else ("sub", m.group(2)))
+        if m.group(1) is not None:
+            out.append(("sup", f"({m.group(1)})"))
+        else:
+            out.append(("sup", m.group(2)) if m.group(2) else ("sub", m.group(3)))
         last = m.end()
     if last < len(notation):
         out.append(("text", notation[last:]))

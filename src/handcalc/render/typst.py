@@ -153,7 +153,7 @@ def _box(b: Box) -> str:
         head += f" #h(1fr) {lit(b.points + ' pt')}"
     parts = [head]
     if b.formula:
-        parts.append(f"\n#text(size: 9pt)[{rich(b.formula)}]")
+        parts.append(f" \\\n#text(size: 9pt)[{rich(b.formula)}]")
     rows = b.values if b.values is not None else [[""] * b.cols for _ in range(b.rows)]
     parts += ["\n" + g for g in _grid(rows, b.row_labels, empty=b.values is None)]
     return f"#block(breakable: false, above: 0.9em)[{''.join(parts)}]"
@@ -184,11 +184,10 @@ def _diagram(layers: list[Layer]) -> str:
                 f"{radius}cm, fill: white, stroke: 0.6pt))"
             )
         more = " (8 drawn)" if layer.width > shown else ""
-        label = json.dumps(f"d_{i} = {layer.width}{more}")
-        name = json.dumps(layer.label)
+        label = rich(f"d_{i} = {layer.width}{more}")
         items.append(
             f"place(dx: {column[0][0] - 1.5:.2f}cm, dy: {height + 0.1:.2f}cm, "
-            f"box(width: 3cm, align(center, text(size: 8pt)[#{label} \\ #{name}])))"
+            f"box(width: 3cm, align(center, text(size: 8pt)[{label} \\ {lit(layer.label)}])))"
         )
     return (
         f"#align(center, box(width: {width:.2f}cm, height: {height + 1.0:.2f}cm, "
