@@ -230,3 +230,16 @@ def test_latex_source_compiles(run_cli: Cli, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout[-2000:]
     assert "1.5376" in " ".join(text_of(tmp_path / "key.pdf"))
+
+
+def test_exam_pdfs_are_reproducible(run_cli: Cli, tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        assert run_cli("exam", "--variants", "2", "--output", str(tmp_path / name))[0] == 0
+    for file in ("variant-02-key.pdf", "variant-01-worksheet.pdf", "keys.pdf", "variant-02.yaml"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes(), file
+
+
+def test_labels_are_given(run_cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "sheet.md"
+    assert run_cli("worksheet", str(ROOT / "configs" / "batch.yaml"), "--output", str(out))[0] == 0
+    assert "(labels = 1, 3, 2)" in out.read_text()

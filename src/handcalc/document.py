@@ -135,6 +135,11 @@ def build(trace: Trace, key: bool, hints: bool = False, variant: int | None = No
     )
     steps = trace.iterations[0]
     given = [_matrix(s) for s in steps if s.spec.phase == "given"]
+    if p.labels is not None:  # say which class, not only its one-hot vector
+        y = given[-1]
+        labels = ", ".join(map(str, p.labels))
+        given[-1] = Matrix(y.name, f"{y.symbol} ({'labels' if p.batched else 'c'} = {labels})",
+                           y.rows, y.row_labels)
     sections = [
         Section(title, [_box(trace, s, key, hints) for s in steps if s.spec.phase == phase])
         for phase, title in PHASE_TITLES.items()
