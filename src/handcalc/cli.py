@@ -44,6 +44,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to FILE.", metavar="FILE")
+]
+ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")]
 ConfigArg = Annotated[
     Path | None,
     typer.Argument(
@@ -78,10 +82,8 @@ def run(
     fmt: Annotated[
         str, typer.Option("--format", "-f", metavar="terminal|json|markdown", help="Output format.")
     ] = "terminal",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to FILE.", metavar="FILE")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
+    output: OutputOption = None,
+    force: ForceOption = False,
     digits: Annotated[
         str | None, typer.Option(help="Override rounding.digits.", metavar="N")
     ] = None,
@@ -204,10 +206,8 @@ def check(
     fmt: Annotated[
         str, typer.Option("--format", "-f", metavar="terminal|json", help="Output format.")
     ] = "terminal",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to FILE.", metavar="FILE")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
+    output: OutputOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Grade a student's answers: correct, carried (error carried forward) or wrong."""
     from handcalc import answers as ans
@@ -273,7 +273,7 @@ def init(
     path: Annotated[Path, typer.Argument(help="Where to write it; - for standard output.")] = Path(
         "handcalc.yaml"
     ),
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    force: ForceOption = False,
 ) -> None:
     """Write a fully commented starter config (every key, its default, its choices)."""
     from handcalc.config import default_text
@@ -301,7 +301,7 @@ def worksheet(
     ] = Path(),
     key: Annotated[bool, typer.Option("--key", help="The answer key instead.")] = False,
     hints: Annotated[bool, typer.Option("--hints", help="Print each step's formula.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
+    force: ForceOption = False,
 ) -> None:
     """Write a printable worksheet, or with --key its answer key."""
     from handcalc import config as cfg
@@ -353,10 +353,8 @@ def exam(
 @app.command("export-torch")
 def export_torch(
     config: ConfigArg = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to FILE.", metavar="FILE")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
+    output: OutputOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Write a standalone PyTorch script that runs the same cycle (float64 or float32)."""
     from handcalc import config as cfg

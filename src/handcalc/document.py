@@ -6,6 +6,7 @@ The model holds text only (numbers already written by the rule); renderers lay i
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -100,6 +101,25 @@ class Layer:
     label: str
 
 
+Point = tuple[float, float]
+SHOWN = 8  # neurons drawn per layer at most
+
+
+def neuron_positions(
+    layers: list[Layer], gap: float, spacing: float, x0: float = 0.0, y0: float = 0.0
+) -> list[list[Point]]:
+    """The centre of every drawn neuron: layer i at x0 + i gap, its neurons centred on y0."""
+    return [
+        [(x0 + i * gap, y0 + (k - (count - 1) / 2) * spacing) for k in range(count)]
+        for i, count in enumerate(min(layer.width, SHOWN) for layer in layers)
+    ]
+
+
+def edges(positions: list[list[Point]]) -> list[tuple[Point, Point]]:
+    """Every weight: each neuron joined to each neuron of the next layer."""
+    return [(a, b) for left, right in itertools.pairwise(positions) for a in left for b in right]
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     header: Header
@@ -138,8 +158,12 @@ def build(trace: Trace, key: bool, hints: bool = False, variant: int | None = No
     if p.labels is not None:  # say which class, not only its one-hot vector
         y = given[-1]
         labels = ", ".join(map(str, p.labels))
-        given[-1] = Matrix(y.name, f"{y.symbol} ({'labels' if p.batched else 'c'} = {labels})",
-                           y.rows, y.row_labels)
+        given[-1] = Matrix(
+            y.name,
+            f"{y.symbol} ({'labels' if p.batched else 'c'} = {labels})",
+            y.rows,
+            y.row_labels,
+        )
     sections = [
         Section(title, [_box(trace, s, key, hints) for s in steps if s.spec.phase == phase])
         for phase, title in PHASE_TITLES.items()

@@ -168,8 +168,9 @@ def variant_yaml(v: Variant, count: int) -> str:
         f"{document.config_hash(v.trace)}\n# Every number is written out, so this file "
         "re-runs the paper: handcalc run THIS_FILE; handcalc check THIS_FILE ANSWERS\n"
     )
-    return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100,
-                                 default_flow_style=None)
+    return head + yaml.safe_dump(
+        data, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
+    )
 
 
 def reload(text: str, name: str) -> Problem:

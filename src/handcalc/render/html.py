@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 from html import escape
 
-from handcalc.document import Box, Document, Layer, Matrix, segments
+from handcalc.document import Box, Document, Layer, Matrix, edges, neuron_positions, segments
 
 STYLE = """body{font-family:Georgia,serif;font-size:11pt;max-width:19cm;margin:1.5cm auto}
 table{border-collapse:collapse;margin:2px 0 10px}td,th{border:1px solid #888;padding:3px 6px;
@@ -55,32 +54,22 @@ def _box(b: Box) -> str:
 
 
 def _diagram(layers: list[Layer]) -> str:
-    gap, shown, height = 120, 8, 170
-    parts, positions = [], []
-    for i, layer in enumerate(layers):
-        count = min(layer.width, shown)
-        positions.append(
-            [(40 + i * gap, height / 2 + (k - (count - 1) / 2) * 18) for k in range(count)]
-        )
-    for left, right in itertools.pairwise(positions):
-        parts += [
-            f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" stroke="#ccc"/>'
-            for x1, y1 in left
-            for x2, y2 in right
-        ]
+    gap, height = 120, 170
+    positions = neuron_positions(layers, gap, 18, x0=40, y0=height / 2)
+    parts = [
+        f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" stroke="#ccc"/>'
+        for (x1, y1), (x2, y2) in edges(positions)
+    ]
     for i, (layer, column) in enumerate(zip(layers, positions, strict=True)):
         parts += [
             f'<circle cx="{x:.0f}" cy="{y:.0f}" r="7" fill="white" stroke="black"/>'
             for x, y in column
         ]
-        parts.append(
-            f'<text x="{column[0][0]:.0f}" y="{height + 10}" font-size="10" '
-            f'text-anchor="middle">d_{i} = {layer.width}</text>'
-        )
-        parts.append(
-            f'<text x="{column[0][0]:.0f}" y="{height + 24}" font-size="10" '
-            f'text-anchor="middle">{esc(layer.label)}</text>'
-        )
+        for dy, text in ((10, f"d_{i} = {layer.width}"), (24, layer.label)):
+            parts.append(
+                f'<text x="{column[0][0]:.0f}" y="{height + dy}" font-size="10" '
+                f'text-anchor="middle">{esc(text)}</text>'
+            )
     width = 80 + gap * (len(layers) - 1)
     return f'<svg width="{width}" height="{height + 30}">{"".join(parts)}</svg>'
 

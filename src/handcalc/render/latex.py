@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-
-from handcalc.document import Box, Document, Layer, Matrix, segments
+from handcalc.document import Box, Document, Layer, Matrix, edges, neuron_positions, segments
 
 SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -102,17 +100,12 @@ def _box(b: Box) -> str:
 
 
 def _diagram(layers: list[Layer]) -> str:
-    shown, gap = 8, 3.0
-    items, positions = [], []
-    for i, layer in enumerate(layers):
-        count = min(layer.width, shown)
-        positions.append([(i * gap, (k - (count - 1) / 2) * 0.5) for k in range(count)])
-    for left, right in itertools.pairwise(positions):
-        items += [
-            rf"\draw[gray!50] ({x1:.2f},{y1:.2f}) -- ({x2:.2f},{y2:.2f});"
-            for x1, y1 in left
-            for x2, y2 in right
-        ]
+    gap = 3.0
+    positions = neuron_positions(layers, gap, 0.5)
+    items = [
+        rf"\draw[gray!50] ({x1:.2f},{y1:.2f}) -- ({x2:.2f},{y2:.2f});"
+        for (x1, y1), (x2, y2) in edges(positions)
+    ]
     for i, (layer, column) in enumerate(zip(layers, positions, strict=True)):
         items += [rf"\draw[fill=white] ({x:.2f},{y:.2f}) circle (0.18);" for x, y in column]
         items.append(

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 
-from handcalc.document import Box, Document, Layer, Segments, segments
+from handcalc.document import (
+    SHOWN,
+    Box,
+    Document,
+    Layer,
+    Segments,
+    edges,
+    neuron_positions,
+    segments,
+)
 
 COLUMNS = 8  # matrix columns per row of boxes on an A4 page
 RED = 'rgb("#c0392b")'
@@ -161,34 +169,27 @@ def _box(b: Box) -> str:
 
 def _diagram(layers: list[Layer]) -> str:
     """Layers as columns of neurons (at most 8 drawn per layer), joined by their weights."""
-    gap, radius, height, shown = 3.2, 0.22, 4.2, 8
-    width = gap * (len(layers) - 1) + 2.4
-    items = []
-    positions = []
-    for i, layer in enumerate(layers):
-        x = 1.2 + i * gap
-        count = min(layer.width, shown)
-        ys = [height / 2 + (k - (count - 1) / 2) * 0.5 for k in range(count)]
-        positions.append([(x, y) for y in ys])
-    for left, right in itertools.pairwise(positions):
-        for x1, y1 in left:
-            for x2, y2 in right:
-                items.append(
-                    f"place(line(start: ({x1:.2f}cm, {y1:.2f}cm), end: ({x2:.2f}cm, "
-                    f"{y2:.2f}cm), stroke: 0.3pt + luma(160)))"
-                )
+    gap, radius, height = 3.2, 0.22, 4.2
+    positions = neuron_positions(layers, gap, 0.5, x0=1.2, y0=height / 2)
+    items = [
+        f"place(line(start: ({x1:.2f}cm, {y1:.2f}cm), end: ({x2:.2f}cm, {y2:.2f}cm), "
+        "stroke: 0.3pt + luma(160)))"
+        for (x1, y1), (x2, y2) in edges(positions)
+    ]
     for i, (layer, column) in enumerate(zip(layers, positions, strict=True)):
-        for x, y in column:
-            items.append(
-                f"place(dx: {x - radius:.2f}cm, dy: {y - radius:.2f}cm, circle(radius: "
-                f"{radius}cm, fill: white, stroke: 0.6pt))"
-            )
-        more = " (8 drawn)" if layer.width > shown else ""
+        items += [
+            f"place(dx: {x - radius:.2f}cm, dy: {y - radius:.2f}cm, circle(radius: "
+            f"{radius}cm, fill: white, stroke: 0.6pt))"
+            for x, y in column
+        ]
+        more = f" ({SHOWN} drawn)" if layer.width > SHOWN else ""
         label = rich(f"d_{i} = {layer.width}{more}")
         items.append(
             f"place(dx: {column[0][0] - 1.5:.2f}cm, dy: {height + 0.1:.2f}cm, "
-            f"box(width: 3cm, align(center, text(size: 8pt)[{label} \\ {lit(layer.label)}])))"
+            f"box(width: 3cm, align(center, text(size: 8pt)[{label} \\ "
+            f"{lit(layer.label)}])))"
         )
+    width = gap * (len(layers) - 1) + 2.4
     return (
         f"#align(center, box(width: {width:.2f}cm, height: {height + 1.0:.2f}cm, "
         f"{{ {'; '.join(items)} }}))"
