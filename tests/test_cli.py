@@ -204,7 +204,8 @@ def test_overrides(run_cli: Cli) -> None:
         "per": "operation",
     }
     assert doc["config"]["init"]["seed"] == 3
-    assert doc["config"]["training"] == {"learning_rate": "0.05", "steps": 2}
+    assert doc["config"]["training"]["learning_rate"] == "0.05"
+    assert doc["config"]["training"]["steps"] == 2
     assert len(doc["iterations"]) == 2
 
 

@@ -152,6 +152,7 @@ class Field:
     exp: Callable[[Any], Any]
     ln: Callable[[Any], Any]
     tanh: Callable[[Any], Any]
+    sqrt: Callable[[Any], Any]
     write: Callable[[Iterable[Any]], list[Any]] | None  # rounding when values are written down
     op: Callable[[Any], Any] | None  # rounding after every elementary operation
     op_all: Callable[[Iterable[Any]], list[Any]] | None  # the same over many numbers
@@ -173,6 +174,7 @@ def hand_field(rounding: Rounding) -> Field:
         exp=Decimal.exp,
         ln=Decimal.ln,
         tanh=_tanh,
+        sqrt=Decimal.sqrt,
         write=rounding.round_all,
         op=rounding.rounder() if rounding.per == "operation" else None,
         op_all=rounding.round_all if rounding.per == "operation" else None,
@@ -187,6 +189,7 @@ FLOAT64 = Field(
     exp=math.exp,
     ln=math.log,
     tanh=math.tanh,
+    sqrt=math.sqrt,
     write=None,
     op=None,
     op_all=None,
@@ -205,6 +208,7 @@ def _float32_field() -> Field:
         exp=np.exp,
         ln=np.log,
         tanh=np.tanh,
+        sqrt=np.sqrt,
         write=None,
         op=None,
         op_all=None,
@@ -311,6 +315,12 @@ class NumberSystem:
 
     def tanh(self, a: Flat) -> Flat:
         return self._done(a.shape, list(map(self.field.tanh, a.data)))
+
+    def sqrt(self, a: Flat) -> Flat:
+        for i, x in enumerate(a.data):
+            if x < 0:
+                raise Breakdown(f"square root of {self.field.text(x)}", i)
+        return self._done(a.shape, list(map(self.field.sqrt, a.data)))
 
     def xlogy(self, a: Flat, b: Flat) -> Flat:
         """a ln b entry by entry, 0 where a is 0 (whatever b is)."""

@@ -34,6 +34,7 @@ from handcalc.keys import (
     text,
     vector,
 )
+from handcalc.optim import Optimizer
 from handcalc.source import Node, read_file, read_text, scalar
 
 DEFAULT_NAME = "default"
@@ -100,6 +101,8 @@ class Problem:
     rounding: Rounding = field(default_factory=Rounding)
     document: Document = field(default_factory=Document)
     exam: Exam = field(default_factory=Exam)
+    optimizer: Optimizer = field(default_factory=Optimizer)
+    batch_size: int | None = None  # None: the whole batch every iteration
 
     @property
     def points(self) -> dict[str, Decimal]:
@@ -187,6 +190,13 @@ def build(root: Node, name: str) -> Problem:
     training = section(top.get("training"), "training")
     learning_rate: Decimal = read(training, "training", "learning_rate")
     steps: int = read(training, "training", "steps")
+    optimizer = Optimizer(
+        *(
+            read(training, "training", k)
+            for k in ("optimizer", "momentum", "beta1", "beta2", "epsilon", "weight_decay")
+        )
+    )
+    batch_size: int | None = read(training, "training", "batch_size")
     title = text(top["title"], "title") if "title" in top else None
     document = _document(section(top.get("document"), "document"))
     exam = _exam(section(top.get("exam"), "exam"))
@@ -211,6 +221,8 @@ def build(root: Node, name: str) -> Problem:
         rounding,
         document,
         exam,
+        optimizer,
+        batch_size,
     )
 
 
@@ -519,7 +531,16 @@ def normalized(p: Problem) -> dict[str, Any]:
         "data": data,
         "parameters": {k: rows(v) for k, v in p.parameters.items()},
         "init": p.init.normalized(),
-        "training": {"learning_rate": str(p.learning_rate), "steps": p.steps},
+        "training": {
+            "learning_rate": str(p.learning_rate),
+            "steps": p.steps,
+            "batch_size": p.batch_size,
+            "optimizer": p.optimizer.name,
+            **{
+                k: str(getattr(p.optimizer, k))
+                for k in ("momentum", "beta1", "beta2", "epsilon", "weight_decay")
+            },
+        },
         "rounding": {
             "digits": p.rounding.digits,
             "mode": p.rounding.mode,

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
+from handcalc import optim
 from handcalc.arithmetic import Breakdown, NumberSystem, Shape
-from handcalc.config import Problem
+from handcalc.config import Block, Problem
 from handcalc.errors import ComputationError
 from handcalc.functions import ACTIVATIONS, LOSSES, ONE
 
@@ -47,15 +48,15 @@ def sup(name: str, layer: int) -> str:
 JACOBIAN_LIMIT = 1_000  # entries of the 3-tensor dz/dW (d_l * d_l * d_(l-1)) shown at most
 
 
-def build(p: Problem, jacobians: bool = False) -> list[StepSpec]:
-    """The steps of one iteration, in the order a student writes them.
+def build(p: Problem, jacobians: bool = False, t: int = 1) -> list[StepSpec]:
+    """The steps of iteration t, in the order a student writes them.
 
     With `jacobians`, the local Jacobians of section 9 are written out as steps too.
     """
     backward = _backward(p)
     if jacobians:
         backward = _with_jacobians(p, backward)
-    return [*_given(p), *_forward(p), *_head(p), *_loss(p), *backward, *_update(p)]
+    return [*_given(p), *_forward(p), *_head(p), *_loss(p), *backward, *_update(p, t)]
 
 
 def _given(p: Problem) -> list[StepSpec]:
@@ -68,6 +69,15 @@ def _given(p: Problem) -> list[StepSpec]:
     n, d0, dl = p.examples, p.widths[0], p.widths[-1]
     out.append(StepSpec("h0", "given", "h^(0)", x_formula, (), (n, d0), True))
     out.append(StepSpec("y", "given", "y", y_formula, (), (n, dl), True))
+    shapes = {k: b.shape for k, b in p.parameters.items()}
+    for sid, shape in optim.initial_state(p.optimizer, shapes).items():
+        name = sid[1:].removesuffix("_prev")
+        symbol = f"{sid[0]}_{name[0]}^({name[1:]})_prev"
+        out.append(
+            StepSpec(
+                sid, "given", symbol, "the optimizer's state (0 at the start)", (), shape, False
+            )
+        )
     return out
 
 
@@ -505,38 +515,25 @@ def _contraction(p: Problem, layer: int) -> StepSpec:
     )
 
 
-def _update(p: Problem) -> list[StepSpec]:
+def _update(p: Problem, t: int) -> list[StepSpec]:
     return [
-        _gradient_step(name, block.shape, p.learning_rate) for name, block in p.parameters.items()
+        StepSpec(u.id, "update", u.symbol, u.formula, u.inputs, block.shape, False, u.compute)
+        for name, block in p.parameters.items()
+        for u in optim.updates(p.optimizer, name, p.learning_rate, t)
     ]
-
-
-def _gradient_step(name: str, shape: Shape, rate: Decimal) -> StepSpec:
-    grad, symbol = f"d{name}", sup(name[0], int(name[1:]))
-
-    def compute(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
-        return ns.sub(v[name], ns.mul(rate, v[grad]))
-
-    return StepSpec(
-        f"{name}_next",
-        "update",
-        symbol,
-        f"{symbol} - η dL/d{symbol}",
-        (name, grad),
-        shape,
-        False,
-        compute,
-    )
 
 
 # ---------------------------------------------------------------- running
 
 
 def given_values(p: Problem, ns: NumberSystem) -> dict[str, Any]:
-    """The given numbers of the first iteration in a number system."""
+    """The given numbers of the first iteration in a number system (optimizer state zero)."""
     values = {k: ns.array(b.data, b.shape) for k, b in p.parameters.items()}
     values["h0"] = ns.array(p.x.data, p.x.shape)
     values["y"] = ns.array(p.y.data, p.y.shape)
+    shapes = {k: b.shape for k, b in p.parameters.items()}
+    for sid, shape in optim.initial_state(p.optimizer, shapes).items():
+        values[sid] = ns.array([Decimal(0)] * math.prod(shape), shape)
     return values
 
 
@@ -572,15 +569,62 @@ def _breakdown_message(spec: StepSpec, e: Breakdown, system: str) -> str:
     )
 
 
-def run(p: Problem, ns: NumberSystem, specs: list[StepSpec]) -> list[dict[str, Any]]:
-    """Every iteration's values by step id; iteration k+1 starts from iteration k's updates."""
+@dataclass(frozen=True, slots=True)
+class Iteration:
+    """One update cycle: which epoch, which examples (1-based), its mini-batch and its steps."""
+
+    number: int
+    epoch: int
+    examples: tuple[int, ...]
+    problem: Problem
+    specs: list[StepSpec]
+
+
+def plan(p: Problem, jacobians: bool = False) -> list[Iteration]:
+    """The iterations of a run: mini-batches of training.batch_size examples, walked in order
+    (the last one of an epoch may be short), the whole batch each time by default."""
+    size = p.batch_size or p.examples
+    batches = math.ceil(p.examples / size)
+    out = []
+    for k in range(p.steps):
+        epoch, b = divmod(k, batches)
+        rows = tuple(range(b * size, min(p.examples, (b + 1) * size)))
+        sub = p if len(rows) == p.examples else _mini_batch(p, rows)
+        out.append(
+            Iteration(
+                k + 1, epoch + 1, tuple(r + 1 for r in rows), sub, build(sub, jacobians, k + 1)
+            )
+        )
+    return out
+
+
+def _mini_batch(p: Problem, rows: tuple[int, ...]) -> Problem:
+    def pick(block: Block) -> Block:
+        width = block.shape[1]
+        data = tuple(v for r in rows for v in block.data[r * width : (r + 1) * width])
+        return Block((len(rows), width), data)
+
+    labels = None if p.labels is None else tuple(p.labels[r] for r in rows)
+    return replace(p, x=pick(p.x), y=pick(p.y), labels=labels)
+
+
+def run(p: Problem, ns: NumberSystem, iterations: list[Iteration]) -> list[dict[str, Any]]:
+    """Every iteration's values by step id; each starts from the last one's updates and state."""
     state = given_values(p, ns)
-    iterations: list[dict[str, Any]] = []
-    for _ in range(p.steps):
-        values = dict(state)
-        for spec in specs:
+    out: list[dict[str, Any]] = []
+    for it in iterations:
+        values = {
+            **state,
+            "h0": ns.array(it.problem.x.data, it.problem.x.shape),
+            "y": ns.array(it.problem.y.data, it.problem.y.shape),
+        }
+        for spec in it.specs:
             if spec.compute is not None:
                 values[spec.id] = recompute(spec, ns, values)
-        iterations.append(values)
-        state = {**state, **{k: values[f"{k}_next"] for k in p.parameters}}
-    return iterations
+        out.append(values)
+        state = {
+            **state,
+            **{k: values[f"{k}_next"] for k in p.parameters},
+            **{sid: values[sid.removesuffix("_prev")] for sid in state if sid.endswith("_prev")},
+        }
+    return out

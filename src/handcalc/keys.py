@@ -16,6 +16,7 @@ from typing import Any
 from handcalc.arithmetic import MAX_DIGITS, MODES, PERS, RULES
 from handcalc.errors import ConfigError
 from handcalc.functions import ACTIVATIONS, HEADS, LOSSES
+from handcalc.optim import OPTIMIZERS
 from handcalc.params import SCHEMES
 from handcalc.source import Node
 
@@ -103,7 +104,20 @@ SPEC: dict[str, dict[str, Key]] = {
     },
     "training": {
         "learning_rate": Key("number", "η, used exactly as written.", D("0.1"), low=0, above=True),
-        "steps": Key("int", "Update cycles, each on the whole batch.", 1, low=1, high=MAX_STEPS),
+        "steps": Key(
+            "int", "Update cycles (iterations), each on one mini-batch.", 1, low=1, high=MAX_STEPS
+        ),
+        "batch_size": Key(
+            "int", "Examples per iteration, walked in order (default: all).", low=1, high=MAX_BATCH
+        ),
+        "optimizer": Key(
+            "choice", "sgd | momentum | nesterov | adam, as torch.optim.", "sgd", OPTIMIZERS
+        ),
+        "momentum": Key("number", "μ for momentum and nesterov.", D("0.9"), low=0),
+        "beta1": Key("number", "Adam's β1.", D("0.9"), low=0),
+        "beta2": Key("number", "Adam's β2.", D("0.999"), low=0),
+        "epsilon": Key("number", "Adam's ε.", D("1e-8"), low=0, above=True),
+        "weight_decay": Key("number", "λ: the gradient becomes dL/dθ + λ θ.", D(0), low=0),
     },
     "rounding": {
         "digits": Key("int", "Digits kept.", 4, low=1, high=MAX_DIGITS),
@@ -153,7 +167,7 @@ SPEC: dict[str, dict[str, Key]] = {
 def read(sec: dict[str, Node], section: str, name: str) -> Any:
     """A plain key's value, checked against its entry in SPEC; its default when absent."""
     key, node, path = SPEC[section][name], sec.get(name), f"{section}.{name}"
-    if node is None:
+    if node is None or node.kind == "null":
         return key.default
     if key.kind == "int":
         assert isinstance(key.low, int) and isinstance(key.high, int)

@@ -82,6 +82,8 @@ def section(path: str) -> dict[str, Any]:
     properties = {}
     for name, key in keys.items():
         child = _fragment(f"{path}.{name}" if path else name, key)
+        if key.kind in ("int", "number", "choice", "bool"):  # null means the default
+            child = {"anyOf": [child, {"type": "null"}]}
         child["description"] = key.doc
         if key.default is not None and key.kind not in ("section",):
             child["default"] = _plain(key.default)

@@ -155,11 +155,21 @@ def nest(flat: Sequence[Any], shape: Shape) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
+class IterationInfo:
+    """Which epoch an iteration belongs to and which examples (1-based) it used."""
+
+    number: int
+    epoch: int
+    examples: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Trace:
     """Both runs of every iteration, step by step."""
 
     problem: Problem
     iterations: list[list[Step]]
+    info: list[IterationInfo]
 
     def step(self, step_id: str, iteration: int = 1) -> Step:
         for s in self.iterations[iteration - 1]:
@@ -173,10 +183,14 @@ class Trace:
             "handcalc": __version__,
             "config": normalized(self.problem),
             "iterations": [
-                {"iteration": k + 1, "steps": [s.to_json() for s in steps]}
+                {**self._about(k), "steps": [s.to_json() for s in steps]}
                 for k, steps in enumerate(self.iterations)
             ],
         }
+
+    def _about(self, k: int) -> dict[str, Any]:
+        info = self.info[k]
+        return {"iteration": info.number, "epoch": info.epoch, "examples": list(info.examples)}
 
     def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
         """Shown by rich (and in Jupyter with rich) as `handcalc run` shows it."""
@@ -197,7 +211,11 @@ class Trace:
         head = {"schema": SCHEMA, "handcalc": __version__, "config": normalized(self.problem)}
         parts = [dumps(head)[:-2], ',\n  "iterations": [']
         for k, steps in enumerate(self.iterations):
-            parts.append(("," if k else "") + f'\n    {{\n      "iteration": {k + 1},')
+            about = "".join(
+                f"\n      {json.dumps(key)}: {dumps(value)},"
+                for key, value in self._about(k).items()
+            )
+            parts.append(("," if k else "") + "\n    {" + about)
             parts.append('\n      "steps": [')
             parts += [
                 ("," if i else "") + "\n        " + dumps(s.to_json(), " " * 8)
@@ -221,19 +239,22 @@ def dumps(value: Any, indent: str = "") -> str:
 
 def make(p: Problem, float32: bool = False, jacobians: bool = False) -> Trace:
     """Run the cycle by hand and in float64 (and float32) and pair the runs step by step."""
-    specs = cycle.build(p, jacobians)
-    check_step_keys(p, [s.id for s in specs])
-    hand_runs = cycle.run(p, hand(p.rounding), specs)
-    float_runs = cycle.run(p, float64(), specs)
-    single_runs = cycle.run(p, float32_system(), specs) if float32 else [None] * len(hand_runs)
+    plan = cycle.plan(p, jacobians)
+    check_step_keys(p, [s.id for s in plan[0].specs])
+    hand_runs = cycle.run(p, hand(p.rounding), plan)
+    float_runs = cycle.run(p, float64(), plan)
+    single_runs = cycle.run(p, float32_system(), plan) if float32 else [None] * len(plan)
     iterations = [
         [
-            _pair(p, spec, hv[spec.id], fv[spec.id], k == 0, sv[spec.id] if sv else None)
-            for spec in specs
+            _pair(it.problem, spec, hv[spec.id], fv[spec.id], k == 0, sv[spec.id] if sv else None)
+            for spec in it.specs
         ]
-        for k, (hv, fv, sv) in enumerate(zip(hand_runs, float_runs, single_runs, strict=True))
+        for k, (it, hv, fv, sv) in enumerate(
+            zip(plan, hand_runs, float_runs, single_runs, strict=True)
+        )
     ]
-    return Trace(p, iterations)
+    info = [IterationInfo(it.number, it.epoch, it.examples) for it in plan]
+    return Trace(p, iterations, info)
 
 
 def _pair(
