@@ -55,19 +55,19 @@ def updates(opt: Optimizer, name: str, rate: Decimal, t: int) -> list[Update]:
     """The update steps of parameter `name` (W1, b1, ...) at iteration t (1-based)."""
     theta = f"{name[0]}^({name[1:]})"
     out: list[Update] = []
-    grad = f"d{name}"
+    raw = f"d{name}"
+    grad = f"g{name}" if opt.weight_decay else raw  # the gradient the optimizer uses
     if opt.weight_decay:
         lam = opt.weight_decay
         out.append(
             Update(
-                f"g{name}",
+                grad,
                 _sym("g", name),
                 f"dL/d{theta} + λ {theta}",
-                (grad, name),
-                lambda ns, v: ns.add(v[grad], ns.mul(lam, v[name])),
+                (raw, name),
+                lambda ns, v: ns.add(v[raw], ns.mul(lam, v[name])),
             )
         )
-        grad = f"g{name}"
     g_sym = _sym("g", name) if opt.weight_decay else f"dL/d{theta}"
     if opt.name == "sgd":
         direction, d_sym = grad, g_sym

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from handcalc.render.view import DEFAULT_ROWS, Grid, Table, closing_lines, sections, summary_lines
+from handcalc.render.view import (
+    DEFAULT_ROWS,
+    Grid,
+    Table,
+    closing_lines,
+    iteration_title,
+    sections,
+    summary_lines,
+)
 from handcalc.trace import Trace
 
 
@@ -54,7 +62,7 @@ def render(trace: Trace, max_rows: int = DEFAULT_ROWS, tolerances: bool = False)
     many = len(trace.iterations) > 1
     for k in range(len(trace.iterations)):
         if many:
-            out += [f"## Iteration {k + 1} of {len(trace.iterations)}", ""]
+            out += [f"## {_escape(iteration_title(trace, k))}", ""]
         for section in sections(trace, k + 1, max_rows, tolerances):
             out += [f"{'###' if many else '##'} {section.title}", ""]
             for t in section.tables:

@@ -16,6 +16,7 @@ from handcalc.render.view import (
     Grid,
     Table,
     closing_lines,
+    iteration_title,
     sections,
     summary_lines,
 )
@@ -44,7 +45,7 @@ def lines(
         if many:
             out += [
                 Text(""),
-                Text(f"Iteration {k + 1} of {len(trace.iterations)}", style="bold reverse"),
+                Text(iteration_title(trace, k), style="bold reverse"),
             ]
         for section in sections(trace, k + 1, max_rows, tolerances):
             out += [Text(""), Text(section.title.upper(), style="bold underline")]

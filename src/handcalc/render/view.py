@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from handcalc.config import Problem
 from handcalc.functions import ACTIVATIONS
 from handcalc.trace import Step, Trace
 
@@ -168,6 +169,27 @@ def sections(
     return out
 
 
+def _ranges(numbers: tuple[int, ...]) -> str:
+    """(1, 2, 3, 5) -> '1-3, 5'."""
+    out: list[str] = []
+    for n in numbers:
+        if out and out[-1].split("-")[-1] == str(n - 1):
+            out[-1] = f"{out[-1].split('-')[0]}-{n}"
+        else:
+            out.append(str(n))
+    return ", ".join(out)
+
+
+def iteration_title(trace: Trace, k: int) -> str:
+    """'Iteration 2 of 6 · epoch 1 · examples 3-4'."""
+    info = trace.info[k]
+    plural = "s" if len(info.examples) > 1 else ""
+    return (
+        f"Iteration {info.number} of {len(trace.iterations)} · epoch {info.epoch} · "
+        f"example{plural} {_ranges(info.examples)}"
+    )
+
+
 def summary_lines(trace: Trace) -> list[tuple[str, str]]:
     """The facts above the tables, as (label, text): network, data, rule, learning rate."""
     p = trace.problem
@@ -185,12 +207,27 @@ def summary_lines(trace: Trace) -> list[tuple[str, str]]:
             + (f", {p.reduction} reduction" if p.batched else ""),
         ),
         ("rounding", p.rounding.describe()),
-        ("learning", f"η = {p.learning_rate}; {p.steps} step{'s' if p.steps > 1 else ''}"),
+        ("learning", _learning(p)),
         ("params", _params_line(trace)),
     ]
     if kinds:
         out.append(("σ(z)", "; ".join(f"{k}: {ACTIVATIONS[k].formula}" for k in kinds)))
     return out
+
+
+def _learning(p: Problem) -> str:
+    o = p.optimizer
+    parts = [f"η = {p.learning_rate}", o.name]
+    if o.name in ("momentum", "nesterov"):
+        parts.append(f"μ = {o.momentum}")
+    if o.name == "adam":
+        parts.append(f"β1 = {o.beta1}, β2 = {o.beta2}, ε = {o.epsilon:g}")
+    if o.weight_decay:
+        parts.append(f"weight decay λ = {o.weight_decay}")
+    parts.append(f"{p.steps} step{'s' if p.steps > 1 else ''}")
+    if p.batch_size:
+        parts.append(f"mini-batches of {p.batch_size}")
+    return "; ".join(parts)
 
 
 def _params_line(trace: Trace) -> str:
