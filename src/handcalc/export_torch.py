@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from handcalc import __version__
 from handcalc.config import Block, Problem
+from handcalc.cycle import plan
 
 ACTIVATION = {
     "relu": "torch.relu({})",
@@ -36,13 +37,26 @@ def _matrix(p: Problem, b: Block) -> str:
     return "[\n        [" + "],\n        [".join(rows) + "],\n    ]"
 
 
+def _optimizer(p: Problem) -> str:
+    """The torch.optim object that takes the same gradient step."""
+    o = p.optimizer
+    common = f"model.parameters(), lr={p.learning_rate}, weight_decay={o.weight_decay}"
+    if o.name == "adam":
+        return f"torch.optim.Adam({common}, betas=({o.beta1}, {o.beta2}), eps={o.epsilon:g})"
+    if o.name in ("momentum", "nesterov"):
+        nesterov = o.name == "nesterov"
+        return f"torch.optim.SGD({common}, momentum={o.momentum}, nesterov={nesterov})"
+    return f"torch.optim.SGD({common})"
+
+
 def _attr(name: str) -> str:
     """W3 -> model.lin3.weight, b3 -> model.lin3.bias."""
     return f"model.lin{name[1:]}.{'weight' if name[0] == 'W' else 'bias'}"
 
 
 def script(p: Problem, source: str) -> str:
-    """The script's text for problem p (read from `source`)."""
+    """The script's text for the first iteration of problem p (read from `source`)."""
+    p = plan(p)[0].problem  # its first mini-batch
     L = p.layers
     layers = "\n".join(
         f"        self.lin{i} = nn.Linear({p.widths[i - 1]}, {p.widths[i]}, bias={p.bias})"
@@ -79,7 +93,7 @@ def script(p: Problem, source: str) -> str:
         head=HEAD[p.head],
         loss=LOSS[p.loss],
         reduce="per_example.mean()" if p.reduction == "mean" else "per_example.sum()",
-        rate=p.learning_rate,
+        optimizer=_optimizer(p),
         forward_out=", ".join(forward_out),
         backward_out=", ".join(backward_out),
         squeeze=not p.batched,
@@ -139,13 +153,13 @@ model.zero_grad()  # so that no earlier gradients accumulate
 loss.backward()
 
 values = {{{forward_out}, "yhat": yhat, "loss": loss, {backward_out}}}
-learning_rate = {rate}
-with torch.no_grad():
-    for i in range(1, {last} + 1):
-        lin = getattr(model, f"lin{{i}}")
-        values[f"W{{i}}_next"] = lin.weight - learning_rate * lin.weight.grad
-        if lin.bias is not None:
-            values[f"b{{i}}_next"] = lin.bias - learning_rate * lin.bias.grad
+optimizer = {optimizer}
+optimizer.step()  # the gradient step of the first iteration
+for i in range(1, {last} + 1):
+    lin = getattr(model, f"lin{{i}}")
+    values[f"W{{i}}_next"] = lin.weight.detach().clone()
+    if lin.bias is not None:
+        values[f"b{{i}}_next"] = lin.bias.detach().clone()
 
 
 SINGLE_EXAMPLE = {squeeze}
