@@ -35,7 +35,8 @@ def loss(p: Problem, params: dict[str, Arr], x: Arr, y: Arr) -> float:
         z = h @ params[f"W{layer}"].T
         if p.bias:
             z = z + params[f"b{layer}"]
-        h = ACT[p.activations[layer - 1]](z) if layer < p.layers else z
+        skip = h if layer in p.residual else 0.0
+        h = ACT[p.activations[layer - 1]](z) + skip if layer < p.layers else z
     if p.head == "softmax":
         e = np.exp(h)
         out = e / e.sum(axis=1, keepdims=True)

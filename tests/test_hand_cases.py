@@ -193,3 +193,35 @@ def test_sigmoid_derivative_reads_written_h() -> None:
     )
     assert got["h1"] == ["0.5000"]
     assert got["dhdz1"] == ["0.2500"]  # h (1 - h)
+
+
+def test_residual_layer_by_hand() -> None:
+    got = texts(
+        {
+            "network": {
+                "widths": [1, 1, 1, 1],
+                "activation": "relu",
+                "head": "identity",
+                "loss": "half_sse",
+                "residual": [2],
+            },
+            "data": {"x": [1.0], "y": [0.0]},
+            "parameters": {
+                "W1": [[2.0]],
+                "b1": [0],
+                "W2": [[0.5]],
+                "b2": [0],
+                "W3": [[1.0]],
+                "b3": [0],
+            },
+            "rounding": {"digits": 2},
+        }
+    )
+    assert got["h1"] == ["2.00"]
+    assert got["a2"] == ["1.00"]  # relu(z2) with z2 = 0.5 * 2
+    assert got["h2"] == ["3.00"]  # a2 + h1: the skip connection
+    assert got["loss"] == ["4.50"]
+    assert got["dh2"] == ["3.00"] and got["dz2"] == ["3.00"]
+    assert got["dh1_W"] == ["1.50"]  # (W2)^T dz2, the path through W2
+    assert got["dh1"] == ["4.50"]  # plus dL/dh2 along the skip path
+    assert got["dW1"] == ["4.50"]

@@ -24,9 +24,13 @@ PAIRS = [
 ]
 
 
-def random_config(seed: int, head: str, loss_name: str, batch: int | None) -> dict[str, Any]:
+def random_config(
+    seed: int, head: str, loss_name: str, batch: int | None, residual: bool = False
+) -> dict[str, Any]:
     rng = random.Random(seed)
     widths = [rng.randint(1, 4) for _ in range(rng.randint(2, 4))]
+    if residual:  # equal input and hidden widths, so that skips add up
+        widths = [3, 3, 3, rng.randint(2, 3)]
     widths[-1] = max(widths[-1], 2) if head == "softmax" else widths[-1]
     hidden = len(widths) - 2
     acts = [rng.choice(list(ACTIVATIONS)) for _ in range(hidden)]
@@ -46,6 +50,11 @@ def random_config(seed: int, head: str, loss_name: str, batch: int | None) -> di
 
     x: Any = vec(widths[0]) if batch is None else [vec(widths[0]) for _ in range(batch)]
     y: Any = target() if batch is None else [target() for _ in range(batch)]
+    residual = [
+        layer
+        for layer in range(1, hidden + 1)
+        if widths[layer] == widths[layer - 1] and rng.random() < 0.7
+    ]
     return {
         "network": {
             "widths": widths,
@@ -53,6 +62,7 @@ def random_config(seed: int, head: str, loss_name: str, batch: int | None) -> di
             "head": head,
             "loss": loss_name,
             "bias": rng.random() < 0.8,
+            "residual": residual,
         },
         "data": {"x": x, "y": y, "reduction": rng.choice(["mean", "sum"])},
         "init": {"seed": seed, "scheme": "uniform", "low": -1.0, "high": 1.0},
@@ -61,19 +71,25 @@ def random_config(seed: int, head: str, loss_name: str, batch: int | None) -> di
     }
 
 
+RESIDUAL = [
+    (seed, head, loss_name, batch, True)
+    for seed in (3, 4)
+    for head, loss_name in PAIRS[:3]
+    for batch in (None, 2)
+]
 CASES = [
-    (seed, head, loss_name, batch)
+    (seed, head, loss_name, batch, False)
     for seed in (1, 2)
     for head, loss_name in PAIRS
     for batch in (None, 3)
-]
+] + RESIDUAL
 
 
-@pytest.mark.parametrize(("seed", "head", "loss_name", "batch"), CASES)
+@pytest.mark.parametrize(("seed", "head", "loss_name", "batch", "residual"), CASES)
 def test_float64_gradients_match_finite_differences(
-    seed: int, head: str, loss_name: str, batch: int | None
+    seed: int, head: str, loss_name: str, batch: int | None, residual: bool
 ) -> None:
-    p = problem(random_config(seed, head, loss_name, batch))
+    p = problem(random_config(seed, head, loss_name, batch, residual))
     t = trace.make(p)
     params, x, y = arrays(p)
     assert t.step("loss").floats[0] == pytest.approx(loss(p, params, x, y), rel=1e-12, abs=1e-14)
@@ -89,11 +105,11 @@ def _relative_gap(step: trace.Step) -> float:
     return max(abs(float(v) - f) for v, f in zip(step.values, step.floats, strict=True)) / scale
 
 
-@pytest.mark.parametrize(("seed", "head", "loss_name", "batch"), CASES[::3])
+@pytest.mark.parametrize(("seed", "head", "loss_name", "batch", "residual"), CASES[::3])
 def test_fifteen_significant_digits_agree_with_float64(
-    seed: int, head: str, loss_name: str, batch: int | None
+    seed: int, head: str, loss_name: str, batch: int | None, residual: bool
 ) -> None:
-    data = random_config(seed, head, loss_name, batch)
+    data = random_config(seed, head, loss_name, batch, residual)
     data["rounding"] = {"digits": 15, "mode": "significant"}
     t = trace.make(problem(data))
     for step in t.iterations[0]:
@@ -120,7 +136,7 @@ def test_the_classic_2_2_2_example() -> None:
 
 
 def test_several_steps_continue_from_the_updates() -> None:
-    data = random_config(3, "softmax", "cross_entropy", None)
+    data = random_config(3, "softmax", "cross_entropy", None, False)
     data["training"]["steps"] = 3
     t = trace.make(problem(data))
     assert len(t.iterations) == 3
@@ -132,10 +148,12 @@ def test_several_steps_continue_from_the_updates() -> None:
     assert losses[0] > losses[1] > losses[2]
 
 
-@pytest.mark.parametrize(("seed", "head", "loss_name", "batch"), CASES)
-def test_float64_matches_pytorch(seed: int, head: str, loss_name: str, batch: int | None) -> None:
+@pytest.mark.parametrize(("seed", "head", "loss_name", "batch", "residual"), CASES)
+def test_float64_matches_pytorch(
+    seed: int, head: str, loss_name: str, batch: int | None, residual: bool
+) -> None:
     torch = pytest.importorskip("torch")
-    p = problem(random_config(seed, head, loss_name, batch))
+    p = problem(random_config(seed, head, loss_name, batch, residual))
     t = trace.make(p)
     params, x, y = arrays(p)
     tp = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()}
@@ -149,9 +167,10 @@ def test_float64_matches_pytorch(seed: int, head: str, loss_name: str, batch: in
         "identity": lambda z: z,
     }
     for layer in range(1, p.layers + 1):
+        skip = h
         h = torch.nn.functional.linear(h, tp[f"W{layer}"], tp.get(f"b{layer}"))
         if layer < p.layers:
-            h = act[p.activations[layer - 1]](h)
+            h = act[p.activations[layer - 1]](h) + (skip if layer in p.residual else 0)
     f = torch.nn.functional
     if loss_name == "cross_entropy":
         per = f.cross_entropy(h, yt, reduction="none")

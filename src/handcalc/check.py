@@ -18,7 +18,7 @@ from handcalc import cycle
 from handcalc.answers import Answers, Given
 from handcalc.arithmetic import Flat, NumberSystem, Rounding, hand
 from handcalc.config import Problem
-from handcalc.cycle import StepSpec
+from handcalc.cycle import StepSpec, step_kind
 from handcalc.errors import HandcalcError
 from handcalc.functions import ACTIVATIONS, LOSSES
 from handcalc.trace import Step, Trace, make
@@ -127,13 +127,13 @@ class Slip:
 class _Grader:
     def __init__(self, trace: Trace, answers: Answers, tolerance: Decimal | None) -> None:
         self.trace = trace
-        self.problem = trace.problem
+        self.problem = trace.info[0].problem  # answers are for the first iteration
         self.rounding = trace.problem.rounding
         self.ns = hand(self.rounding)
         self.answers = answers
         self.tolerance = tolerance
         self.key = {s.id: s for s in trace.iterations[0]}
-        self.others = _other_rules(trace.problem)
+        self.others = _other_rules(self.problem)
         self._other_traces: dict[Rounding, Trace] = {}
 
     def value(self, step_id: str, own: bool) -> Flat:
@@ -287,25 +287,25 @@ def _other_rules(p: Problem) -> list[tuple[Rounding, str]]:
 
 def _slips(p: Problem, spec: StepSpec) -> list[Slip]:
     sid = spec.id
-    if sid.startswith("dW"):
+    kind, layer = step_kind(sid)
+    if kind == "dW":
         return _outer_slips(p, spec)
-    if sid.startswith("db"):
+    if kind == "db":
         return _batch_twice(p)
     if (sid == f"dz{p.layers}" and LOSSES[p.loss].fused) or sid == "dyhat":
         return _output_slips(p, spec)
-    if sid.startswith("dhdz"):
-        return _at_h(p, int(sid[4:]), derivative_only=True)
-    if sid.startswith("dz"):
-        layer = int(sid[2:])
+    if kind == "dhdz":
+        return _at_h(p, layer, derivative_only=True)
+    if kind == "dz" and layer < p.layers:
         return [
             Slip(
                 "the activation derivative left out (dL/dz = dL/dh)", lambda ns, v: v[f"dh{layer}"]
             ),
             *_at_h(p, layer, derivative_only=False),
         ]
-    if sid.startswith("dh"):
-        return _dh_slips(p, int(sid[2:]))
-    if sid.endswith("_next"):
+    if kind == "dh_W" or (kind == "dh" and layer + 1 not in p.residual):
+        return _dh_slips(p, layer)
+    if kind in ("W_next", "b_next") and p.optimizer.name == "sgd" and not p.optimizer.weight_decay:
         return _update_slips(p, sid[: -len("_next")])
     if sid in ("loss", "losses"):
         return _loss_slips(p, spec)

@@ -103,6 +103,7 @@ class Problem:
     exam: Exam = field(default_factory=Exam)
     optimizer: Optimizer = field(default_factory=Optimizer)
     batch_size: int | None = None  # None: the whole batch every iteration
+    residual: tuple[int, ...] = ()  # layers with a skip connection (section 13)
 
     @property
     def points(self) -> dict[str, Decimal]:
@@ -175,6 +176,7 @@ def build(root: Node, name: str) -> Problem:
     head, loss = _head_loss(net)
     activations = _activations(net, len(widths) - 2)
     bias: bool = read(net, "network", "bias")
+    residual = _residual(net.get("residual"), widths)
     x, batched = _inputs(data, top["data"], widths[0], rounding)
     y, labels = _targets(data, top["data"], x.shape[0], batched, widths[-1], head, loss, rounding)
     reduction: str = read(data, "data", "reduction")
@@ -223,6 +225,7 @@ def build(root: Node, name: str) -> Problem:
         exam,
         optimizer,
         batch_size,
+        residual,
     )
 
 
@@ -251,6 +254,29 @@ def _widths(net: dict[str, Node], where: Node) -> tuple[int, ...]:
             f"at most {MAX_PARAMETERS:,}",
         )
     return widths
+
+
+def _residual(node: Node | None, widths: tuple[int, ...]) -> tuple[int, ...]:
+    if node is None or node.kind == "null":
+        return ()
+    hidden = len(widths) - 2
+    items = sequence(node, "network.residual", "a list of hidden layer numbers")
+    layers = []
+    for i, item in enumerate(items):
+        path = f"network.residual[{i + 1}]"
+        layer = integer(item, path, 1, max(hidden, 1)) if hidden else None
+        if layer is None:
+            raise fail(item, path, "the network has no hidden layer", "no residual layers")
+        if widths[layer] != widths[layer - 1]:
+            raise fail(
+                item,
+                path,
+                f"layer {layer} maps d_{layer - 1} = {widths[layer - 1]} to "
+                f"d_{layer} = {widths[layer]}",
+                "equal widths, so that h^(l) = σ(z^(l)) + h^(l-1) adds up",
+            )
+        layers.append(layer)
+    return tuple(sorted(set(layers)))
 
 
 def _head_loss(net: dict[str, Node]) -> tuple[str, str]:
@@ -527,6 +553,7 @@ def normalized(p: Problem) -> dict[str, Any]:
             "head": p.head,
             "loss": p.loss,
             "bias": p.bias,
+            "residual": list(p.residual),
         },
         "data": data,
         "parameters": {k: rows(v) for k, v in p.parameters.items()},

@@ -9,6 +9,7 @@ Per-example quantities carry a leading example axis (N x d) inside the run.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -39,6 +40,15 @@ class StepSpec:
     # (symbol, per-example shape) of the input a breakdown's entry index points into, when
     # that is not the step's own value (a loss takes ln of entries of ŷ)
     operand: tuple[str, Shape] | None = None
+
+
+_KIND = re.compile(r"(dhdz|dh|dz|dW|db|z|h|a|W|b)(\d+)(_W|_next)?")
+
+
+def step_kind(step_id: str) -> tuple[str, int]:
+    """'dW2' -> ('dW', 2), 'dh1_W' -> ('dh_W', 1), 'W1_next' -> ('W_next', 1); ('', 0) else."""
+    m = _KIND.fullmatch(step_id)
+    return (m.group(1) + (m.group(3) or ""), int(m.group(2))) if m else ("", 0)
 
 
 def sup(name: str, layer: int) -> str:
@@ -86,7 +96,7 @@ def _forward(p: Problem) -> list[StepSpec]:
     for layer in range(1, p.layers + 1):
         out.append(_affine(p, layer))
         if layer < p.layers:
-            out.append(_activation(p, layer))
+            out += _activation(p, layer)
     return out
 
 
@@ -102,22 +112,33 @@ def _affine(p: Problem, layer: int) -> StepSpec:
     return StepSpec(f"z{layer}", "forward", sup("z", layer), formula, inputs, shape, True, compute)
 
 
-def _activation(p: Problem, layer: int) -> StepSpec:
+def _activation(p: Problem, layer: int) -> list[StepSpec]:
+    """h = σ(z); on a residual layer a = σ(z) first, then h = a + h^(l-1) (section 13)."""
     act, z = ACTIVATIONS[p.activations[layer - 1]], f"z{layer}"
+    shape = (p.examples, p.widths[layer])
 
     def compute(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
         return act.value(ns, v[z])
 
-    return StepSpec(
-        f"h{layer}",
-        "forward",
-        sup("h", layer),
-        f"{act.name}(z^({layer}))",
-        (z,),
-        (p.examples, p.widths[layer]),
-        True,
-        compute,
-    )
+    formula = f"{act.name}(z^({layer}))"
+    if layer not in p.residual:
+        return [
+            StepSpec(f"h{layer}", "forward", sup("h", layer), formula, (z,), shape, True, compute)
+        ]
+    a, skip = f"a{layer}", f"h{layer - 1}"
+    return [
+        StepSpec(a, "forward", sup("a", layer), formula, (z,), shape, True, compute),
+        StepSpec(
+            f"h{layer}",
+            "forward",
+            sup("h", layer),
+            f"a^({layer}) + h^({layer - 1})",
+            (a, skip),
+            shape,
+            True,
+            lambda ns, v: ns.add(v[a], v[skip]),
+        ),
+    ]
 
 
 def _head(p: Problem) -> list[StepSpec]:
@@ -366,19 +387,55 @@ def _parameter_gradients(p: Problem, layer: int) -> list[StepSpec]:
 def _hidden_gradient(p: Problem, layer: int) -> list[StepSpec]:
     n, d = p.examples, p.widths[layer]
     act = ACTIVATIONS[p.activations[layer - 1]]
-    w_next, dz_next, reads = f"W{layer + 1}", f"dz{layer + 1}", f"{act.reads}{layer}"
-    deriv = act.derivative_formula.format(z=f"z^({layer})", h=f"h^({layer})")
+    w_next, dz_next = f"W{layer + 1}", f"dz{layer + 1}"
+    # σ' read from the written σ(z): h, or a on a residual layer (where h = a + h^(l-1))
+    written = "a" if layer in p.residual else "h"
+    reads = f"{written}{layer}" if act.reads == "h" else f"z{layer}"
+    deriv = act.derivative_formula.format(z=f"z^({layer})", h=f"{written}^({layer})")
+    through_w = f"(W^({layer + 1}))^T dL/dz^({layer + 1})"
+
+    def main(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+        return ns.matmul_nt(v[dz_next], ns.transpose(v[w_next]))
+
+    if layer + 1 in p.residual:  # the skip path adds dL/dh^(l+1) as its own term
+        upstream = f"dh{layer + 1}"
+        gradient = [
+            StepSpec(
+                f"dh{layer}_W",
+                "backward",
+                sup("dL/dh", layer) + " via W",
+                through_w,
+                (w_next, dz_next),
+                (n, d),
+                True,
+                main,
+            ),
+            StepSpec(
+                f"dh{layer}",
+                "backward",
+                sup("dL/dh", layer),
+                f"{through_w} + dL/dh^({layer + 1})",
+                (f"dh{layer}_W", upstream),
+                (n, d),
+                True,
+                lambda ns, v: ns.add(v[f"dh{layer}_W"], v[upstream]),
+            ),
+        ]
+    else:
+        gradient = [
+            StepSpec(
+                f"dh{layer}",
+                "backward",
+                sup("dL/dh", layer),
+                through_w,
+                (w_next, dz_next),
+                (n, d),
+                True,
+                main,
+            )
+        ]
     return [
-        StepSpec(
-            f"dh{layer}",
-            "backward",
-            sup("dL/dh", layer),
-            f"(W^({layer + 1}))^T dL/dz^({layer + 1})",
-            (w_next, dz_next),
-            (n, d),
-            True,
-            lambda ns, v: ns.matmul_nt(v[dz_next], ns.transpose(v[w_next])),
-        ),
+        *gradient,
         StepSpec(
             f"dhdz{layer}",
             "backward",
@@ -406,19 +463,20 @@ def _with_jacobians(p: Problem, steps: list[StepSpec]) -> list[StepSpec]:
     """Each local Jacobian just before the step that uses it; the contraction after dL/dW."""
     out: list[StepSpec] = []
     for spec in steps:
-        sid = spec.id
-        if sid.startswith("dh") and not sid.startswith("dhdz"):
-            out.append(_jacobian_weights(p, int(sid[2:])))
-        elif sid.startswith("dz") and int(sid[2:]) < p.layers:
-            out.append(_jacobian_activation(p, int(sid[2:])))
-        elif sid.startswith("db"):
-            out.append(_jacobian_bias(p, int(sid[2:])))
-        elif sid.startswith("dW") and p.examples == 1:
-            layer = int(sid[2:])
-            if p.widths[layer] ** 2 * p.widths[layer - 1] <= JACOBIAN_LIMIT:
-                out.append(_jacobian_tensor(p, layer))
-                out += [spec, _contraction(p, layer)]
-                continue
+        kind, layer = step_kind(spec.id)
+        if kind == "dh_W" or (kind == "dh" and layer + 1 not in p.residual):
+            out.append(_jacobian_weights(p, layer))
+        elif kind == "dz" and layer < p.layers:
+            out.append(_jacobian_activation(p, layer))
+        elif kind == "db":
+            out.append(_jacobian_bias(p, layer))
+        elif (
+            kind == "dW"
+            and p.examples == 1
+            and p.widths[layer] ** 2 * p.widths[layer - 1] <= JACOBIAN_LIMIT
+        ):
+            out += [_jacobian_tensor(p, layer), spec, _contraction(p, layer)]
+            continue
         out.append(spec)
     return out
 

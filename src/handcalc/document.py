@@ -141,7 +141,7 @@ def config_hash(trace: Trace) -> str:
 
 def build(trace: Trace, key: bool, hints: bool = False, variant: int | None = None) -> Document:
     """The worksheet (or with `key`, the answer key) of the trace's first iteration."""
-    p = trace.problem
+    p = trace.info[0].problem  # documents show the first iteration
     doc = p.document
     header = Header(
         p.title or "One training step",

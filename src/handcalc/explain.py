@@ -12,6 +12,7 @@ import re
 from decimal import Decimal, localcontext
 
 from handcalc.arithmetic import WORKING, Rounding
+from handcalc.cycle import step_kind
 from handcalc.errors import ConfigError
 from handcalc.render.view import fmt_deviation, fmt_float, fmt_units
 from handcalc.trace import Step, Trace, _indices
@@ -74,7 +75,7 @@ def explain(trace: Trace, step: Step, i: int) -> list[str]:
         lines += _sum_lines(step.rounding, terms)
     else:
         lines += _reads(trace, step, i)
-        if step.spec.phase == "update":
+        if step.id.endswith("_next"):
             lines.append(_update_line(trace, step, i))
     lines.append(f"  written  {step.text(i)}   ({step.rounding.describe()})")
     lines.append(
@@ -110,7 +111,7 @@ def _position(step: Step, i: int) -> tuple[int, ...]:
 
 def _terms(trace: Trace, step: Step, i: int) -> tuple[list[Term], Term | None] | None:
     """The products (or numbers) a summed entry adds up, in index order, and its bias."""
-    steps, sid, p = _by_id(trace), step.id, trace.problem
+    steps, sid, p = _by_id(trace), step.id, trace.info[0].problem
     pos = _position(step, i)
     if re.fullmatch(r"z\d+", sid):
         layer = int(sid[1:])
@@ -119,8 +120,8 @@ def _terms(trace: Trace, step: Step, i: int) -> tuple[list[Term], Term | None] |
         terms = [_product(_entry(w, j, k), _entry(h, n, k)) for k in range(p.widths[layer - 1])]
         bias = _entry(steps[f"b{layer}"], j) if p.bias else None
         return terms, (bias[0], bias[1], None) if bias else None
-    if re.fullmatch(r"dh\d+", sid):
-        layer = int(sid[2:])
+    kind, layer = step_kind(sid)
+    if kind == "dh_W" or (kind == "dh" and layer + 1 not in p.residual):
         n, k = pos
         w, dz = steps[f"W{layer + 1}"], steps[f"dz{layer + 1}"]
         return [
@@ -130,10 +131,11 @@ def _terms(trace: Trace, step: Step, i: int) -> tuple[list[Term], Term | None] |
         layer = int(sid[2:])
         m, k = pos
         dz, h = steps[f"dz{layer}"], steps[f"h{layer - 1}"]
-        return [_product(_entry(dz, n, m), _entry(h, n, k)) for n in range(p.examples)], None
+        examples = dz.spec.shape[0]  # this iteration's (mini-)batch
+        return [_product(_entry(dz, n, m), _entry(h, n, k)) for n in range(examples)], None
     if re.fullmatch(r"db\d+", sid):
         dz = steps[f"dz{sid[2:]}"]
-        return [(*_entry(dz, n, pos[0]), None) for n in range(p.examples)], None
+        return [(*_entry(dz, n, pos[0]), None) for n in range(dz.spec.shape[0])], None
     if sid == "sum_exp":
         e = steps["exp_z"]
         return [(*_entry(e, pos[0], j), None) for j in range(p.widths[-1])], None

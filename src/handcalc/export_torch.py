@@ -68,6 +68,8 @@ def script(p: Problem, source: str) -> str:
         forward.append(f"        self.z{i}.retain_grad()")
         if i < L:
             act = ACTIVATION[p.activations[i - 1]].format(f"self.z{i}")
+            if i in p.residual:  # the skip connection of section 13
+                act += " + " + ("x" if i == 1 else f"self.h{i - 1}")
             forward.append(f"        self.h{i} = {act}")
             forward.append(f"        self.h{i}.retain_grad()")
     setters = [

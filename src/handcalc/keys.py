@@ -75,6 +75,7 @@ SPEC: dict[str, dict[str, Key]] = {
         "head": Key("choice", "Applied to the logits z^(L).", "softmax", HEADS),
         "loss": Key("choice", "The loss of (ŷ, y).", "cross_entropy", tuple(LOSSES)),
         "bias": Key("bool", "false: no bias vectors at all.", True),
+        "residual": Key("layers", "Hidden layers l with h^(l) = σ(z^(l)) + h^(l-1)."),
     },
     "data": {
         "x": Key(

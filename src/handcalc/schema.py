@@ -72,6 +72,8 @@ def _fragment(path: str, key: Key) -> dict[str, Any]:
                 "anyOf": [{"enum": list(PHASE_NAMES)}, {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}]
             },
         }
+    if kind == "layers":
+        return {"type": ["array", "null"], "items": {"type": "integer", "minimum": 1}}
     if kind == "entries":
         return _list({"type": "string"})
     raise AssertionError(kind)

@@ -161,6 +161,7 @@ class IterationInfo:
     number: int
     epoch: int
     examples: tuple[int, ...]
+    problem: Problem  # the config with this iteration's (mini-)batch as its data
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +254,7 @@ def make(p: Problem, float32: bool = False, jacobians: bool = False) -> Trace:
             zip(plan, hand_runs, float_runs, single_runs, strict=True)
         )
     ]
-    info = [IterationInfo(it.number, it.epoch, it.examples) for it in plan]
+    info = [IterationInfo(it.number, it.epoch, it.examples, it.problem) for it in plan]
     return Trace(p, iterations, info)
 
 
