@@ -403,7 +403,7 @@ def _hidden_gradient(p: Problem, layer: int) -> list[StepSpec]:
             StepSpec(
                 f"dh{layer}_W",
                 "backward",
-                sup("dL/dh", layer) + " via W",
+                through_w,
                 through_w,
                 (w_next, dz_next),
                 (n, d),
