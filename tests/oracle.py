@@ -37,6 +37,8 @@ def loss(p: Problem, params: dict[str, Arr], x: Arr, y: Arr) -> float:
             z = z + params[f"b{layer}"]
         skip = h if layer in p.residual else 0.0
         h = ACT[p.activations[layer - 1]](z) + skip if layer < p.layers else z
+    if p.temperature is not None:
+        h = h / float(p.temperature)
     if p.head == "softmax":
         e = np.exp(h)
         out = e / e.sum(axis=1, keepdims=True)

@@ -225,3 +225,19 @@ def test_residual_layer_by_hand() -> None:
     assert got["dh1_W"] == ["1.50"]  # (W2)^T dz2, the path through W2
     assert got["dh1"] == ["4.50"]  # plus dL/dh2 along the skip path
     assert got["dW1"] == ["4.50"]
+
+
+def test_temperature_by_hand() -> None:
+    got = texts({
+        "network": {"widths": [1, 2], "temperature": 2},
+        "data": {"x": [1.0], "label": 1},
+        "parameters": {"W1": [[0.0], [2.0]], "b1": [0, 0]},
+        "rounding": {"digits": 4},
+    })
+    assert got["T"] == ["2.0000"]
+    assert got["zT"] == ["0.0000", "1.0000"]  # z / T
+    assert got["exp_z"] == ["1.0000", "2.7183"]
+    assert got["yhat"] == ["0.2689", "0.7311"]  # 1 / 3.7183 = 0.268939...
+    assert got["loss"] == ["1.3134"]  # -ln 0.2689
+    assert got["dzT"] == ["-0.7311", "0.7311"]  # ŷ - y, in z / T
+    assert got["dz1"] == ["-0.3656", "0.3656"]  # divided by T once more: -0.36555 -> -0.3656

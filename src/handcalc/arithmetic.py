@@ -401,6 +401,10 @@ class NumberSystem:
         zero = self._convert(Decimal(0))
         return Flat((d, d), [v.data[i] if i == j else zero for i in range(d) for j in range(d)])
 
+    def fill(self, scalar: Flat, shape: Shape) -> Flat:
+        """A one-number array repeated to `shape` (no arithmetic)."""
+        return Flat(shape, scalar.data * _size(shape))
+
     def repeat_columns(self, v: Flat, width: int) -> Flat:
         return Flat((v.shape[0], width), [x for x in v.data for _ in range(width)])
 

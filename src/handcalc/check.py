@@ -292,7 +292,8 @@ def _slips(p: Problem, spec: StepSpec) -> list[Slip]:
         return _outer_slips(p, spec)
     if kind == "db":
         return _batch_twice(p)
-    if (sid == f"dz{p.layers}" and LOSSES[p.loss].fused) or sid == "dyhat":
+    output = "dzT" if p.temperature is not None else f"dz{p.layers}"
+    if (sid == output and LOSSES[p.loss].fused) or sid == "dyhat":
         return _output_slips(p, spec)
     if kind == "dhdz":
         return _at_h(p, layer, derivative_only=True)

@@ -104,6 +104,7 @@ class Problem:
     optimizer: Optimizer = field(default_factory=Optimizer)
     batch_size: int | None = None  # None: the whole batch every iteration
     residual: tuple[int, ...] = ()  # layers with a skip connection (section 13)
+    temperature: Decimal | None = None  # the head reads z^(L) / T (section 7)
 
     @property
     def points(self) -> dict[str, Decimal]:
@@ -177,6 +178,7 @@ def build(root: Node, name: str) -> Problem:
     activations = _activations(net, len(widths) - 2)
     bias: bool = read(net, "network", "bias")
     residual = _residual(net.get("residual"), widths)
+    temperature: Decimal | None = read(net, "network", "temperature")
     x, batched = _inputs(data, top["data"], widths[0], rounding)
     y, labels = _targets(data, top["data"], x.shape[0], batched, widths[-1], head, loss, rounding)
     reduction: str = read(data, "data", "reduction")
@@ -226,6 +228,7 @@ def build(root: Node, name: str) -> Problem:
         optimizer,
         batch_size,
         residual,
+        None if temperature is None else rounding.rounder()(temperature),
     )
 
 
@@ -554,6 +557,7 @@ def normalized(p: Problem) -> dict[str, Any]:
             "loss": p.loss,
             "bias": p.bias,
             "residual": list(p.residual),
+            "temperature": None if p.temperature is None else p.rounding.text(p.temperature),
         },
         "data": data,
         "parameters": {k: rows(v) for k, v in p.parameters.items()},

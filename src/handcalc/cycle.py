@@ -79,6 +79,8 @@ def _given(p: Problem) -> list[StepSpec]:
     n, d0, dl = p.examples, p.widths[0], p.widths[-1]
     out.append(StepSpec("h0", "given", "h^(0)", x_formula, (), (n, d0), True))
     out.append(StepSpec("y", "given", "y", y_formula, (), (n, dl), True))
+    if p.temperature is not None:
+        out.append(StepSpec("T", "given", "T", "the temperature", (), (), False))
     shapes = {k: b.shape for k, b in p.parameters.items()}
     for sid, shape in optim.initial_state(p.optimizer, shapes).items():
         name = sid[1:].removesuffix("_prev")
@@ -143,7 +145,24 @@ def _activation(p: Problem, layer: int) -> list[StepSpec]:
 
 def _head(p: Problem) -> list[StepSpec]:
     n, L, dl = p.examples, p.layers, p.widths[-1]
-    zl = f"z{L}"
+    scaled = [] if p.temperature is None else [_scaled_logits(p)]
+    zl = f"z{L}" if p.temperature is None else "zT"
+    return scaled + _head_of(p, zl, n, L, dl)
+
+
+def _scaled_logits(p: Problem) -> StepSpec:
+    """Temperature scaling (section 7): the head reads z^(L) / T."""
+    n, L, dl = p.examples, p.layers, p.widths[-1]
+
+    def compute(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+        return ns.div(v[f"z{L}"], ns.fill(v["T"], (n, dl)))
+
+    return StepSpec(
+        "zT", "forward", f"z̃^({L})", f"z^({L}) / T", (f"z{L}", "T"), (n, dl), True, compute
+    )
+
+
+def _head_of(p: Problem, zl: str, n: int, L: int, dl: int) -> list[StepSpec]:
     if p.head == "identity":
         return [
             StepSpec("yhat", "forward", "ŷ", f"z^({L})", (zl,), (n, dl), True, lambda ns, v: v[zl])
@@ -317,6 +336,30 @@ def _output_gradient(p: Problem) -> list[StepSpec]:
     return out
 
 
+def _through_temperature(p: Problem, steps: list[StepSpec]) -> list[StepSpec]:
+    """The head's gradient is taken in z^(L)/T; dL/dz^(L) divides it by T once more."""
+    L, shape = p.layers, (p.examples, p.widths[-1])
+    head = replace(steps[-1], id="dzT", symbol=f"dL/dz̃^({L})")
+
+    def compute(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+        return ns.div(v["dzT"], ns.fill(v["T"], shape))
+
+    return [
+        *steps[:-1],
+        head,
+        StepSpec(
+            f"dz{L}",
+            "backward",
+            f"dL/dz^({L})",
+            f"dL/dz̃^({L}) / T",
+            ("dzT", "T"),
+            shape,
+            True,
+            compute,
+        ),
+    ]
+
+
 def _softmax_jacobian(ns: NumberSystem, yhat: Any, d: int) -> Any:
     """diag(p) - p p^T for each example."""
     blocks = []
@@ -337,6 +380,8 @@ def _jacobian_t_vec(ns: NumberSystem, jac: Any, g: Any, d: int) -> Any:
 
 def _backward(p: Problem) -> list[StepSpec]:
     out = _output_gradient(p)
+    if p.temperature is not None:
+        out = _through_temperature(p, out)
     for layer in range(p.layers, 0, -1):
         if layer < p.layers:
             out += _hidden_gradient(p, layer)
@@ -589,6 +634,8 @@ def given_values(p: Problem, ns: NumberSystem) -> dict[str, Any]:
     values = {k: ns.array(b.data, b.shape) for k, b in p.parameters.items()}
     values["h0"] = ns.array(p.x.data, p.x.shape)
     values["y"] = ns.array(p.y.data, p.y.shape)
+    if p.temperature is not None:
+        values["T"] = ns.array([p.temperature], ())
     shapes = {k: b.shape for k, b in p.parameters.items()}
     for sid, shape in optim.initial_state(p.optimizer, shapes).items():
         values[sid] = ns.array([Decimal(0)] * math.prod(shape), shape)

@@ -96,6 +96,7 @@ def script(p: Problem, source: str) -> str:
         loss=LOSS[p.loss],
         reduce="per_example.mean()" if p.reduction == "mean" else "per_example.sum()",
         optimizer=_optimizer(p),
+        scale="" if p.temperature is None else f" / {p.temperature}  # temperature scaling",
         forward_out=", ".join(forward_out),
         backward_out=", ".join(backward_out),
         squeeze=not p.batched,
@@ -146,7 +147,7 @@ y = torch.tensor({y}, dtype=dtype)
 if x.dim() == 1:
     x, y = x.unsqueeze(0), y.unsqueeze(0)
 
-z = model(x)
+z = model(x){scale}
 yhat = {head}
 per_example = {loss}
 loss = {reduce}

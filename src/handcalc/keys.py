@@ -76,6 +76,9 @@ SPEC: dict[str, dict[str, Key]] = {
         "loss": Key("choice", "The loss of (ŷ, y).", "cross_entropy", tuple(LOSSES)),
         "bias": Key("bool", "false: no bias vectors at all.", True),
         "residual": Key("layers", "Hidden layers l with h^(l) = σ(z^(l)) + h^(l-1)."),
+        "temperature": Key(
+            "number", "T: the head is applied to z^(L) / T (section 7).", low=0, above=True
+        ),
     },
     "data": {
         "x": Key(
