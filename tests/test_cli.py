@@ -62,6 +62,7 @@ def test_json_trace_schema(run_cli: Cli) -> None:
         "rounding",
         "document",
         "exam",
+        "calibration",
     }
     assert set(cfg["parameters"]) == {"W1", "b1", "W2", "b2"}
     steps = {s["id"]: s for s in doc["iterations"][0]["steps"]}

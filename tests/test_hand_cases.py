@@ -228,12 +228,14 @@ def test_residual_layer_by_hand() -> None:
 
 
 def test_temperature_by_hand() -> None:
-    got = texts({
-        "network": {"widths": [1, 2], "temperature": 2},
-        "data": {"x": [1.0], "label": 1},
-        "parameters": {"W1": [[0.0], [2.0]], "b1": [0, 0]},
-        "rounding": {"digits": 4},
-    })
+    got = texts(
+        {
+            "network": {"widths": [1, 2], "temperature": 2},
+            "data": {"x": [1.0], "label": 1},
+            "parameters": {"W1": [[0.0], [2.0]], "b1": [0, 0]},
+            "rounding": {"digits": 4},
+        }
+    )
     assert got["T"] == ["2.0000"]
     assert got["zT"] == ["0.0000", "1.0000"]  # z / T
     assert got["exp_z"] == ["1.0000", "2.7183"]

@@ -350,6 +350,27 @@ def exam(
     )
 
 
+@app.command()
+def calibrate(
+    config: ConfigArg = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", metavar="terminal|json|markdown", help="Output format.")
+    ] = "terminal",
+    output: OutputOption = None,
+    force: ForceOption = False,
+    rows: Annotated[
+        int, typer.Option(help="Rows shown per step in tables (0: all).", min=0, metavar="N")
+    ] = 24,
+) -> None:
+    """Fit the temperature T on the config's calibration set by gradient steps in T."""
+    from handcalc import calibrate as cal
+    from handcalc import config as cfg
+
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format: unknown value {fmt!r} (one of {', '.join(FORMATS)})")
+    _emit(cal.make(cfg.load(config)), fmt, output, force, rows, False)
+
+
 @app.command("export-torch")
 def export_torch(
     config: ConfigArg = None,

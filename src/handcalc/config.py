@@ -70,6 +70,18 @@ class Exam:
 
 
 @dataclass(frozen=True, slots=True)
+class Calibration:
+    """The labelled set and schedule `handcalc calibrate` fits the temperature with."""
+
+    x: Block
+    y: Block
+    labels: tuple[int, ...] | None
+    temperature: Decimal
+    learning_rate: Decimal
+    steps: int
+
+
+@dataclass(frozen=True, slots=True)
 class Block:
     """Given numbers with their shape, row-major, already rounded by the class's rule."""
 
@@ -105,6 +117,7 @@ class Problem:
     batch_size: int | None = None  # None: the whole batch every iteration
     residual: tuple[int, ...] = ()  # layers with a skip connection (section 13)
     temperature: Decimal | None = None  # the head reads z^(L) / T (section 7)
+    calibration: Calibration | None = None
 
     @property
     def points(self) -> dict[str, Decimal]:
@@ -204,6 +217,7 @@ def build(root: Node, name: str) -> Problem:
     title = text(top["title"], "title") if "title" in top else None
     document = _document(section(top.get("document"), "document"))
     exam = _exam(section(top.get("exam"), "exam"))
+    calibration = _calibration(top.get("calibration"), widths, head, loss, rounding)
     return Problem(
         name,
         title,
@@ -229,6 +243,7 @@ def build(root: Node, name: str) -> Problem:
         batch_size,
         residual,
         None if temperature is None else rounding.rounder()(temperature),
+        calibration,
     )
 
 
@@ -342,13 +357,17 @@ def _rows(node: Node, path: str, width: int, what: str) -> tuple[list[list[Node]
     return rows, batched
 
 
-def _inputs(data: dict[str, Node], where: Node, d0: int, rounding: Rounding) -> tuple[Block, bool]:
+def _inputs(
+    data: dict[str, Node], where: Node, d0: int, rounding: Rounding, prefix: str = "data"
+) -> tuple[Block, bool]:
     if "x" not in data:
-        raise fail(where, "data.x", "missing key", f"{d0} input numbers, or a list of such lists")
-    rows, batched = _rows(data["x"], "data.x", d0, "input")
+        raise fail(
+            where, f"{prefix}.x", "missing key", f"{d0} input numbers, or a list of such lists"
+        )
+    rows, batched = _rows(data["x"], f"{prefix}.x", d0, "input")
     r = rounding.rounder()
     values = [
-        r(number(v, _entry("data.x", i, j, batched)))
+        r(number(v, _entry(f"{prefix}.x", i, j, batched)))
         for i, row in enumerate(rows)
         for j, v in enumerate(row)
     ]
@@ -368,47 +387,50 @@ def _targets(
     head: str,
     loss: str,
     rounding: Rounding,
+    prefix: str = "data",
 ) -> tuple[Block, tuple[int, ...] | None]:
     if ("y" in data) == ("label" in data):
         what = "both y and label given" if "y" in data else "missing key"
         raise fail(
             data.get("label") or where,
-            "data.y",
+            f"{prefix}.y",
             what,
             f"either y: {dl} target numbers, or label: a class number 1..{dl}",
         )
     if "label" in data:
-        labels = _labels(data["label"], n, batched, dl)
+        labels = _labels(data["label"], n, batched, dl, prefix)
         one_hot = [Decimal(1) if j + 1 == c else Decimal(0) for c in labels for j in range(dl)]
         return Block((n, dl), tuple(rounding.rounder()(v) for v in one_hot)), labels
     node = data["y"]
-    rows, y_batched = _rows(node, "data.y", dl, "target")
+    rows, y_batched = _rows(node, f"{prefix}.y", dl, "target")
     if y_batched != batched or len(rows) != n:
         shape = f"{n} lists of {dl} numbers, as x is a batch" if batched else f"{dl} numbers"
-        raise fail(node, "data.y", "does not match the shape of x", shape)
+        raise fail(node, f"{prefix}.y", "does not match the shape of x", shape)
     values = [
-        [number(v, _entry("data.y", i, j, batched)) for j, v in enumerate(row)]
+        [number(v, _entry(f"{prefix}.y", i, j, batched)) for j, v in enumerate(row)]
         for i, row in enumerate(rows)
     ]
-    _check_targets(node, values, batched, loss)
+    _check_targets(node, values, batched, loss, prefix)
     r = rounding.rounder()
     return Block((n, dl), tuple(r(v) for row in values for v in row)), None
 
 
-def _labels(node: Node, n: int, batched: bool, dl: int) -> tuple[int, ...]:
+def _labels(node: Node, n: int, batched: bool, dl: int, prefix: str = "data") -> tuple[int, ...]:
     if not batched:
-        return (integer(node, "data.label", 1, dl),)
-    items = sequence(node, "data.label", f"a list of {n} class numbers, one per example")
+        return (integer(node, f"{prefix}.label", 1, dl),)
+    items = sequence(node, f"{prefix}.label", f"a list of {n} class numbers, one per example")
     if len(items) != n:
-        raise fail(node, "data.label", f"has {len(items)} labels", f"{n}, one per example")
-    return tuple(integer(item, f"data.label[{i + 1}]", 1, dl) for i, item in enumerate(items))
+        raise fail(node, f"{prefix}.label", f"has {len(items)} labels", f"{n}, one per example")
+    return tuple(integer(item, f"{prefix}.label[{i + 1}]", 1, dl) for i, item in enumerate(items))
 
 
-def _check_targets(node: Node, rows: list[list[Decimal]], batched: bool, loss: str) -> None:
+def _check_targets(
+    node: Node, rows: list[list[Decimal]], batched: bool, loss: str, prefix: str = "data"
+) -> None:
     if loss not in ("cross_entropy", "binary_cross_entropy"):
         return
     for i, row in enumerate(rows):
-        path = f"data.y[{i + 1}]" if batched else "data.y"
+        path = f"{prefix}.y[{i + 1}]" if batched else f"{prefix}.y"
         if any(not 0 <= v <= 1 for v in row):
             raise fail(node, path, "has a target outside [0, 1]", f"{loss} needs probabilities")
         if loss == "cross_entropy" and sum(row) != 1:
@@ -489,6 +511,34 @@ def _document(sec: dict[str, Node]) -> Document:
     )
 
 
+def _calibration(
+    node: Node | None, widths: tuple[int, ...], head: str, loss: str, rounding: Rounding
+) -> Calibration | None:
+    sec = section(node, "calibration")
+    if not sec:
+        return None
+    assert node is not None
+    x, _ = _inputs(sec, node, widths[0], rounding, "calibration")
+    y, labels = _targets(
+        sec, node, x.shape[0], _is_batch(sec["x"]), widths[-1], head, loss, rounding, "calibration"
+    )
+    r = rounding.rounder()
+    return Calibration(
+        x,
+        y,
+        labels,
+        r(read(sec, "calibration", "temperature")),
+        read(sec, "calibration", "learning_rate"),
+        read(sec, "calibration", "steps"),
+    )
+
+
+def _is_batch(node: Node) -> bool:
+    return bool(
+        node.is_seq and isinstance(node.value, list) and node.value and node.value[0].is_seq
+    )
+
+
 def _exam(sec: dict[str, Node]) -> Exam:
     require = section(sec.get("require"), "exam.require")
     values = {
@@ -540,6 +590,16 @@ def normalized(p: Problem) -> dict[str, Any]:
     else:
         data["label"] = list(p.labels) if p.batched else p.labels[0]
     data["reduction"] = p.reduction
+    calibration = None
+    if p.calibration is not None:
+        c = p.calibration
+        calibration = {
+            "x": rows(c.x),
+            **({"y": rows(c.y)} if c.labels is None else {"label": list(c.labels)}),
+            "temperature": t(c.temperature),
+            "learning_rate": str(c.learning_rate),
+            "steps": c.steps,
+        }
     doc = p.document
     document: dict[str, Any] = {
         "course": doc.course,
@@ -579,6 +639,7 @@ def normalized(p: Problem) -> dict[str, Any]:
             "per": p.rounding.per,
         },
         "document": document,
+        "calibration": calibration,
         "exam": {
             "input": p.exam.input,
             "label": p.exam.label,

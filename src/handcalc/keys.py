@@ -57,6 +57,7 @@ SPEC: dict[str, dict[str, Key]] = {
         "rounding": Key("section", "The class's rule for writing numbers down."),
         "document": Key("section", "Texts, points and worked entries for documents and grading."),
         "exam": Key("section", "How exam variants differ and what each must satisfy."),
+        "calibration": Key("section", "A labelled set for `handcalc calibrate` (section 7)."),
     },
     "network": {
         "widths": Key(
@@ -151,6 +152,14 @@ SPEC: dict[str, dict[str, Key]] = {
             "update); 1 per step otherwise.",
         ),
         "expand": Key("entries", 'Entries worked out in answer keys, such as "dW2[1,3]".'),
+    },
+    "calibration": {
+        "x": Key("examples", "The labelled set T is fitted on: inputs, a list of examples."),
+        "y": Key("examples", "Its targets (or give label instead)."),
+        "label": Key("labels", "Its class numbers 1..d_L."),
+        "temperature": Key("number", "T to start from.", D(1), low=0, above=True),
+        "learning_rate": Key("number", "η_T, the step size in T.", D("0.1"), low=0, above=True),
+        "steps": Key("int", "Gradient steps in T.", 5, low=1, high=MAX_STEPS),
     },
     "exam": {
         "input": Key("bool", "Each variant draws its own input x (on the init grid).", False),

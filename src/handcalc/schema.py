@@ -91,7 +91,7 @@ def section(path: str) -> dict[str, Any]:
             child["default"] = _plain(key.default)
         properties[name] = child
     out: dict[str, Any] = {
-        "type": "object",
+        "type": ["object", "null"] if path else "object",  # an empty section may be null
         "properties": properties,
         "additionalProperties": False,
     }

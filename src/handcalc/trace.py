@@ -244,15 +244,25 @@ def make(p: Problem, float32: bool = False, jacobians: bool = False) -> Trace:
     check_step_keys(p, [s.id for s in plan[0].specs])
     hand_runs = cycle.run(p, hand(p.rounding), plan)
     float_runs = cycle.run(p, float64(), plan)
-    single_runs = cycle.run(p, float32_system(), plan) if float32 else [None] * len(plan)
+    single_runs = cycle.run(p, float32_system(), plan) if float32 else None
+    return assemble(p, plan, hand_runs, float_runs, single_runs)
+
+
+def assemble(
+    p: Problem,
+    plan: list[cycle.Iteration],
+    hand_runs: list[dict[str, Any]],
+    float_runs: list[dict[str, Any]],
+    single_runs: list[dict[str, Any]] | None = None,
+) -> Trace:
+    """The runs of each number system, paired step by step into a trace."""
+    singles: list[dict[str, Any] | None] = list(single_runs) if single_runs else [None] * len(plan)
     iterations = [
         [
             _pair(it.problem, spec, hv[spec.id], fv[spec.id], k == 0, sv[spec.id] if sv else None)
             for spec in it.specs
         ]
-        for k, (it, hv, fv, sv) in enumerate(
-            zip(plan, hand_runs, float_runs, single_runs, strict=True)
-        )
+        for k, (it, hv, fv, sv) in enumerate(zip(plan, hand_runs, float_runs, singles, strict=True))
     ]
     info = [IterationInfo(it.number, it.epoch, it.examples, it.problem) for it in plan]
     return Trace(p, iterations, info)
