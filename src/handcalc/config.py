@@ -70,6 +70,15 @@ class Exam:
 
 
 @dataclass(frozen=True, slots=True)
+class Dropout:
+    """Keep probabilities per layer input, masks given explicitly, and the scaling convention."""
+
+    keep: tuple[Decimal, ...]  # p^(0) ... p^(L-1)
+    masks: dict[str, Block]  # d0, d1, ...: N x d_(l-1), 0 or 1
+    scaling: str = "notes"
+
+
+@dataclass(frozen=True, slots=True)
 class Calibration:
     """The labelled set and schedule `handcalc calibrate` fits the temperature with."""
 
@@ -118,6 +127,7 @@ class Problem:
     residual: tuple[int, ...] = ()  # layers with a skip connection (section 13)
     temperature: Decimal | None = None  # the head reads z^(L) / T (section 7)
     calibration: Calibration | None = None
+    dropout: Dropout | None = None
 
     @property
     def points(self) -> dict[str, Decimal]:
@@ -218,6 +228,7 @@ def build(root: Node, name: str) -> Problem:
     document = _document(section(top.get("document"), "document"))
     exam = _exam(section(top.get("exam"), "exam"))
     calibration = _calibration(top.get("calibration"), widths, head, loss, rounding)
+    dropout = _dropout(net.get("dropout"), widths, x.shape[0], residual)
     return Problem(
         name,
         title,
@@ -244,6 +255,7 @@ def build(root: Node, name: str) -> Problem:
         residual,
         None if temperature is None else rounding.rounder()(temperature),
         calibration,
+        dropout,
     )
 
 
@@ -533,6 +545,61 @@ def _calibration(
     )
 
 
+def _dropout(
+    node: Node | None, widths: tuple[int, ...], n: int, residual: tuple[int, ...]
+) -> Dropout | None:
+    sec = section(node, "network.dropout")
+    if not sec:
+        return None
+    layers = len(widths) - 1
+    if "keep" not in sec:
+        raise fail(
+            node,
+            "network.dropout.keep",
+            "missing key",
+            f"{layers} keep probabilities, one per layer input h^(0) ... h^({layers - 1})",
+        )
+    keep = tuple(vector(sec["keep"], "network.dropout.keep", layers))
+    for i, p in enumerate(keep):
+        if not 0 < p <= 1:
+            raise fail(
+                sec["keep"],
+                f"network.dropout.keep[{i + 1}]",
+                f"{p} is not in (0, 1]",
+                "a keep probability above 0, at most 1",
+            )
+    if residual and any(p < 1 for p in keep):
+        raise fail(
+            node,
+            "network.dropout",
+            "dropout and residual layers together",
+            "not supported yet: one or the other",
+        )
+    masks: dict[str, Block] = {}
+    given = sec.get("masks")
+    if given is not None and given.kind != "null":
+        if not given.is_map or not isinstance(given.value, dict):
+            raise fail(
+                given,
+                "network.dropout.masks",
+                "expected a mapping",
+                "d0: [...], d1: [...]: 0/1 lists, one per example",
+            )
+        for key, child in given.value.items():
+            path = f"network.dropout.masks.{key}"
+            if key not in {f"d{i}" for i in range(layers)}:
+                raise fail(child, path, "unknown mask", f"one of d0 ... d{layers - 1}")
+            width = widths[int(key[1:])]
+            rows, _ = _rows(child, path, width, "mask")
+            if len(rows) != n:
+                raise fail(child, path, f"has {len(rows)} masks", f"{n}, one per example")
+            bits = [number(v, path) for row in rows for v in row]
+            if any(b not in (0, 1) for b in bits):
+                raise fail(child, path, "has an entry that is not 0 or 1", "0 (dropped) or 1")
+            masks[key] = Block((n, width), tuple(Decimal(int(b)) for b in bits))
+    return Dropout(keep, masks, read(sec, "network.dropout", "scaling"))
+
+
 def _is_batch(node: Node) -> bool:
     return bool(
         node.is_seq and isinstance(node.value, list) and node.value and node.value[0].is_seq
@@ -569,6 +636,18 @@ def check_step_keys(p: Problem, ids: Sequence[str]) -> None:
 
 
 # ---------------------------------------------------------------- normalized form
+
+
+def _dropout_data(d: Dropout) -> dict[str, Any]:
+    def rows(m: Block) -> list[list[int]]:
+        width = m.shape[1]
+        return [[int(v) for v in m.data[i * width : (i + 1) * width]] for i in range(m.shape[0])]
+
+    return {
+        "keep": [str(k) for k in d.keep],
+        "masks": {k: rows(m) for k, m in d.masks.items()},
+        "scaling": d.scaling,
+    }
 
 
 def normalized(p: Problem) -> dict[str, Any]:
@@ -618,6 +697,7 @@ def normalized(p: Problem) -> dict[str, Any]:
             "bias": p.bias,
             "residual": list(p.residual),
             "temperature": None if p.temperature is None else p.rounding.text(p.temperature),
+            "dropout": None if p.dropout is None else _dropout_data(p.dropout),
         },
         "data": data,
         "parameters": {k: rows(v) for k, v in p.parameters.items()},

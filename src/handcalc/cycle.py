@@ -9,9 +9,10 @@ Per-example quantities carry a leading example axis (N x d) inside the run.
 from __future__ import annotations
 
 import math
+import random
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -51,6 +52,13 @@ def step_kind(step_id: str) -> tuple[str, int]:
     return (m.group(1) + (m.group(3) or ""), int(m.group(2))) if m else ("", 0)
 
 
+def dropped(p: Problem, i: int) -> Decimal | None:
+    """The keep probability of layer input h^(i) when dropout acts on it, else None."""
+    if p.dropout is None or p.dropout.keep[i] >= 1:
+        return None
+    return p.dropout.keep[i]
+
+
 def sup(name: str, layer: int) -> str:
     return f"{name}^({layer})"
 
@@ -81,6 +89,21 @@ def _given(p: Problem) -> list[StepSpec]:
     out.append(StepSpec("y", "given", "y", y_formula, (), (n, dl), True))
     if p.temperature is not None:
         out.append(StepSpec("T", "given", "T", "the temperature", (), (), False))
+    for i in range(p.layers):
+        keep = dropped(p, i)
+        if keep is not None:
+            how = "given" if p.dropout and f"d{i}" in p.dropout.masks else f"drawn, keep p = {keep}"
+            out.append(
+                StepSpec(
+                    f"d{i}",
+                    "given",
+                    sup("d", i),
+                    f"the dropout mask ({how})",
+                    (),
+                    (n, p.widths[i]),
+                    True,
+                )
+            )
     shapes = {k: b.shape for k, b in p.parameters.items()}
     for sid, shape in optim.initial_state(p.optimizer, shapes).items():
         name = sid[1:].removesuffix("_prev")
@@ -96,15 +119,46 @@ def _given(p: Problem) -> list[StepSpec]:
 def _forward(p: Problem) -> list[StepSpec]:
     out: list[StepSpec] = []
     for layer in range(1, p.layers + 1):
+        if dropped(p, layer - 1) is not None:
+            out.append(_masked(p, layer - 1))
         out.append(_affine(p, layer))
         if layer < p.layers:
             out += _activation(p, layer)
     return out
 
 
+def _masked(p: Problem, i: int) -> StepSpec:
+    """h̃ = h ⊙ d (section 11); the inverted convention also divides by p while training."""
+    keep = dropped(p, i)
+    assert keep is not None and p.dropout is not None
+    inverted = p.dropout.scaling == "inverted"
+
+    def compute(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+        masked = ns.mul(v[f"h{i}"], v[f"d{i}"])
+        return ns.div(masked, keep) if inverted else masked
+
+    formula = f"h^({i}) ⊙ d^({i})" + (f" / {keep}" if inverted else "")
+    return StepSpec(
+        f"hd{i}",
+        "forward",
+        sup("h̃", i),
+        formula,
+        (f"h{i}", f"d{i}"),
+        (p.examples, p.widths[i]),
+        True,
+        compute,
+    )
+
+
+def _input_of(p: Problem, layer: int) -> tuple[str, str]:
+    """The id and symbol layer `layer` reads: h^(l-1), or its masked h̃^(l-1) under dropout."""
+    i = layer - 1
+    return (f"hd{i}", f"h̃^({i})") if dropped(p, i) is not None else (f"h{i}", f"h^({i})")
+
+
 def _affine(p: Problem, layer: int) -> StepSpec:
-    h_in, w, b = f"h{layer - 1}", f"W{layer}", f"b{layer}"
-    formula = f"W^({layer}) h^({layer - 1})" + (f" + b^({layer})" if p.bias else "")
+    (h_in, h_sym), w, b = _input_of(p, layer), f"W{layer}", f"b{layer}"
+    formula = f"W^({layer}) {h_sym}" + (f" + b^({layer})" if p.bias else "")
 
     def compute(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
         return ns.matmul_nt(v[h_in], v[w], v[b] if p.bias else None)
@@ -391,7 +445,7 @@ def _backward(p: Problem) -> list[StepSpec]:
 
 def _parameter_gradients(p: Problem, layer: int) -> list[StepSpec]:
     """dL/db = dL/dz and dL/dW = dL/dz (h^(l-1))^T, summed over the examples of a batch."""
-    dz, h_in = f"dz{layer}", f"h{layer - 1}"
+    dz, (h_in, h_sym) = f"dz{layer}", _input_of(p, layer)
     summed = "Σ_n " if p.examples > 1 else ""
 
     def bias(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
@@ -419,7 +473,7 @@ def _parameter_gradients(p: Problem, layer: int) -> list[StepSpec]:
             f"dW{layer}",
             "backward",
             sup("dL/dW", layer),
-            f"{summed}dL/dz^({layer}) (h^({layer - 1}))^T",
+            f"{summed}dL/dz^({layer}) ({h_sym})^T",
             (dz, h_in),
             (p.widths[layer], p.widths[layer - 1]),
             False,
@@ -442,7 +496,38 @@ def _hidden_gradient(p: Problem, layer: int) -> list[StepSpec]:
     def main(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
         return ns.matmul_nt(v[dz_next], ns.transpose(v[w_next]))
 
-    if layer + 1 in p.residual:  # the skip path adds dL/dh^(l+1) as its own term
+    keep = dropped(p, layer)
+    if keep is not None:  # back through diag(d): first the gradient in h̃, then the mask
+        assert p.dropout is not None
+        inverted = p.dropout.scaling == "inverted"
+
+        def through_mask(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+            masked = ns.mul(v[f"d{layer}"], v[f"dhd{layer}"])
+            return ns.div(masked, keep) if inverted else masked
+
+        gradient = [
+            StepSpec(
+                f"dhd{layer}",
+                "backward",
+                sup("dL/dh̃", layer),
+                through_w,
+                (w_next, dz_next),
+                (n, d),
+                True,
+                main,
+            ),
+            StepSpec(
+                f"dh{layer}",
+                "backward",
+                sup("dL/dh", layer),
+                f"diag(d^({layer})) dL/dh̃^({layer})" + (f" / {keep}" if inverted else ""),
+                (f"d{layer}", f"dhd{layer}"),
+                (n, d),
+                True,
+                through_mask,
+            ),
+        ]
+    elif layer + 1 in p.residual:  # the skip path adds dL/dh^(l+1) as its own term
         upstream = f"dh{layer + 1}"
         gradient = [
             StepSpec(
@@ -683,6 +768,7 @@ class Iteration:
     examples: tuple[int, ...]
     problem: Problem
     specs: list[StepSpec]
+    masks: dict[str, Block] = field(default_factory=dict)  # dropout masks d0, d1, ...
 
 
 def plan(p: Problem, jacobians: bool = False) -> list[Iteration]:
@@ -697,9 +783,33 @@ def plan(p: Problem, jacobians: bool = False) -> list[Iteration]:
         sub = p if len(rows) == p.examples else _mini_batch(p, rows)
         out.append(
             Iteration(
-                k + 1, epoch + 1, tuple(r + 1 for r in rows), sub, build(sub, jacobians, k + 1)
+                k + 1,
+                epoch + 1,
+                tuple(r + 1 for r in rows),
+                sub,
+                build(sub, jacobians, k + 1),
+                masks(p, k + 1, rows),
             )
         )
+    return out
+
+
+def masks(p: Problem, iteration: int, rows: tuple[int, ...]) -> dict[str, Block]:
+    """The dropout masks of an iteration's examples: as given, or drawn (1 with probability p)
+    from the seed, anew each iteration."""
+    out: dict[str, Block] = {}
+    for i in range(p.layers):
+        keep = dropped(p, i)
+        if keep is None or p.dropout is None:
+            continue
+        width = p.widths[i]
+        given = p.dropout.masks.get(f"d{i}")
+        if given is not None:
+            data = tuple(v for r in rows for v in given.data[r * width : (r + 1) * width])
+        else:
+            rng = random.Random(f"handcalc-dropout-{p.init.seed}-{iteration}-{i}")
+            data = tuple(Decimal(int(rng.random() < keep)) for _ in range(len(rows) * width))
+        out[f"d{i}"] = Block((len(rows), width), data)
     return out
 
 
@@ -722,6 +832,7 @@ def run(p: Problem, ns: NumberSystem, iterations: list[Iteration]) -> list[dict[
             **state,
             "h0": ns.array(it.problem.x.data, it.problem.x.shape),
             "y": ns.array(it.problem.y.data, it.problem.y.shape),
+            **{k: ns.array(m.data, m.shape) for k, m in it.masks.items()},
         }
         for spec in it.specs:
             if spec.compute is not None:

@@ -80,6 +80,7 @@ SPEC: dict[str, dict[str, Key]] = {
         "temperature": Key(
             "number", "T: the head is applied to z^(L) / T (section 7).", low=0, above=True
         ),
+        "dropout": Key("section", "Dropout on the layer inputs h^(0) ... h^(L-1) (section 11)."),
     },
     "data": {
         "x": Key(
@@ -152,6 +153,18 @@ SPEC: dict[str, dict[str, Key]] = {
             "update); 1 per step otherwise.",
         ),
         "expand": Key("entries", 'Entries worked out in answer keys, such as "dW2[1,3]".'),
+    },
+    "network.dropout": {
+        "keep": Key("numbers", "Keep probability p^(l-1) per layer input, L numbers (1: none)."),
+        "masks": Key(
+            "masks", "Masks d0, d1, ... given as 0/1 lists (one per example); else drawn."
+        ),
+        "scaling": Key(
+            "choice",
+            "notes: weights times p at test time; inverted: divide by p while training (PyTorch).",
+            "notes",
+            ("notes", "inverted"),
+        ),
     },
     "calibration": {
         "x": Key("examples", "The labelled set T is fitted on: inputs, a list of examples."),

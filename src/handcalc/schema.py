@@ -72,6 +72,15 @@ def _fragment(path: str, key: Key) -> dict[str, Any]:
                 "anyOf": [{"enum": list(PHASE_NAMES)}, {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}]
             },
         }
+    if kind == "numbers":
+        return {"type": ["array", "null"], "items": NUMBER}
+    if kind == "masks":
+        bit = {"enum": [0, 1]}
+        return {
+            "type": ["object", "null"],
+            "patternProperties": {"^d[0-9]+$": {"anyOf": [_list(bit), _list(_list(bit))]}},
+            "additionalProperties": False,
+        }
     if kind == "layers":
         return {"type": ["array", "null"], "items": {"type": "integer", "minimum": 1}}
     if kind == "entries":
