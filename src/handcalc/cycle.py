@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from handcalc import optim
@@ -23,7 +24,7 @@ from handcalc.errors import ComputationError
 from handcalc.functions import ACTIVATIONS, LOSSES, ONE
 
 Compute = Callable[[NumberSystem, Mapping[str, Any]], Any]
-PHASES = ("given", "forward", "loss", "backward", "update")
+PHASES = ("given", "forward", "loss", "backward", "update", "test")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,8 @@ def build(p: Problem, jacobians: bool = False, t: int = 1) -> list[StepSpec]:
     backward = _backward(p)
     if jacobians:
         backward = _with_jacobians(p, backward)
-    return [*_given(p), *_forward(p), *_head(p), *_loss(p), *backward, *_update(p, t)]
+    test = _test_pass(p) if p.dropout is not None else []
+    return [*_given(p), *_forward(p), *_head(p), *_loss(p), *backward, *_update(p, t), *test]
 
 
 def _given(p: Problem) -> list[StepSpec]:
@@ -125,6 +127,90 @@ def _forward(p: Problem) -> list[StepSpec]:
         if layer < p.layers:
             out += _activation(p, layer)
     return out
+
+
+def _test_pass(p: Problem) -> list[StepSpec]:
+    """The forward pass at test time with the updated parameters and no dropout: the notes
+    multiply the weights by p instead; the inverted convention needs no change."""
+    assert p.dropout is not None
+    n, L = p.examples, p.layers
+    out: list[StepSpec] = []
+    for layer in range(1, L + 1):
+        keep = dropped(p, layer - 1)
+        scale = keep if keep is not None and p.dropout.scaling == "notes" else None
+        h_in = "h0" if layer == 1 else f"th{layer - 1}"
+        w, b = f"W{layer}_next", f"b{layer}_next"
+
+        def affine(
+            ns: NumberSystem,
+            v: Mapping[str, Any],
+            h_in: str = h_in,
+            w: str = w,
+            b: str = b,
+            scale: Decimal | None = scale,
+        ) -> Any:
+            weights = v[w] if scale is None else ns.mul(scale, v[w])
+            return ns.matmul_nt(v[h_in], weights, v[b] if p.bias else None)
+
+        weight = f"{scale} W^({layer})" if scale is not None else f"W^({layer})"
+        h_sym = "x" if layer == 1 else f"h^({layer - 1})"
+        formula = f"{weight} {h_sym}" + (f" + b^({layer})" if p.bias else "")
+        inputs = (w, h_in, b) if p.bias else (w, h_in)
+        out.append(
+            StepSpec(
+                f"tz{layer}",
+                "test",
+                sup("z", layer),
+                formula,
+                inputs,
+                (n, p.widths[layer]),
+                True,
+                affine,
+            )
+        )
+        if layer < L:
+            act = ACTIVATIONS[p.activations[layer - 1]]
+            out.append(
+                StepSpec(
+                    f"th{layer}",
+                    "test",
+                    sup("h", layer),
+                    f"{act.name}(z^({layer}))",
+                    (f"tz{layer}",),
+                    (n, p.widths[layer]),
+                    True,
+                    partial(_apply, act.value, f"tz{layer}"),
+                )
+            )
+    out.append(
+        StepSpec(
+            "tyhat",
+            "test",
+            "ŷ",
+            f"{p.head}(z^({L}))",
+            (f"tz{L}",),
+            (n, p.widths[-1]),
+            True,
+            lambda ns, v: head_value(ns, p, v[f"tz{L}"]),
+        )
+    )
+    return out
+
+
+def _apply(
+    fn: Callable[[NumberSystem, Any], Any], source: str, ns: NumberSystem, v: Mapping[str, Any]
+) -> Any:
+    return fn(ns, v[source])
+
+
+def head_value(ns: NumberSystem, p: Problem, z: Any) -> Any:
+    """The head in one step (softmax: e^z / Σ e^z), for passes that need no worked parts."""
+    if p.head == "identity":
+        return z
+    if p.head == "sigmoid":
+        return ACTIVATIONS["sigmoid"].value(ns, z)
+    e = ns.exp(z)
+    return ns.div(e, ns.repeat_columns(ns.total(e, 1), p.widths[-1]))
 
 
 def _masked(p: Problem, i: int) -> StepSpec:

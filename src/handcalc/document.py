@@ -167,7 +167,7 @@ def build(trace: Trace, key: bool, hints: bool = False, variant: int | None = No
     sections = [
         Section(title, [_box(trace, s, key, hints) for s in steps if s.spec.phase == phase])
         for phase, title in PHASE_TITLES.items()
-        if phase != "given"
+        if phase != "given" and any(s.spec.phase == phase for s in steps)
     ]
     return Document(
         header,

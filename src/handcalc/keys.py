@@ -24,7 +24,7 @@ MAX_PARAMETERS = 250_000
 MAX_STEPS = 100
 MAX_BATCH = 1_000
 REDUCTIONS = ("mean", "sum")
-PHASE_NAMES = ("forward", "loss", "backward", "update")
+PHASE_NAMES = ("forward", "loss", "backward", "update", "test")
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ PHASE_TITLES = {
     "loss": "Loss",
     "backward": "Backward pass",
     "update": "Gradient step",
+    "test": "Test-time forward pass (no dropout)",
 }
 DEFAULT_ROWS = 24
 
