@@ -29,9 +29,17 @@ def arrays(p: Problem) -> tuple[dict[str, Arr], Arr, Arr]:
     return params, x, y
 
 
-def loss(p: Problem, params: dict[str, Arr], x: Arr, y: Arr) -> float:
+def loss(
+    p: Problem, params: dict[str, Arr], x: Arr, y: Arr, masks: dict[str, Arr] | None = None
+) -> float:
+    """The float64 loss; with dropout, the given masks act on the layer inputs."""
     h = x
     for layer in range(1, p.layers + 1):
+        mask = (masks or {}).get(f"d{layer - 1}")
+        if mask is not None and p.dropout is not None:
+            h = h * mask
+            if p.dropout.scaling == "inverted":
+                h = h / float(p.dropout.keep[layer - 1])
         z = h @ params[f"W{layer}"].T
         if p.bias:
             z = z + params[f"b{layer}"]
@@ -61,8 +69,10 @@ def loss(p: Problem, params: dict[str, Arr], x: Arr, y: Arr) -> float:
     return float(per.mean() if p.reduction == "mean" else per.sum())
 
 
-def finite_differences(p: Problem, eps: float = 1e-6) -> dict[str, Arr]:
-    """Central differences of the float64 loss in every parameter entry."""
+def finite_differences(
+    p: Problem, eps: float = 1e-6, masks: dict[str, Arr] | None = None
+) -> dict[str, Arr]:
+    """Central differences of the float64 loss in every parameter entry (masks held fixed)."""
     params, x, y = arrays(p)
     grads = {}
     for name, value in params.items():
@@ -70,9 +80,9 @@ def finite_differences(p: Problem, eps: float = 1e-6) -> dict[str, Arr]:
         for idx in np.ndindex(value.shape):
             saved = value[idx]
             value[idx] = saved + eps
-            up = loss(p, params, x, y)
+            up = loss(p, params, x, y, masks)
             value[idx] = saved - eps
-            down = loss(p, params, x, y)
+            down = loss(p, params, x, y, masks)
             value[idx] = saved
             g[idx] = (up - down) / (2 * eps)
         grads[name] = g

@@ -1,0 +1,161 @@
+"""Dropout (notes section 11): worked by hand, against finite differences and against torch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+import handcalc
+from conftest import problem
+from handcalc import trace
+from oracle import arrays, finite_differences, loss
+
+Cli = Callable[..., tuple[int, str, str]]
+
+
+def tiny(scaling: str) -> handcalc.Trace:
+    return handcalc.run(
+        {
+            "network": {
+                "widths": [2, 1],
+                "head": "identity",
+                "loss": "half_sse",
+                "dropout": {"keep": [0.5], "masks": {"d0": [1, 0]}, "scaling": scaling},
+            },
+            "data": {"x": [2.0, 3.0], "y": [0.0]},
+            "parameters": {"W1": [[1.0, 1.0]], "b1": [0.0]},
+            "rounding": {"digits": 4},
+        }
+    )
+
+
+def test_notes_scaling_by_hand() -> None:
+    t = tiny("notes")
+    assert t.step("d0").texts() == ["1.0000", "0.0000"]
+    assert t.step("hd0").texts() == ["2.0000", "0.0000"]  # h ⊙ d
+    assert t.step("z1").texts() == ["2.0000"]
+    assert t.step("dW1").texts() == ["4.0000", "0.0000"]  # dz (h ⊙ d)^T: the dropped input
+    assert t.step("W1_next").texts() == ["0.6000", "1.0000"]
+    # at test time no mask, the weights times p: 0.5 (0.6 * 2 + 1 * 3) + (-0.2)
+    assert t.step("tz1").texts() == ["1.9000"]
+
+
+def test_inverted_scaling_by_hand() -> None:
+    t = tiny("inverted")
+    assert t.step("hd0").texts() == ["4.0000", "0.0000"]  # h ⊙ d / p
+    assert t.step("z1").texts() == ["4.0000"]
+    assert t.step("dW1").texts() == ["16.0000", "0.0000"]  # dz = z = 4, times h̃ = (4, 0)
+    # W - 0.1 dW = (-0.6, 1), b = -0.4; at test time nothing changes: -0.6 * 2 + 1 * 3 - 0.4
+    assert t.step("tz1").texts() == ["1.4000"]
+
+
+def config(scaling: str, seed: int, batch: bool) -> dict[str, Any]:
+    x: Any = [[0.5, -1.0, 0.3], [0.2, 0.4, -0.6]] if batch else [0.5, -1.0, 0.3]
+    return {
+        "network": {
+            "widths": [3, 4, 3, 2],
+            "activation": ["tanh", "sigmoid"],
+            "dropout": {"keep": [0.8, 0.5, 0.5], "scaling": scaling},
+        },
+        "data": {"x": x, "label": [1, 2] if batch else 2},
+        "init": {"seed": seed, "scheme": "uniform"},
+        "rounding": {"digits": 4},
+    }
+
+
+CASES = [(s, seed, batch) for s in ("notes", "inverted") for seed in (1, 2) for batch in (0, 1)]
+
+
+def _masks(t: trace.Trace) -> dict[str, np.ndarray]:
+    return {
+        s.id: np.array(s.floats).reshape(s.spec.shape)
+        for s in t.iterations[0]
+        if s.id.startswith("d") and s.id[1:].isdigit()
+    }
+
+
+@pytest.mark.parametrize(("scaling", "seed", "batch"), CASES)
+def test_gradients_match_finite_differences(scaling: str, seed: int, batch: int) -> None:
+    p = problem(config(scaling, seed, bool(batch)))
+    t = trace.make(p)
+    masks = _masks(t)
+    assert set(masks) == {"d0", "d1", "d2"}
+    params, x, y = arrays(p)
+    assert t.step("loss").floats[0] == pytest.approx(loss(p, params, x, y, masks), rel=1e-12)
+    for name, expected in finite_differences(p, masks=masks).items():
+        got = np.array(t.step(f"d{name}").floats).reshape(expected.shape)
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7, err_msg=name)
+
+
+@pytest.mark.parametrize(("scaling", "seed", "batch"), CASES)
+def test_dropout_matches_torch(scaling: str, seed: int, batch: int) -> None:
+    torch = pytest.importorskip("torch")
+    p = problem(config(scaling, seed, bool(batch)))
+    t = trace.make(p)
+    masks = {k: torch.tensor(v, dtype=torch.float64) for k, v in _masks(t).items()}
+    params, x, _ = arrays(p)
+    tp = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()}
+    h = torch.tensor(x, dtype=torch.float64)
+    for layer in range(1, 4):
+        keep = float(p.dropout.keep[layer - 1]) if p.dropout else 1.0
+        h = h * masks[f"d{layer - 1}"]  # the trace's mask, as F.dropout would draw one
+        if scaling == "inverted":
+            h = h / keep
+        h = torch.nn.functional.linear(h, tp[f"W{layer}"], tp[f"b{layer}"])
+        if layer < 3:
+            h = (torch.tanh if layer == 1 else torch.sigmoid)(h)
+    labels = torch.tensor([c - 1 for c in p.labels or ()])
+    total = torch.nn.functional.cross_entropy(h, labels)
+    total.backward()
+    assert t.step("loss").floats[0] == pytest.approx(total.item(), rel=1e-12)
+    for name, tensor in tp.items():
+        np.testing.assert_allclose(
+            t.step(f"d{name}").floats, tensor.grad.numpy().ravel(), rtol=1e-10, atol=1e-13
+        )
+
+
+def test_masks_are_drawn_from_the_seed() -> None:
+    a = trace.make(problem(config("notes", 1, False)))
+    b = trace.make(problem(config("notes", 1, False)))
+    assert a.step("d1").values == b.step("d1").values
+    assert (
+        len(
+            {
+                tuple(trace.make(problem(config("notes", s, False))).step("d1").values)
+                for s in range(1, 8)
+            }
+        )
+        > 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("dropout", "message"),
+    [
+        ({"keep": [0.5]}, "network.dropout.keep: has 1 number (expected 2)"),
+        ({"keep": [0, 1]}, "network.dropout.keep[1]: 0 is not in (0, 1]"),
+        ({"keep": [1, 0.5], "masks": {"d1": [1, 2, 0]}}, "has an entry that is not 0 or 1"),
+        ({"keep": [1, 0.5], "masks": {"d1": [1, 0]}}, "network.dropout.masks.d1: has 2 numbers"),
+        ({"keep": [1, 0.5], "masks": {"d5": [1, 0, 1]}}, "network.dropout.masks.d5: unknown mask"),
+        ({"keep": [1, 0.5], "scaling": "pytorch"}, "network.dropout.scaling: unknown value"),
+    ],
+)
+def test_dropout_config_errors(
+    run_cli: Cli, tmp_path: Path, dropout: dict[str, Any], message: str
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "network": {"widths": [2, 3, 2], "dropout": dropout},
+                "data": {"x": [1, 2], "label": 1},
+            }
+        )
+    )
+    code, _, err = run_cli("run", str(path))
+    assert code == 2 and message in err, err
