@@ -18,7 +18,7 @@ from handcalc import cycle
 from handcalc.answers import Answers, Given
 from handcalc.arithmetic import Flat, NumberSystem, Rounding, hand
 from handcalc.config import Problem
-from handcalc.cycle import StepSpec, step_kind
+from handcalc.cycle import StepSpec, direct_dh, step_kind
 from handcalc.errors import HandcalcError
 from handcalc.functions import ACTIVATIONS, LOSSES
 from handcalc.trace import Step, Trace, make
@@ -304,7 +304,7 @@ def _slips(p: Problem, spec: StepSpec) -> list[Slip]:
             ),
             *_at_h(p, layer, derivative_only=False),
         ]
-    if kind == "dh_W" or (kind == "dh" and layer + 1 not in p.residual):
+    if kind in ("dh_W", "dhd") or (kind == "dh" and direct_dh(p, layer)):
         return _dh_slips(p, layer)
     if kind in ("W_next", "b_next") and p.optimizer.name == "sgd" and not p.optimizer.weight_decay:
         return _update_slips(p, sid[: -len("_next")])

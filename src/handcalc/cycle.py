@@ -44,7 +44,7 @@ class StepSpec:
     operand: tuple[str, Shape] | None = None
 
 
-_KIND = re.compile(r"(dhdz|dh|dz|dW|db|z|h|a|W|b)(\d+)(_W|_next)?")
+_KIND = re.compile(r"(dhdz|dhd|dh|dz|dW|db|z|h|a|W|b)(\d+)(_W|_next)?")
 
 
 def step_kind(step_id: str) -> tuple[str, int]:
@@ -58,6 +58,11 @@ def dropped(p: Problem, i: int) -> Decimal | None:
     if p.dropout is None or p.dropout.keep[i] >= 1:
         return None
     return p.dropout.keep[i]
+
+
+def direct_dh(p: Problem, layer: int) -> bool:
+    """Whether dL/dh^(l) is (W^(l+1))^T dL/dz^(l+1) itself (no skip path, no dropout mask)."""
+    return layer + 1 not in p.residual and dropped(p, layer) is None
 
 
 def sup(name: str, layer: int) -> str:
@@ -236,14 +241,14 @@ def _masked(p: Problem, i: int) -> StepSpec:
     )
 
 
-def _input_of(p: Problem, layer: int) -> tuple[str, str]:
+def input_of(p: Problem, layer: int) -> tuple[str, str]:
     """The id and symbol layer `layer` reads: h^(l-1), or its masked h̃^(l-1) under dropout."""
     i = layer - 1
     return (f"hd{i}", f"h̃^({i})") if dropped(p, i) is not None else (f"h{i}", f"h^({i})")
 
 
 def _affine(p: Problem, layer: int) -> StepSpec:
-    (h_in, h_sym), w, b = _input_of(p, layer), f"W{layer}", f"b{layer}"
+    (h_in, h_sym), w, b = input_of(p, layer), f"W{layer}", f"b{layer}"
     formula = f"W^({layer}) {h_sym}" + (f" + b^({layer})" if p.bias else "")
 
     def compute(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
@@ -531,7 +536,7 @@ def _backward(p: Problem) -> list[StepSpec]:
 
 def _parameter_gradients(p: Problem, layer: int) -> list[StepSpec]:
     """dL/db = dL/dz and dL/dW = dL/dz (h^(l-1))^T, summed over the examples of a batch."""
-    dz, (h_in, h_sym) = f"dz{layer}", _input_of(p, layer)
+    dz, (h_in, h_sym) = f"dz{layer}", input_of(p, layer)
     summed = "Σ_n " if p.examples > 1 else ""
 
     def bias(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
@@ -680,7 +685,7 @@ def _with_jacobians(p: Problem, steps: list[StepSpec]) -> list[StepSpec]:
     out: list[StepSpec] = []
     for spec in steps:
         kind, layer = step_kind(spec.id)
-        if kind == "dh_W" or (kind == "dh" and layer + 1 not in p.residual):
+        if kind in ("dh_W", "dhd") or (kind == "dh" and direct_dh(p, layer)):
             out.append(_jacobian_weights(p, layer))
         elif kind == "dz" and layer < p.layers:
             out.append(_jacobian_activation(p, layer))

@@ -12,7 +12,7 @@ import re
 from decimal import Decimal, localcontext
 
 from handcalc.arithmetic import WORKING, Rounding
-from handcalc.cycle import step_kind
+from handcalc.cycle import direct_dh, input_of, step_kind
 from handcalc.errors import ConfigError
 from handcalc.render.view import fmt_deviation, fmt_float, fmt_units
 from handcalc.trace import Step, Trace, _indices
@@ -116,12 +116,12 @@ def _terms(trace: Trace, step: Step, i: int) -> tuple[list[Term], Term | None] |
     if re.fullmatch(r"z\d+", sid):
         layer = int(sid[1:])
         n, j = pos
-        w, h = steps[f"W{layer}"], steps[f"h{layer - 1}"]
+        w, h = steps[f"W{layer}"], steps[input_of(p, layer)[0]]
         terms = [_product(_entry(w, j, k), _entry(h, n, k)) for k in range(p.widths[layer - 1])]
         bias = _entry(steps[f"b{layer}"], j) if p.bias else None
         return terms, (bias[0], bias[1], None) if bias else None
     kind, layer = step_kind(sid)
-    if kind == "dh_W" or (kind == "dh" and layer + 1 not in p.residual):
+    if kind in ("dh_W", "dhd") or (kind == "dh" and direct_dh(p, layer)):
         n, k = pos
         w, dz = steps[f"W{layer + 1}"], steps[f"dz{layer + 1}"]
         return [
@@ -130,7 +130,7 @@ def _terms(trace: Trace, step: Step, i: int) -> tuple[list[Term], Term | None] |
     if re.fullmatch(r"dW\d+", sid):
         layer = int(sid[2:])
         m, k = pos
-        dz, h = steps[f"dz{layer}"], steps[f"h{layer - 1}"]
+        dz, h = steps[f"dz{layer}"], steps[input_of(p, layer)[0]]
         examples = dz.spec.shape[0]  # this iteration's (mini-)batch
         return [_product(_entry(dz, n, m), _entry(h, n, k)) for n in range(examples)], None
     if re.fullmatch(r"db\d+", sid):

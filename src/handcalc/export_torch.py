@@ -56,15 +56,24 @@ def _attr(name: str) -> str:
 
 def script(p: Problem, source: str) -> str:
     """The script's text for the first iteration of problem p (read from `source`)."""
-    p = plan(p)[0].problem  # its first mini-batch
+    first = plan(p)[0]
+    p = first.problem  # its first mini-batch
     L = p.layers
     layers = "\n".join(
         f"        self.lin{i} = nn.Linear({p.widths[i - 1]}, {p.widths[i]}, bias={p.bias})"
         for i in range(1, L + 1)
     )
     forward = []
+    masks = first.masks
     for i in range(1, L + 1):
-        forward.append(f"        self.z{i} = self.lin{i}({'x' if i == 1 else f'self.h{i - 1}'})")
+        source = "x" if i == 1 else f"self.h{i - 1}"
+        mask = masks.get(f"d{i - 1}")
+        if mask is not None and p.dropout is not None:  # the same dropout mask as the trace
+            inverted = p.dropout.scaling == "inverted"
+            keep = p.dropout.keep[i - 1]
+            forward.append(f"        mask = torch.tensor({_matrix(p, mask)}, dtype=x.dtype)")
+            source = f"{source} * mask" + (f" / {keep}" if inverted else "")
+        forward.append(f"        self.z{i} = self.lin{i}({source})")
         forward.append(f"        self.z{i}.retain_grad()")
         if i < L:
             act = ACTIVATION[p.activations[i - 1]].format(f"self.z{i}")
