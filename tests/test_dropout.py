@@ -159,3 +159,26 @@ def test_dropout_config_errors(
     )
     code, _, err = run_cli("run", str(path))
     assert code == 2 and message in err, err
+
+
+def test_mc_dropout_mean_and_variance(run_cli: Cli) -> None:
+    from conftest import ROOT
+    from handcalc import config as cfg
+    from handcalc import mcdropout
+
+    p = cfg.load(ROOT / "configs" / "dropout.yaml")
+    t = mcdropout.make(p, 6)
+    outputs = np.array([t.step(f"yhat_{k}").floats for k in range(1, 7)])
+    np.testing.assert_allclose(t.step("mean").floats, outputs.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(t.step("var").floats, outputs.var(axis=0), rtol=1e-10, atol=1e-15)
+    masks = {tuple(t.step(f"d1_{k}").values) for k in range(1, 7)}
+    assert len(masks) > 1  # each pass draws its own mask
+    again = mcdropout.make(p, 6)
+    assert again.step("mean").values == t.step("mean").values  # the seed fixes the passes
+    code, out, _ = run_cli("mc-dropout", str(ROOT / "configs" / "dropout.yaml"), "--passes", "4")
+    assert code == 0 and "mean ŷ = (1/T) Σ_k ŷ_k   [mean]" in out
+    assert "[yhat_4]" in out
+    code, _, err = run_cli("mc-dropout")
+    assert code == 2 and "no layer input is dropped" in err
+    code, _, err = run_cli("mc-dropout", str(ROOT / "configs" / "dropout.yaml"), "--passes", "1")
+    assert code == 2 and "--passes: 1 is out of range" in err

@@ -371,6 +371,28 @@ def calibrate(
     _emit(cal.make(cfg.load(config)), fmt, output, force, rows, False)
 
 
+@app.command("mc-dropout")
+def mc_dropout(
+    config: ConfigArg = None,
+    passes: Annotated[int, typer.Option("--passes", "-T", help="Stochastic forward passes.")] = 10,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", metavar="terminal|json|markdown", help="Output format.")
+    ] = "terminal",
+    output: OutputOption = None,
+    force: ForceOption = False,
+    rows: Annotated[
+        int, typer.Option(help="Rows shown per step in tables (0: all).", min=0, metavar="N")
+    ] = 24,
+) -> None:
+    """Monte Carlo dropout: T stochastic test-time passes, their mean and per-class variance."""
+    from handcalc import config as cfg
+    from handcalc import mcdropout
+
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format: unknown value {fmt!r} (one of {', '.join(FORMATS)})")
+    _emit(mcdropout.make(cfg.load(config), passes), fmt, output, force, rows, False)
+
+
 @app.command("export-torch")
 def export_torch(
     config: ConfigArg = None,

@@ -246,16 +246,20 @@ def closing_lines(trace: Trace) -> list[str]:
     """Loss and the largest deviations, after the tables."""
     out = []
     for k, steps in enumerate(trace.iterations):
-        loss = next(s for s in steps if s.id == "loss")
+        loss = next((s for s in steps if s.id == "loss"), None)
         flagged = sum(sum(s.flagged()) for s in steps)
         largest = {s.id: s.largest() for s in steps}
         worst = max(steps, key=lambda s: abs(largest[s.id][1]))
         i, units = largest[worst.id]
         label = list(worst.labels())[i][1]
         prefix = f"iteration {k + 1}: " if len(trace.iterations) > 1 else ""
+        head = (
+            ""
+            if loss is None
+            else (f"loss {loss.text(0)} by hand, {fmt_float(loss.floats[0], loss)} in float64; ")
+        )
         out.append(
-            f"{prefix}loss {loss.text(0)} by hand, {fmt_float(loss.floats[0], loss)} in float64; "
-            f"{flagged} entr{'y' if flagged == 1 else 'ies'} off by more than half a unit "
-            f"(largest: {label} in {worst.id}, {fmt_units(units)} units)"
+            f"{prefix}{head}{flagged} entr{'y' if flagged == 1 else 'ies'} off by more than half a "
+            f"unit (largest: {label} in {worst.id}, {fmt_units(units)} units)"
         )
     return out
