@@ -182,3 +182,46 @@ def test_mc_dropout_mean_and_variance(run_cli: Cli) -> None:
     assert code == 2 and "no layer input is dropped" in err
     code, _, err = run_cli("mc-dropout", str(ROOT / "configs" / "dropout.yaml"), "--passes", "1")
     assert code == 2 and "--passes: 1 is out of range" in err
+
+
+def test_mc_dropout_given_masks(run_cli: Cli) -> None:
+    from conftest import ROOT
+    from handcalc import config as cfg
+    from handcalc import mcdropout
+
+    path = ROOT / "configs" / "mc-dropout.yaml"
+    t = mcdropout.make(cfg.load(path), 4)
+    assert t.step("d1_2").texts() == ["0.0000", "1.0000", "1.0000", "0.0000"]
+    assert t.step("d1_2").spec.formula == "given for pass 2"
+    code, _, err = run_cli("mc-dropout", str(path), "--passes", "3")
+    assert code == 2 and "gives 4 masks (one per pass)" in err
+
+
+@pytest.mark.parametrize(
+    ("network", "training", "message"),
+    [
+        ({"widths": [2, 3, 2], "residual": [1]}, {}, "network.residual[1]: layer 1 maps d_0 = 2"),
+        ({"widths": [2, 2], "residual": [1]}, {}, "the network has no hidden layer"),
+        ({"widths": [2, 2], "temperature": 0}, {}, "network.temperature: 0 is not positive"),
+        (
+            {"widths": [2, 2]},
+            {"optimizer": "rmsprop"},
+            "training.optimizer: unknown value 'rmsprop'",
+        ),
+        ({"widths": [2, 2]}, {"batch_size": 0}, "training.batch_size: 0 is out of range"),
+        ({"widths": [2, 2]}, {"momentum": -1}, "training.momentum: -1 is not"),
+        ({"widths": [2, 2]}, {"epsilon": 0}, "training.epsilon: 0 is not positive"),
+        ({"widths": [2, 2]}, {"weight_decay": "x"}, "training.weight_decay: expected a number"),
+    ],
+)
+def test_extension_config_errors(
+    run_cli: Cli, tmp_path: Path, network: dict[str, Any], training: dict[str, Any], message: str
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {"network": network, "data": {"x": [1, 2], "label": 1}, "training": training}
+        )
+    )
+    code, _, err = run_cli("run", str(path))
+    assert code == 2 and message in err, err

@@ -76,6 +76,7 @@ class Dropout:
     keep: tuple[Decimal, ...]  # p^(0) ... p^(L-1)
     masks: dict[str, Block]  # d0, d1, ...: N x d_(l-1), 0 or 1
     scaling: str = "notes"
+    mc_masks: dict[str, Block] = field(default_factory=dict)  # d0, ...: passes x d_(l-1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -575,29 +576,39 @@ def _dropout(
             "dropout and residual layers together",
             "not supported yet: one or the other",
         )
+    masks = _masks(sec.get("masks"), "masks", widths, n, "one per example")
+    mc_masks = _masks(sec.get("mc_masks"), "mc_masks", widths, None, "one per pass")
+    return Dropout(keep, masks, read(sec, "network.dropout", "scaling"), mc_masks)
+
+
+def _masks(
+    given: Node | None, key: str, widths: tuple[int, ...], n: int | None, each: str
+) -> dict[str, Block]:
+    """0/1 masks d0, d1, ... as lists of rows; n rows each when n is given."""
+    layers = len(widths) - 1
     masks: dict[str, Block] = {}
-    given = sec.get("masks")
-    if given is not None and given.kind != "null":
-        if not given.is_map or not isinstance(given.value, dict):
-            raise fail(
-                given,
-                "network.dropout.masks",
-                "expected a mapping",
-                "d0: [...], d1: [...]: 0/1 lists, one per example",
-            )
-        for key, child in given.value.items():
-            path = f"network.dropout.masks.{key}"
-            if key not in {f"d{i}" for i in range(layers)}:
-                raise fail(child, path, "unknown mask", f"one of d0 ... d{layers - 1}")
-            width = widths[int(key[1:])]
-            rows, _ = _rows(child, path, width, "mask")
-            if len(rows) != n:
-                raise fail(child, path, f"has {len(rows)} masks", f"{n}, one per example")
-            bits = [number(v, path) for row in rows for v in row]
-            if any(b not in (0, 1) for b in bits):
-                raise fail(child, path, "has an entry that is not 0 or 1", "0 (dropped) or 1")
-            masks[key] = Block((n, width), tuple(Decimal(int(b)) for b in bits))
-    return Dropout(keep, masks, read(sec, "network.dropout", "scaling"))
+    if given is None or given.kind == "null":
+        return masks
+    if not given.is_map or not isinstance(given.value, dict):
+        raise fail(
+            given,
+            f"network.dropout.{key}",
+            "expected a mapping",
+            f"d0: [...], d1: [...]: 0/1 lists, {each}",
+        )
+    for name, child in given.value.items():
+        path = f"network.dropout.{key}.{name}"
+        if name not in {f"d{i}" for i in range(layers)}:
+            raise fail(child, path, "unknown mask", f"one of d0 ... d{layers - 1}")
+        width = widths[int(name[1:])]
+        rows, _ = _rows(child, path, width, "mask")
+        if n is not None and len(rows) != n:
+            raise fail(child, path, f"has {len(rows)} masks", f"{n}, {each}")
+        bits = [number(v, path) for row in rows for v in row]
+        if any(b not in (0, 1) for b in bits):
+            raise fail(child, path, "has an entry that is not 0 or 1", "0 (dropped) or 1")
+        masks[name] = Block((len(rows), width), tuple(Decimal(int(b)) for b in bits))
+    return masks
 
 
 def _is_batch(node: Node) -> bool:
@@ -646,6 +657,7 @@ def _dropout_data(d: Dropout) -> dict[str, Any]:
     return {
         "keep": [str(k) for k in d.keep],
         "masks": {k: rows(m) for k, m in d.masks.items()},
+        "mc_masks": {k: rows(m) for k, m in d.mc_masks.items()},
         "scaling": d.scaling,
     }
 

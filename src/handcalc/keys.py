@@ -159,6 +159,11 @@ SPEC: dict[str, dict[str, Key]] = {
         "masks": Key(
             "masks", "Masks d0, d1, ... given as 0/1 lists (one per example); else drawn."
         ),
+        "mc_masks": Key(
+            "masks",
+            "Masks for handcalc mc-dropout: per layer input, one 0/1 list "
+            "per pass (one example); else drawn.",
+        ),
         "scaling": Key(
             "choice",
             "notes: weights times p at test time; inverted: divide by p while training (PyTorch).",

@@ -1,5 +1,6 @@
 """Monte Carlo dropout (notes section 12): T stochastic forward passes at test time, each with its
-own dropout masks drawn from the seed, then the mean prediction and the per-class variance
+own dropout masks (given in network.dropout.mc_masks, or drawn from the seed), then the mean
+prediction and the per-class variance
 
     mean = (1/T) Σ_k ŷ_k,    var = (1/T) Σ_k (ŷ_k − mean)²   (entry by entry),
 
@@ -53,6 +54,12 @@ def _masks(p: Problem, passes: int) -> dict[str, Block]:
             keep = dropped(p, i)
             if keep is None:
                 continue
+            assert p.dropout is not None
+            given = p.dropout.mc_masks.get(f"d{i}")
+            if given is not None:  # pass k's row, for the one example
+                width = p.widths[i]
+                out[f"d{i}_{k}"] = Block((1, width), given.data[(k - 1) * width : k * width])
+                continue
             rng = random.Random(f"handcalc-mc-dropout-{p.init.seed}-{k}-{i}")
             size = p.examples * p.widths[i]
             data = tuple(Decimal(int(rng.random() < keep)) for _ in range(size))
@@ -75,7 +82,8 @@ def steps(p: Problem, passes: int) -> list[StepSpec]:
                 s,
                 id=f"d{s.id[1:]}_{k}",
                 symbol=f"{s.symbol} [pass {k}]",
-                formula=f"drawn for pass {k}",
+                formula=("given" if p.dropout and s.id in p.dropout.mc_masks else "drawn")
+                + f" for pass {k}",
             )
             for s in cycle.build(p)
             if s.id in own and s.phase == "given"
@@ -134,5 +142,16 @@ def make(p: Problem, passes: int) -> Trace:
         )
     if not 2 <= passes <= MAX_PASSES:
         raise ConfigError(f"--passes: {passes} is out of range (2 to {MAX_PASSES})")
+    for name, masks in p.dropout.mc_masks.items():
+        if p.examples != 1:
+            raise ConfigError(
+                f"{p.name}: network.dropout.mc_masks: given masks need one example "
+                f"(data.x has {p.examples}); leave them out to draw masks"
+            )
+        if masks.shape[0] != passes:
+            raise ConfigError(
+                f"--passes: {passes}, but network.dropout.mc_masks.{name} gives "
+                f"{masks.shape[0]} masks (one per pass)"
+            )
     it = Iteration(1, 1, tuple(range(1, p.examples + 1)), p, steps(p, passes), _masks(p, passes))
     return assemble(p, [it], _run(p, hand(p.rounding), it), _run(p, float64(), it))
