@@ -79,6 +79,9 @@ def test_mini_batches_walk_the_data(run_cli: Cli) -> None:
         (2, (3,)),
     ]
     assert t.step("z1", 2).shape == (1, 2)  # the short last batch, still an example axis
+    # examples 1 and 2: z = (0.5, 0) and (0, 0.5); each loss ((0.5 - 1)^2 + 0) / 2; their mean
+    assert t.step("losses", 1).texts() == ["0.1250", "0.1250"]
+    assert t.step("loss", 1).texts() == ["0.1250"]
     doc = json.loads(t.to_json())
     assert [(i["iteration"], i["epoch"], i["examples"]) for i in doc["iterations"]] == [
         (1, 1, [1, 2]),
@@ -104,6 +107,8 @@ def test_iteration_headings(run_cli: Cli, tmp_path: Any) -> None:
     )
     out = run_cli("run", str(path))[1]
     assert "Iteration 2 of 3 · epoch 1 · example 3" in out
+    one = run_cli("run", str(path), "--steps", "1")[1]
+    assert "Iteration 1 of 1 · epoch 1 · examples 1-2" in one  # a mini-batch, not all data
     assert "Iteration 3 of 3 · epoch 2 · examples 1-2" in out
 
 

@@ -9,6 +9,7 @@ from handcalc.render.view import (
     closing_lines,
     iteration_title,
     sections,
+    show_iterations,
     summary_lines,
 )
 from handcalc.trace import Trace
@@ -59,7 +60,7 @@ def render(trace: Trace, max_rows: int = DEFAULT_ROWS, tolerances: bool = False)
     out = [f"# {_escape(p.title or 'handcalc: one training step')}", ""]
     out += [f"- **{label}**: {_escape(text)}" for label, text in summary_lines(trace)]
     out += ["", "Deviations marked **!** are over half a unit of the last kept digit.", ""]
-    many = len(trace.iterations) > 1
+    many = show_iterations(trace)
     for k in range(len(trace.iterations)):
         if many:
             out += [f"## {_escape(iteration_title(trace, k))}", ""]

@@ -18,6 +18,7 @@ from handcalc.render.view import (
     closing_lines,
     iteration_title,
     sections,
+    show_iterations,
     summary_lines,
 )
 from handcalc.trace import Trace
@@ -40,7 +41,7 @@ def lines(
             style="dim",
         )
     )
-    many = len(trace.iterations) > 1
+    many = show_iterations(trace)
     for k in range(len(trace.iterations)):
         if many:
             out += [

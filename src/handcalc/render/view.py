@@ -181,6 +181,13 @@ def _ranges(numbers: tuple[int, ...]) -> str:
     return ", ".join(out)
 
 
+def show_iterations(trace: Trace) -> bool:
+    """Headings per iteration when there are several, or when one mini-batch is not all data."""
+    return len(trace.iterations) > 1 or trace.info[0].examples != tuple(
+        range(1, trace.problem.examples + 1)
+    )
+
+
 def iteration_title(trace: Trace, k: int) -> str:
     """'Iteration 2 of 6 · epoch 1 · examples 3-4'."""
     info = trace.info[k]
