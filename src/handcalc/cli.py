@@ -48,6 +48,12 @@ OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to FILE.", metavar="FILE")
 ]
 ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")]
+FormatOption = Annotated[
+    str, typer.Option("--format", "-f", metavar="terminal|json|markdown", help="Output format.")
+]
+RowsOption = Annotated[
+    int, typer.Option(help="Rows shown per step in tables (0: all).", min=0, metavar="N")
+]
 ConfigArg = Annotated[
     Path | None,
     typer.Argument(
@@ -79,9 +85,7 @@ def _root(
 @app.command(epilog=EXAMPLES)
 def run(
     config: ConfigArg = None,
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", metavar="terminal|json|markdown", help="Output format.")
-    ] = "terminal",
+    fmt: FormatOption = "terminal",
     output: OutputOption = None,
     force: ForceOption = False,
     digits: Annotated[
@@ -101,9 +105,7 @@ def run(
     learning_rate: Annotated[
         str | None, typer.Option(help="Override training.learning_rate.", metavar="X")
     ] = None,
-    rows: Annotated[
-        int, typer.Option(help="Rows shown per step in tables (0: all).", min=0, metavar="N")
-    ] = 24,
+    rows: RowsOption = 24,
     tolerances: Annotated[
         bool, typer.Option("--tolerances", help="Add the tolerance `check` accepts per entry.")
     ] = False,
@@ -123,8 +125,7 @@ def run(
     ] = None,
 ) -> None:
     """Run one update cycle and show every written number beside float64."""
-    if fmt not in FORMATS:
-        raise ConfigError(f"--format: unknown value {fmt!r} (one of {', '.join(FORMATS)})")
+    _check_format(fmt)
     from handcalc import config as cfg
     from handcalc import trace as tr
 
@@ -146,6 +147,11 @@ def run(
         _write(explain_all(trace, explain), output, force)
         return
     _emit(trace, fmt, output, force, rows, tolerances)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format: unknown value {fmt!r} (one of {', '.join(FORMATS)})")
 
 
 def _emit(
@@ -353,21 +359,16 @@ def exam(
 @app.command()
 def calibrate(
     config: ConfigArg = None,
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", metavar="terminal|json|markdown", help="Output format.")
-    ] = "terminal",
+    fmt: FormatOption = "terminal",
     output: OutputOption = None,
     force: ForceOption = False,
-    rows: Annotated[
-        int, typer.Option(help="Rows shown per step in tables (0: all).", min=0, metavar="N")
-    ] = 24,
+    rows: RowsOption = 24,
 ) -> None:
     """Fit the temperature T on the config's calibration set by gradient steps in T."""
     from handcalc import calibrate as cal
     from handcalc import config as cfg
 
-    if fmt not in FORMATS:
-        raise ConfigError(f"--format: unknown value {fmt!r} (one of {', '.join(FORMATS)})")
+    _check_format(fmt)
     _emit(cal.make(cfg.load(config)), fmt, output, force, rows, False)
 
 
@@ -375,21 +376,16 @@ def calibrate(
 def mc_dropout(
     config: ConfigArg = None,
     passes: Annotated[int, typer.Option("--passes", "-T", help="Stochastic forward passes.")] = 10,
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", metavar="terminal|json|markdown", help="Output format.")
-    ] = "terminal",
+    fmt: FormatOption = "terminal",
     output: OutputOption = None,
     force: ForceOption = False,
-    rows: Annotated[
-        int, typer.Option(help="Rows shown per step in tables (0: all).", min=0, metavar="N")
-    ] = 24,
+    rows: RowsOption = 24,
 ) -> None:
     """Monte Carlo dropout: T stochastic test-time passes, their mean and per-class variance."""
     from handcalc import config as cfg
     from handcalc import mcdropout
 
-    if fmt not in FORMATS:
-        raise ConfigError(f"--format: unknown value {fmt!r} (one of {', '.join(FORMATS)})")
+    _check_format(fmt)
     _emit(mcdropout.make(cfg.load(config), passes), fmt, output, force, rows, False)
 
 
