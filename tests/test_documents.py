@@ -111,6 +111,13 @@ def test_user_text_prints_literally(run_cli: Cli, tmp_path: Path, title: str, su
         assert title not in body.replace(escaped, ""), "the title leaked unescaped"
 
 
+def test_jacobians_in_the_key(run_cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "key.md"
+    assert run_cli("worksheet", "--key", "--jacobians", "--output", str(out))[0] == 0
+    text = out.read_text()
+    assert "· J_z2_W2`" in text and "· dW2_contracted`" in text and "· J_h1`" in text
+
+
 def test_unknown_document_type(run_cli: Cli, tmp_path: Path) -> None:
     code, _, err = run_cli("worksheet", "--output", str(tmp_path / "x.docx"))
     assert code == 2 and "unknown document type '.docx'" in err

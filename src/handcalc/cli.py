@@ -307,6 +307,9 @@ def worksheet(
     ] = Path(),
     key: Annotated[bool, typer.Option("--key", help="The answer key instead.")] = False,
     hints: Annotated[bool, typer.Option("--hints", help="Print each step's formula.")] = False,
+    jacobians: Annotated[
+        bool, typer.Option("--jacobians", help="Add the local Jacobians and the 3-tensor.")
+    ] = False,
     force: ForceOption = False,
 ) -> None:
     """Write a printable worksheet, or with --key its answer key."""
@@ -320,7 +323,7 @@ def worksheet(
             "--output: missing (a file name ending in .pdf, .typ, .tex, .md or .html)"
         )
     suffix = printing.suffix_of(output)
-    trace = tr.make(cfg.load(config))
+    trace = tr.make(cfg.load(config), jacobians=jacobians)
     doc = document.build(trace, key=key, hints=hints)
     write_atomic(output, printing.render([doc], suffix, doc.header.title), force)
 
