@@ -283,3 +283,8 @@ def test_trace_renders_in_rich() -> None:
     console = Console(width=80, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
     console.print(trace.make(config.load(None)))
     assert "FORWARD PASS" in console.export_text()
+
+
+def test_twin_names_its_config(run_cli: Cli) -> None:
+    out = run_cli("export-torch", str(DEFAULT))[1]
+    assert f"from {DEFAULT}: a 5-3-4-3 network" in " ".join(out.split())

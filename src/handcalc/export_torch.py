@@ -66,14 +66,14 @@ def script(p: Problem, source: str) -> str:
     forward = []
     masks = first.masks
     for i in range(1, L + 1):
-        source = "x" if i == 1 else f"self.h{i - 1}"
+        feed = "x" if i == 1 else f"self.h{i - 1}"
         mask = masks.get(f"d{i - 1}")
         if mask is not None and p.dropout is not None:  # the same dropout mask as the trace
             inverted = p.dropout.scaling == "inverted"
             keep = p.dropout.keep[i - 1]
             forward.append(f"        mask = torch.tensor({_matrix(p, mask)}, dtype=x.dtype)")
-            source = f"{source} * mask" + (f" / {keep}" if inverted else "")
-        forward.append(f"        self.z{i} = self.lin{i}({source})")
+            feed = f"{feed} * mask" + (f" / {keep}" if inverted else "")
+        forward.append(f"        self.z{i} = self.lin{i}({feed})")
         forward.append(f"        self.z{i}.retain_grad()")
         if i < L:
             act = ACTIVATION[p.activations[i - 1]].format(f"self.z{i}")
