@@ -587,6 +587,12 @@ def _hidden_gradient(p: Problem, layer: int) -> list[StepSpec]:
     def main(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
         return ns.matmul_nt(v[dz_next], ns.transpose(v[w_next]))
 
+    def via_w(step_id: str, symbol: str) -> StepSpec:
+        """The gradient that reaches h^(l) through W^(l+1)."""
+        return StepSpec(
+            step_id, "backward", symbol, through_w, (w_next, dz_next), (n, d), True, main
+        )
+
     keep = dropped(p, layer)
     if keep is not None:  # back through diag(d): first the gradient in h̃, then the mask
         assert p.dropout is not None
@@ -597,16 +603,7 @@ def _hidden_gradient(p: Problem, layer: int) -> list[StepSpec]:
             return ns.div(masked, keep) if inverted else masked
 
         gradient = [
-            StepSpec(
-                f"dhd{layer}",
-                "backward",
-                sup("dL/dh̃", layer),
-                through_w,
-                (w_next, dz_next),
-                (n, d),
-                True,
-                main,
-            ),
+            via_w(f"dhd{layer}", sup("dL/dh̃", layer)),
             StepSpec(
                 f"dh{layer}",
                 "backward",
@@ -621,16 +618,7 @@ def _hidden_gradient(p: Problem, layer: int) -> list[StepSpec]:
     elif layer + 1 in p.residual:  # the skip path adds dL/dh^(l+1) as its own term
         upstream = f"dh{layer + 1}"
         gradient = [
-            StepSpec(
-                f"dh{layer}_W",
-                "backward",
-                through_w,
-                through_w,
-                (w_next, dz_next),
-                (n, d),
-                True,
-                main,
-            ),
+            via_w(f"dh{layer}_W", through_w),
             StepSpec(
                 f"dh{layer}",
                 "backward",
@@ -643,18 +631,7 @@ def _hidden_gradient(p: Problem, layer: int) -> list[StepSpec]:
             ),
         ]
     else:
-        gradient = [
-            StepSpec(
-                f"dh{layer}",
-                "backward",
-                sup("dL/dh", layer),
-                through_w,
-                (w_next, dz_next),
-                (n, d),
-                True,
-                main,
-            )
-        ]
+        gradient = [via_w(f"dh{layer}", sup("dL/dh", layer))]
     return [
         *gradient,
         StepSpec(
