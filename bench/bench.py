@@ -17,8 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from handcalc import config, trace
-from handcalc.source import read_text
+from handcalc import trace
+from handcalc.config import load as config
+from handcalc.config.source import read_text
 
 
 def whole_process(repeats: int = 15) -> tuple[float, float]:

@@ -29,9 +29,11 @@ def main() -> None:
 
 def documents() -> None:
     """The default config's worksheet and key as PDF, and their first pages as PNG."""
-    from handcalc import config, document, trace
-    from handcalc.pdf import png_pages
+    from handcalc import trace
+    from handcalc.config import load as config
+    from handcalc.documents import paper as document
     from handcalc.render import typst
+    from handcalc.render.pdf import png_pages
 
     t = trace.make(config.load(None))
     for name, key in (("worksheet", False), ("key", True)):

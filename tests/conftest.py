@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from handcalc import cli, config
-from handcalc.config import Problem
-from handcalc.source import read_text
+from handcalc import cli
+from handcalc.config import load as config
+from handcalc.config.load import Problem
+from handcalc.config.source import read_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from handcalc import calibrate, config
+from handcalc.config import load as config
+from handcalc.model import calibration as calibrate
 
 Cli = Callable[..., tuple[int, str, str]]
 CONFIG = ROOT / "configs" / "calibration.yaml"

@@ -13,9 +13,11 @@ import pytest
 import yaml
 
 from conftest import ROOT, problem
-from handcalc import config, cycle, trace
-from handcalc.arithmetic import NumberSystem, hand
-from handcalc.config import Problem
+from handcalc import trace
+from handcalc.config import load as config
+from handcalc.config.load import Problem
+from handcalc.model import cycle
+from handcalc.numbers import NumberSystem, hand
 from handcalc.trace import nest
 
 Cli = Callable[..., tuple[int, str, str]]

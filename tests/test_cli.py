@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import CONFIGS, ROOT
-from handcalc import __version__, config
+from handcalc import __version__
+from handcalc.config import load as config
 
 Cli = Callable[..., tuple[int, str, str]]
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -17,8 +17,11 @@ from pypdf import PdfReader
 
 import handcalc
 from conftest import ROOT
-from handcalc import config, document, exam
-from handcalc.render import latex, mdoc, typst
+from handcalc.config import load as config
+from handcalc.documents import exam
+from handcalc.documents import paper as document
+from handcalc.render import latex, typst
+from handcalc.render import markdown_paper as mdoc
 
 Cli = Callable[..., tuple[int, str, str]]
 DEFAULT = ROOT / "configs" / "default.yaml"

@@ -163,8 +163,8 @@ def test_dropout_config_errors(
 
 def test_mc_dropout_mean_and_variance(run_cli: Cli) -> None:
     from conftest import ROOT
-    from handcalc import config as cfg
-    from handcalc import mcdropout
+    from handcalc.config import load as cfg
+    from handcalc.model import mc_dropout as mcdropout
 
     p = cfg.load(ROOT / "configs" / "dropout.yaml")
     t = mcdropout.make(p, 6)
@@ -186,8 +186,8 @@ def test_mc_dropout_mean_and_variance(run_cli: Cli) -> None:
 
 def test_mc_dropout_given_masks(run_cli: Cli) -> None:
     from conftest import ROOT
-    from handcalc import config as cfg
-    from handcalc import mcdropout
+    from handcalc.config import load as cfg
+    from handcalc.model import mc_dropout as mcdropout
 
     path = ROOT / "configs" / "mc-dropout.yaml"
     t = mcdropout.make(cfg.load(path), 4)

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from conftest import CONFIGS, problem
-from handcalc import config, trace
-from handcalc.functions import ACTIVATIONS
+from handcalc import trace
+from handcalc.config import load as config
+from handcalc.model.functions import ACTIVATIONS
 from oracle import arrays, finite_differences, loss
 
 PAIRS = [

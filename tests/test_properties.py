@@ -8,8 +8,8 @@ from decimal import Decimal, localcontext
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handcalc import arithmetic
-from handcalc.arithmetic import WORKING, Rounding, hand
+from handcalc import numbers as arithmetic
+from handcalc.numbers import WORKING, Rounding, hand
 
 numbers = st.decimals(
     min_value=-1000, max_value=1000, allow_nan=False, allow_infinity=False, places=6

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from handcalc.arithmetic import Rounding
+from handcalc.numbers import Rounding
 
 D = Decimal
 

@@ -16,9 +16,10 @@ import yaml
 
 import handcalc
 from conftest import CONFIGS, ROOT
-from handcalc import config, trace
-from handcalc.keys import SPEC
-from handcalc.schema import json_schema
+from handcalc import trace
+from handcalc.config import load as config
+from handcalc.config.fields import SPEC
+from handcalc.config.schema import json_schema
 
 Cli = Callable[..., tuple[int, str, str]]
 DEFAULT = ROOT / "configs" / "default.yaml"

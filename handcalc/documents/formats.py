@@ -1,0 +1,53 @@
+"""Documents to files: the format follows the file's suffix."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from handcalc.documents.paper import Document
+from handcalc.errors import ConfigError
+from handcalc.render import html, latex, typst
+from handcalc.render import markdown_paper as mdoc
+
+SUFFIXES = (".pdf", ".typ", ".tex", ".md", ".html")
+
+
+def suffix_of(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ConfigError(
+            f"--output: {path}: unknown document type {suffix or '(none)'!r} "
+            f"(one of {', '.join(SUFFIXES)})"
+        )
+    return suffix
+
+
+def merge_pdfs(pdfs: list[bytes]) -> bytes:
+    """PDFs one after another, each from a new page, fonts shared."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for data in pdfs:
+        writer.append(io.BytesIO(data))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def render(docs: list[Document], suffix: str, title: str) -> bytes:
+    """One or more documents (each from a new page) in the format of `suffix`."""
+    if suffix in (".pdf", ".typ"):
+        source = typst.document(docs[0]) if len(docs) == 1 else typst.combined(docs, title)
+        if suffix == ".typ":
+            return source.encode()
+        from handcalc.render.pdf import pdf
+
+        return pdf(source)
+    if suffix == ".tex":
+        text = latex.document(docs[0]) if len(docs) == 1 else latex.combined(docs, title)
+    elif suffix == ".html":
+        text = html.combined(docs, title)
+    else:
+        text = "\n\n---\n\n".join(mdoc.document(d) for d in docs)
+    return text.encode()

@@ -1,0 +1,91 @@
+"""Exam variants as a Moodle XML quiz: one cloze question per variant, one numerical field per
+written entry, each with the tolerance `handcalc check` would accept."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING
+
+from handcalc.documents.paper import config_hash, segments
+from handcalc.trace import Step, Trace
+
+if TYPE_CHECKING:
+    from handcalc.documents.exam import Variant
+
+
+def _text(notation: str) -> str:
+    """Notation as HTML; braces and the cloze markers are written as entities."""
+    html = "".join(
+        escape(t) if k == "text" else f"<{k}>{escape(t)}</{k}>" for k, t in segments(notation)
+    )
+    return (
+        html.replace("{", "&#123;")
+        .replace("}", "&#125;")
+        .replace("~", "&#126;")
+        .replace("#", "&#35;")
+    )
+
+
+def _cdata(html: str) -> str:
+    return "<![CDATA[" + html.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def _table(step: Step, cells: list[str]) -> str:
+    shape = step.shape
+    cols = shape[-1] if shape else 1
+    rows = [cells[i : i + cols] for i in range(0, len(cells), cols)]
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table border="1" cellpadding="4">{body}</table>'
+
+
+def _field(value: str, tolerance: str) -> str:
+    return f"{{1:NUMERICAL:={value}:{tolerance}}}"
+
+
+def question(t: Trace, number: int, seed: int) -> str:
+    steps = t.iterations[0]
+    p = t.problem
+    parts = [
+        f"<p>{_text(p.title or 'One training step')}: variant {number} (seed {seed}, "
+        f"config {config_hash(t)}).</p>",
+        f"<p>Rounding: {_text(p.rounding.describe())}. Learning rate η = "
+        f"{_text(str(p.learning_rate))}.</p>",
+    ]
+    for step in steps:
+        if step.spec.phase == "given":
+            parts.append(f"<p>{_text(step.spec.symbol)} =</p>{_table(step, step.texts())}")
+    for step in steps:
+        if step.spec.phase == "given":
+            continue
+        tolerances = step.tolerances()
+        fields = [
+            _field(step.text(i), f"{tolerances[i].normalize():f}") for i in range(len(step.values))
+        ]
+        parts.append(
+            f"<p><b>{_text(step.spec.symbol)}</b> "
+            f"{_text('(updated)' if step.spec.phase == 'update' else '')}</p>"
+            f"{_table(step, fields)}"
+        )
+    return "\n".join(parts)
+
+
+def quiz(variants: list[Variant], title: str) -> str:
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        "<quiz>",
+        '  <question type="category"><category><text>'
+        f"$course$/{escape(title)}</text></category></question>",
+    ]
+    for v in variants:
+        out += [
+            '  <question type="cloze">',
+            f"    <name><text>{escape(title)}: variant {v.number} (seed {v.seed})</text></name>",
+            f'    <questiontext format="html"><text>{_cdata(question(v.trace, v.number, v.seed))}'
+            "</text></questiontext>",
+            '    <generalfeedback format="html"><text></text></generalfeedback>',
+            "    <penalty>0.3333333</penalty>",
+            "    <hidden>0</hidden>",
+            "  </question>",
+        ]
+    out.append("</quiz>")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,290 @@
+"""Worksheets and answer keys as one document model; Typst, LaTeX, HTML and Markdown render it.
+
+The model holds text only (numbers already written by the rule); renderers lay it out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from handcalc.config.load import normalized
+from handcalc.errors import HandcalcError
+from handcalc.explain import explain, parse_scalar
+from handcalc.model.functions import ACTIVATIONS
+from handcalc.render.tables import PHASE_TITLES
+from handcalc.trace import Step, Trace, dumps
+
+# A rich text is a list of (kind, text) segments, kind in text, sup, sub, so that every format can
+# write the notes' superscripts and subscripts without a math parser.
+Segments = list[tuple[str, str]]
+_SCRIPT = re.compile(
+    r"\^\(([^()]*)\)|\^([T2])(?![A-Za-z0-9])|_([0-9]+(?:,[0-9]+)*|[a-zA-Z](?![a-zA-Z]))"
+)
+
+
+def segments(notation: str) -> Segments:
+    """'dL/dW^(2)_1,3' -> text 'dL/dW', sup '(2)', sub '1,3'.
+
+    >>> segments("z^(1)_2 = W^(1)")
+    [('text', 'z'), ('sup', '(1)'), ('sub', '2'), ('text', ' = W'), ('sup', '(1)')]
+    """
+    out: Segments = []
+    last = 0
+    for m in _SCRIPT.finditer(notation):
+        if m.start() > last:
+            out.append(("text", notation[last : m.start()]))
+        if m.group(1) is not None:
+            out.append(("sup", f"({m.group(1)})"))
+        else:
+            out.append(("sup", m.group(2)) if m.group(2) else ("sub", m.group(3)))
+        last = m.end()
+    if last < len(notation):
+        out.append(("text", notation[last:]))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    title: str
+    course: str | None
+    date: str | None
+    instructions: str | None
+    key: bool
+    variant: int | None
+    seed: int
+    config_hash: str
+
+    @property
+    def stamp(self) -> str:
+        """What every page carries, so any paper can be regenerated."""
+        variant = f"variant {self.variant} · " if self.variant is not None else ""
+        return f"{variant}seed {self.seed} · config {self.config_hash}"
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    """Numbers laid out as rows; `symbol` in the notes' notation."""
+
+    name: str
+    symbol: str
+    rows: list[list[str]]
+    row_labels: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """An answer box for one written quantity; `values` is None on a worksheet."""
+
+    step_id: str
+    symbol: str
+    formula: str | None
+    shape: str
+    rows: int
+    cols: int
+    values: list[list[str]] | None
+    points: str
+    row_labels: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    title: str
+    boxes: list[Box]
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    width: int
+    label: str
+
+
+Point = tuple[float, float]
+SHOWN = 8  # neurons drawn per layer at most
+
+
+def neuron_positions(
+    layers: list[Layer], gap: float, spacing: float, x0: float = 0.0, y0: float = 0.0
+) -> list[list[Point]]:
+    """The centre of every drawn neuron: layer i at x0 + i gap, its neurons centred on y0."""
+    return [
+        [(x0 + i * gap, y0 + (k - (count - 1) / 2) * spacing) for k in range(count)]
+        for i, count in enumerate(min(layer.width, SHOWN) for layer in layers)
+    ]
+
+
+def edges(positions: list[list[Point]]) -> list[tuple[Point, Point]]:
+    """Every weight: each neuron joined to each neuron of the next layer."""
+    return [(a, b) for left, right in itertools.pairwise(positions) for a in left for b in right]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    header: Header
+    given: list[Matrix]
+    rule: str
+    rule_example: str
+    learning_rate: str
+    network: list[Layer]
+    network_text: str
+    sections: list[Section]
+    expansions: list[list[str]]  # key only
+    chart: list[tuple[str, str, float]]  # key only: step id, symbol, largest |units|
+
+
+def config_hash(trace: Trace) -> str:
+    """A short hash of the normalized config: the same config, the same hash."""
+    return hashlib.sha256(dumps(normalized(trace.problem)).encode()).hexdigest()[:8]
+
+
+def build(trace: Trace, key: bool, hints: bool = False, variant: int | None = None) -> Document:
+    """The worksheet (or with `key`, the answer key) of the trace's first iteration."""
+    p = trace.info[0].problem  # documents show the first iteration
+    doc = p.document
+    header = Header(
+        p.title or "One training step",
+        doc.course,
+        doc.date,
+        doc.instructions,
+        key,
+        variant,
+        p.init.seed,
+        config_hash(trace),
+    )
+    steps = trace.iterations[0]
+    given = [_matrix(s) for s in steps if s.spec.phase == "given"]
+    if p.labels is not None:  # say which class, not only its one-hot vector
+        y = given[-1]
+        labels = ", ".join(map(str, p.labels))
+        given[-1] = Matrix(
+            y.name,
+            f"{y.symbol} ({'labels' if p.batched else 'c'} = {labels})",
+            y.rows,
+            y.row_labels,
+        )
+    sections = [
+        Section(title, [_box(trace, s, key, hints) for s in steps if s.spec.phase == phase])
+        for phase, title in PHASE_TITLES.items()
+        if phase != "given" and any(s.spec.phase == phase for s in steps)
+    ]
+    return Document(
+        header,
+        given,
+        p.rounding.describe(),
+        _rule_example(trace),
+        str(p.learning_rate),
+        _layers(trace),
+        _network_text(trace),
+        sections,
+        _expansions(trace) if key else [],
+        _chart(trace) if key else [],
+    )
+
+
+def _rows(step: Step, texts: list[str]) -> tuple[list[list[str]], list[str]]:
+    shape = step.shape
+    if not shape:
+        return [texts], []
+    cols = shape[-1]
+    rows = [texts[i : i + cols] for i in range(0, len(texts), cols)]
+    if step.example_axis:
+        return rows, [f"n={i + 1}" for i in range(len(rows))]
+    return rows, [str(i + 1) for i in range(len(rows))] if len(shape) == 2 else []
+
+
+def _matrix(step: Step) -> Matrix:
+    rows, labels = _rows(step, step.texts())
+    return Matrix(
+        step.id,
+        step.spec.symbol + ("" if step.spec.formula == "given" else f" = {step.spec.formula}"),
+        rows,
+        labels,
+    )
+
+
+def _box(trace: Trace, step: Step, key: bool, hints: bool) -> Box:
+    rows, labels = _rows(step, step.texts())
+    shape = " x ".join(map(str, step.shape)) or "one number"
+    symbol = step.spec.symbol + (" (updated)" if step.spec.phase == "update" else "")
+    formula = f"{step.spec.symbol} = {step.spec.formula}" if key or hints else None
+    points = trace.problem.points.get(step.id, trace.problem.points.get(step.spec.phase))
+    return Box(
+        step.id,
+        symbol,
+        formula,
+        shape,
+        len(rows),
+        len(rows[0]) if rows else 1,
+        rows if key else None,
+        "" if points is None else f"{points.normalize():f}",
+        labels,
+    )
+
+
+def _rule_example(trace: Trace) -> str:
+    """One example of the rule, on a tie where the rule matters."""
+    r = trace.problem.rounding
+    if r.mode == "decimals":
+        from decimal import Decimal
+
+        tie = Decimal(1).scaleb(-r.digits) * Decimal("12.5")  # e.g. 0.00125 for 4 places
+        return (
+            f"{tie.normalize():f} is written {r.text(tie)}; {(-tie).normalize():f} is written "
+            f"{r.text(-tie)}"
+        )
+    from decimal import Decimal
+
+    tie = Decimal("1.25").scaleb(-(r.digits - 2)) if r.digits >= 2 else Decimal("2.5")
+    return (
+        f"{tie.normalize():f} is written {r.text(tie)}; 0.0001234567 is written "
+        f"{r.text(Decimal('0.0001234567'))}"
+    )
+
+
+def _layers(trace: Trace) -> list[Layer]:
+    p = trace.problem
+    out = [Layer(p.widths[0], "input x")]
+    for layer in range(1, p.layers):
+        out.append(Layer(p.widths[layer], p.activations[layer - 1]))
+    out.append(Layer(p.widths[-1], f"{p.head} head, {p.loss}"))
+    return out
+
+
+def _network_text(trace: Trace) -> str:
+    p = trace.problem
+    parts = [f"d_0 = {p.widths[0]}"]
+    for layer in range(1, p.layers):
+        act = ACTIVATIONS[p.activations[layer - 1]]
+        parts.append(f"d_{layer} = {p.widths[layer]} ({act.name})")
+    parts.append(f"d_{p.layers} = {p.widths[-1]} ({p.head} head, {p.loss} loss)")
+    return " → ".join(parts)
+
+
+def default_expand(trace: Trace) -> list[str]:
+    """One entry of z^(1) and one of dL/dW^(2) (or of the last layer's dL/dW)."""
+    p = trace.problem
+    z1 = "z1[1,1]" if p.batched else "z1[1]"
+    layer = 2 if p.layers >= 2 else 1
+    return [z1, f"dW{layer}[1,1]"]
+
+
+def _expansions(trace: Trace) -> list[list[str]]:
+    wanted = list(trace.problem.document.expand) or default_expand(trace)
+    out = []
+    for entry in wanted:
+        try:
+            step, i = parse_scalar(trace, entry)
+        except HandcalcError as e:
+            raise HandcalcError(str(e).replace("--explain", "document.expand")) from None
+        out.append(explain(trace, step, i))
+    return out
+
+
+def _chart(trace: Trace) -> list[tuple[str, str, float]]:
+    return [
+        (s.id, s.spec.symbol, abs(s.largest()[1]))
+        for s in trace.iterations[0]
+        if s.spec.phase != "given"
+    ]

@@ -1,0 +1,167 @@
+"""A student's answers file -> numbers per step, with every unreadable entry reported at its place.
+
+Numbers are read as written: "0.1234", "-.5", "1.2e-3", a fraction "1/3", or a decimal comma
+"0,25" (accepted with a note).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation, localcontext
+from pathlib import Path
+
+from handcalc.config.source import Node, read_file
+from handcalc.errors import HandcalcError
+from handcalc.numbers import WORKING, Shape
+from handcalc.trace import Step, Trace
+
+_FRACTION = re.compile(r"\s*([+-]?\d+)\s*/\s*(\d+)\s*")
+_COMMA = re.compile(r"\s*[+-]?\d*,\d+\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Given:
+    """One step's answer: flat entries in the step's shape, None where left blank."""
+
+    step_id: str
+    shape: Shape
+    values: list[Decimal | None]
+    where: str
+    transposed: bool = False  # written in the transposed shape (a matrix)
+
+
+@dataclass(slots=True)
+class Answers:
+    given: dict[str, Given] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_number(text: str) -> tuple[Decimal, str | None]:
+    """A number as a student writes it, and a note when it needed reading (a decimal comma).
+
+    >>> parse_number("-.5"), parse_number("1/4"), parse_number("0,25")
+    ((Decimal('-0.5'), None), (Decimal('0.25'), None), (Decimal('0.25'), 'decimal comma'))
+    """
+    fraction = _FRACTION.fullmatch(text)
+    if fraction:
+        if int(fraction.group(2)) == 0:
+            raise ValueError("a fraction over zero")
+        with localcontext(WORKING):
+            return Decimal(fraction.group(1)) / Decimal(fraction.group(2)), None
+    note = None
+    if _COMMA.fullmatch(text):
+        text, note = text.replace(",", "."), "decimal comma"
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError("not a number") from None
+    if not value.is_finite():
+        raise ValueError("not a finite number")
+    return value, note
+
+
+def read(path: Path, shapes: dict[str, Shape]) -> Answers:
+    """Read an answers file against the steps a student can answer (id -> shape)."""
+    try:
+        root = read_file(path)
+    except HandcalcError as e:
+        return Answers(problems=[str(e)])
+    out = Answers()
+    if root is None or (root.is_map and not root.value):
+        out.problems.append(f"{path}: no answers in the file (expected step ids such as z1: [...])")
+        return out
+    if not root.is_map or not isinstance(root.value, dict):
+        out.problems.append(f"{root.where}: expected a mapping of step ids to values")
+        return out
+    for step_id, node in root.value.items():
+        if step_id not in shapes:
+            close = difflib.get_close_matches(step_id, list(shapes), n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            out.problems.append(f"{node.where}: {step_id}: unknown step id ({hint}see --template)")
+            continue
+        given = _read_step(step_id, node, shapes[step_id], out)
+        if given is not None:
+            out.given[step_id] = given
+    return out
+
+
+def _read_step(step_id: str, node: Node, shape: Shape, out: Answers) -> Given | None:
+    got = _shape_of(node)
+    transposed = len(shape) == 2 and got == (shape[1], shape[0]) and shape[0] != shape[1]
+    if got != shape and not transposed and not (shape == () and got == (1,)):
+        want = " x ".join(map(str, shape)) or "one number"
+        have = " x ".join(map(str, got)) if got is not None else "a ragged list"
+        out.problems.append(
+            f"{node.where}: {step_id}: shape {have or 'one number'}, expected {want}"
+        )
+        return None
+    values: list[Decimal | None] = []
+    for path, leaf in _leaves(node, step_id):
+        if leaf.kind == "null":
+            values.append(None)
+            continue
+        try:
+            value, note = parse_number(str(leaf.value))
+        except ValueError as e:
+            out.problems.append(f"{leaf.where}: {path}: {leaf.value!r} is {e}")
+            values.append(None)
+            continue
+        if note:
+            out.notes.append(f"{leaf.where}: {path}: read {leaf.value!r} as {value} ({note})")
+        values.append(value)
+    if transposed:
+        rows, cols = shape[1], shape[0]
+        values = [values[i * cols + j] for j in range(cols) for i in range(rows)]
+    return Given(step_id, shape, values, node.where, transposed)
+
+
+def _shape_of(node: Node) -> Shape | None:
+    if not node.is_seq or not isinstance(node.value, list):
+        return ()
+    inner = {_shape_of(item) for item in node.value}
+    if len(inner) > 1 or None in inner:
+        return None
+    rest = inner.pop() if inner else ()
+    assert rest is not None
+    return (len(node.value), *rest)
+
+
+def _leaves(node: Node, path: str) -> list[tuple[str, Node]]:
+    if node.is_seq and isinstance(node.value, list):
+        out = []
+        for i, item in enumerate(node.value):
+            out += _leaves(item, f"{path}[{i + 1}]")
+        return out
+    return [(path, node)]
+
+
+def template(trace: Trace, steps: Mapping[str, Step]) -> str:
+    """A blank answers file: every step a student writes, in its shape, with its formula."""
+    p = trace.problem
+    out = [
+        f"# Answers for: {p.title or 'handcalc'} (check with: handcalc check CONFIG THIS_FILE)",
+        "# Write each value as you worked it out, in the quantity's shape; leave ~ where you have",
+        '# no answer. Numbers may be written 0.1234, -.5, 1.2e-3, 1/3 or, quoted, "0,25".',
+    ]
+    phase = None
+    for step in steps.values():
+        if step.spec.phase != phase:
+            phase = step.spec.phase
+            out += ["", f"# {phase}"]
+        size = " x ".join(map(str, step.shape)) or "one number"
+        out.append(f"# {step.spec.symbol} = {step.spec.formula}   ({size})")
+        out.append(f"{step.id}:{_blank(step.shape)}")
+    return "\n".join(out) + "\n"
+
+
+def _blank(shape: Shape) -> str:
+    if not shape:
+        return " ~"
+    if len(shape) == 1:
+        return " [" + ", ".join(["~"] * shape[0]) + "]"
+    row = _blank(shape[1:]).strip()
+    return "".join(f"\n  - {row}" for _ in range(shape[0]))

@@ -1,0 +1,171 @@
+"""Activations, heads and losses: each value beside its derivative, written against a number system.
+
+Derivatives of sigmoid and tanh read the written h (h(1 - h), 1 - h^2), as a student computes them;
+ReLU'(0) = 0 and leaky_relu'(0) = 0.01, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from handcalc.numbers import NumberSystem
+
+ONE = Decimal(1)
+ZERO = Decimal(0)
+LEAK = Decimal("0.01")
+
+Fn = Callable[[NumberSystem, Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Activation:
+    """sigma and sigma'; `reads` says whether sigma' is computed from z or from the written h."""
+
+    name: str
+    formula: str
+    derivative_formula: str
+    reads: str
+    value: Fn
+    derivative: Fn
+
+
+def _ones(ns: NumberSystem, a: Any) -> Any:
+    return ns.where_positive(a, ONE, ONE)
+
+
+def _sigmoid(ns: NumberSystem, z: Any) -> Any:
+    return ns.div(ONE, ns.add(ONE, ns.exp(ns.neg(z))))
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation(
+            "relu",
+            "max(0, z)",
+            "1 if {z} > 0, else 0",
+            "z",
+            lambda ns, z: ns.where_positive(z, z, ZERO),
+            lambda ns, z: ns.where_positive(z, ONE, ZERO),
+        ),
+        Activation(
+            "leaky_relu",
+            "z if z > 0, else 0.01 z",
+            "1 if {z} > 0, else 0.01",
+            "z",
+            lambda ns, z: ns.where_positive(z, z, ns.mul(LEAK, z)),
+            lambda ns, z: ns.where_positive(z, ONE, LEAK),
+        ),
+        Activation(
+            "sigmoid",
+            "1 / (1 + e^(-z))",
+            "{h} (1 - {h})",
+            "h",
+            _sigmoid,
+            lambda ns, h: ns.mul(h, ns.sub(ONE, h)),
+        ),
+        Activation(
+            "tanh",
+            "tanh(z)",
+            "1 - ({h})^2",
+            "h",
+            lambda ns, z: ns.tanh(z),
+            lambda ns, h: ns.sub(ONE, ns.mul(h, h)),
+        ),
+        Activation(
+            "identity",
+            "z",
+            "1",
+            "z",
+            lambda ns, z: z,
+            _ones,
+        ),
+    )
+}
+
+HEADS = ("identity", "sigmoid", "softmax")
+
+
+@dataclass(frozen=True, slots=True)
+class Loss:
+    """A per-example loss of (yhat, y) over the d_L outputs and its gradient in yhat.
+
+    `fused` names the head whose Jacobian folds into the gradient, which is then dL/dz^(L) itself.
+    """
+
+    name: str
+    formula: str
+    gradient_formula: str
+    fused: str | None
+    per_example: Callable[[NumberSystem, Any, Any, int], Any]
+    gradient: Callable[[NumberSystem, Any, Any, int], Any]
+
+
+def _squares(ns: NumberSystem, p: Any, y: Any) -> Any:
+    e = ns.sub(p, y)
+    return ns.total(ns.mul(e, e), 1)
+
+
+def _cross_entropy(ns: NumberSystem, p: Any, y: Any, d: int) -> Any:
+    return ns.neg(ns.total(ns.xlogy(y, p), 1))
+
+
+def _binary_cross_entropy(ns: NumberSystem, p: Any, y: Any, d: int) -> Any:
+    terms = ns.add(ns.xlogy(y, p), ns.xlogy(ns.sub(ONE, y), ns.sub(ONE, p)))
+    return ns.div(ns.neg(ns.total(terms, 1)), Decimal(d))
+
+
+LOSSES: dict[str, Loss] = {
+    loss.name: loss
+    for loss in (
+        Loss(
+            "cross_entropy",
+            "-Σ_j y_j ln ŷ_j",
+            "ŷ - y",
+            "softmax",
+            _cross_entropy,
+            lambda ns, p, y, d: ns.sub(p, y),
+        ),
+        Loss(
+            "binary_cross_entropy",
+            "-(1/d_L) Σ_j [y_j ln ŷ_j + (1 - y_j) ln(1 - ŷ_j)]",
+            "(ŷ - y) / d_L",
+            "sigmoid",
+            _binary_cross_entropy,
+            lambda ns, p, y, d: ns.div(ns.sub(p, y), Decimal(d)),
+        ),
+        Loss(
+            "mse",
+            "(1/d_L) Σ_j (ŷ_j - y_j)^2",
+            "2 (ŷ - y) / d_L",
+            None,
+            lambda ns, p, y, d: ns.div(_squares(ns, p, y), Decimal(d)),
+            lambda ns, p, y, d: ns.div(ns.mul(Decimal(2), ns.sub(p, y)), Decimal(d)),
+        ),
+        Loss(
+            "sse",
+            "Σ_j (ŷ_j - y_j)^2",
+            "2 (ŷ - y)",
+            None,
+            lambda ns, p, y, d: _squares(ns, p, y),
+            lambda ns, p, y, d: ns.mul(Decimal(2), ns.sub(p, y)),
+        ),
+        Loss(
+            "half_sse",
+            "(1/2) Σ_j (ŷ_j - y_j)^2",
+            "ŷ - y",
+            None,
+            lambda ns, p, y, d: ns.div(_squares(ns, p, y), Decimal(2)),
+            lambda ns, p, y, d: ns.sub(p, y),
+        ),
+    )
+}
+
+
+def valid_pair(head: str, loss: str) -> bool:
+    """Whether the head and loss make a pair the tool accepts."""
+    fused = LOSSES[loss].fused
+    return fused is None or fused == head

@@ -1,0 +1,126 @@
+"""A document as one standalone HTML page (inline CSS and SVG), printable from a browser."""
+
+from __future__ import annotations
+
+from html import escape
+
+from handcalc.documents.paper import Box, Document, Layer, Matrix, edges, neuron_positions, segments
+
+STYLE = """body{font-family:Georgia,serif;font-size:11pt;max-width:19cm;margin:1.5cm auto}
+table{border-collapse:collapse;margin:2px 0 10px}td,th{border:1px solid #888;padding:3px 6px;
+min-width:2cm;text-align:right}th{font-weight:normal;color:#555}td.blank{height:1.4em}
+.id{color:#777;font-size:8pt}.given{display:inline-block;margin:0 1.2em .6em 0;vertical-align:top}
+.box{break-inside:avoid;margin-top:.8em}.bar{display:inline-block;height:.7em;background:#999}
+.bar.over{background:#c0392b}pre{font-size:9pt}
+footer{position:fixed;bottom:0;left:0;right:0;text-align:center;font-size:8pt;color:#555}
+@media print{body{margin:0}}"""
+
+
+def esc(text: str) -> str:
+    return escape(text, quote=True)
+
+
+def rich(notation: str) -> str:
+    return "".join(esc(t) if k == "text" else f"<{k}>{esc(t)}</{k}>" for k, t in segments(notation))
+
+
+def _table(rows: list[list[str]], labels: list[str], empty: bool) -> str:
+    cols = len(rows[0]) if rows else 1
+    head = "".join(["<th></th>"] * bool(labels) + [f"<th>{j + 1}</th>" for j in range(cols)])
+    body = []
+    for i, row in enumerate(rows):
+        cells = "".join('<td class="blank"></td>' if empty else f"<td>{esc(v)}</td>" for v in row)
+        label = f"<th>{esc(labels[i])}</th>" if labels else ""
+        body.append(f"<tr>{label}{cells}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _given(m: Matrix) -> str:
+    return (
+        f'<div class="given">{rich(m.symbol)} <span class="id">[{esc(m.name)}]</span>'
+        f"{_table(m.rows, m.row_labels, False)}</div>"
+    )
+
+
+def _box(b: Box) -> str:
+    points = f' <span style="float:right">{esc(b.points)} pt</span>' if b.points else ""
+    formula = f"<br><small>{rich(b.formula)}</small>" if b.formula else ""
+    rows = b.values if b.values is not None else [[""] * b.cols for _ in range(b.rows)]
+    return (
+        f'<div class="box"><b>{rich(b.symbol)}</b> <span class="id">{esc(b.shape)} · '
+        f"{esc(b.step_id)}</span>{points}{formula}"
+        f"{_table(rows, b.row_labels, b.values is None)}</div>"
+    )
+
+
+def _diagram(layers: list[Layer]) -> str:
+    gap, height = 120, 170
+    positions = neuron_positions(layers, gap, 18, x0=40, y0=height / 2)
+    parts = [
+        f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" stroke="#ccc"/>'
+        for (x1, y1), (x2, y2) in edges(positions)
+    ]
+    for i, (layer, column) in enumerate(zip(layers, positions, strict=True)):
+        parts += [
+            f'<circle cx="{x:.0f}" cy="{y:.0f}" r="7" fill="white" stroke="black"/>'
+            for x, y in column
+        ]
+        for dy, text in ((10, f"d_{i} = {layer.width}"), (24, layer.label)):
+            parts.append(
+                f'<text x="{column[0][0]:.0f}" y="{height + dy}" font-size="10" '
+                f'text-anchor="middle">{esc(text)}</text>'
+            )
+    width = 80 + gap * (len(layers) - 1)
+    return f'<svg width="{width}" height="{height + 30}">{"".join(parts)}</svg>'
+
+
+def body(doc: Document) -> str:
+    h = doc.header
+    meta = " · ".join(
+        [
+            "Answer key" if h.key else "Worksheet",
+            *(m for m in (h.course, h.date) if m),
+            *([f"variant {h.variant}"] if h.variant is not None else []),
+        ]
+    )
+    out = [f"<section><h1>{esc(h.title)}</h1><p>{esc(meta)}</p>"]
+    if not h.key:
+        out.append("<p>Name: ______________________________ &nbsp; ID: ______________</p>")
+    if h.instructions:
+        out.append(f"<p>{esc(h.instructions)}</p>")
+    out.append(
+        f"<p>Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.<br>"
+        f"Learning rate: η = {esc(doc.learning_rate)}.</p><h2>Given</h2>"
+    )
+    out += [_given(m) for m in doc.given]
+    out += ["<h2>The network</h2>", _diagram(doc.network), f"<p>{rich(doc.network_text)}</p>"]
+    for section in doc.sections:
+        out.append(f"<h2>{esc(section.title)}</h2>")
+        out += [_box(b) for b in section.boxes]
+    if doc.expansions:
+        out.append("<h2>Worked entries</h2>")
+        out += [f"<pre>{esc(chr(10).join(e))}</pre>" for e in doc.expansions]
+    if doc.chart:
+        top = max(u for _, _, u in doc.chart) or 1.0
+        out.append("<h2>Rounding against float64</h2><table>")
+        out += [
+            f'<tr><th>{rich(s)}</th><td style="text-align:left;min-width:8cm"><span class="bar'
+            f'{" over" if u > 0.5 else ""}" style="width:{7 * u / top:.2f}cm"></span></td>'
+            f"<td>{u:.2f}</td></tr>"
+            for _, s, u in doc.chart
+        ]
+        out.append("</table>")
+    out.append(f"<footer>{esc(h.title)} · {esc(h.stamp)}</footer></section>")
+    return "\n".join(out)
+
+
+def document(doc: Document) -> str:
+    return combined([doc], doc.header.title)
+
+
+def combined(docs: list[Document], title: str) -> str:
+    pages = '\n<div style="break-before:page"></div>\n'.join(body(d) for d in docs)
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}'
+        f"</title><style>{STYLE}</style></head><body>\n{pages}\n</body></html>\n"
+    )

@@ -1,0 +1,172 @@
+"""A document as LaTeX source (article class, TikZ diagram), for teachers who keep LaTeX exams."""
+
+from __future__ import annotations
+
+from handcalc.documents.paper import Box, Document, Layer, Matrix, edges, neuron_positions, segments
+
+SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "%": r"\%",
+    "_": r"\_",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+UNICODE = {
+    "σ": r"\sigma",
+    "η": r"\eta",
+    "⊙": r"\odot",
+    "Σ": r"\Sigma",
+    "→": r"\to",
+    "δ": r"\delta",
+    "ŷ": r"\hat{y}",
+    "·": r"\cdot",
+    "−": "-",
+    "←": r"\leftarrow",
+}
+
+
+def esc(text: str) -> str:
+    """User text printed literally: every character LaTeX would read as a command escaped."""
+    return "".join(SPECIAL.get(c, c) for c in text)
+
+
+def rich(notation: str) -> str:
+    out = []
+    for kind, text in segments(notation):
+        body = esc(text)
+        out.append(
+            body
+            if kind == "text"
+            else rf"\text{'super' if kind == 'sup' else 'sub'}script{{{body}}}"
+        )
+    return "".join(out)
+
+
+def _preamble(title: str) -> str:
+    chars = "\n".join(rf"\newunicodechar{{{c}}}{{\ensuremath{{{m}}}}}" for c, m in UNICODE.items())
+    return rf"""\documentclass[10pt,a4paper]{{article}}
+\usepackage[T1]{{fontenc}}
+\usepackage[utf8]{{inputenc}}
+\usepackage{{lmodern,amssymb,newunicodechar,tikz,fancyhdr,array}}
+\usepackage[margin=1.6cm,bottom=2cm]{{geometry}}
+{chars}
+\newcommand{{\stamp}}{{}}
+\pagestyle{{fancy}}\fancyhf{{}}\renewcommand{{\headrulewidth}}{{0pt}}
+\fancyfoot[L]{{\footnotesize {esc(title)}}}\fancyfoot[C]{{\footnotesize\stamp}}
+\fancyfoot[R]{{\footnotesize page \thepage}}
+\setlength{{\parindent}}{{0pt}}
+\begin{{document}}
+"""
+
+
+def _table(rows: list[list[str]], labels: list[str], empty: bool) -> str:
+    cols = len(rows[0]) if rows else 1
+    spec = ("r|" if labels else "") + "|".join(["p{1.9cm}"] * cols)
+    head = " & ".join(([""] if labels else []) + [str(j + 1) for j in range(cols)])
+    lines = [rf"\begin{{tabular}}{{|{spec}|}}\hline", head + r" \\ \hline"]
+    for i, row in enumerate(rows):
+        cells = [r"\rule{0pt}{1.4em}" if empty else r"\hfill " + esc(v) for v in row]
+        lines.append(" & ".join(([esc(labels[i])] if labels else []) + cells) + r" \\ \hline")
+    lines.append(r"\end{tabular}")
+    return "\n".join(lines)
+
+
+def _given(m: Matrix) -> str:
+    return (
+        rf"\begin{{minipage}}[t]{{\linewidth}}{rich(m.symbol)}\quad{{\scriptsize [{esc(m.name)}]}}"
+        rf"\\[2pt]{_table(m.rows, m.row_labels, False)}\end{{minipage}}\par\medskip"
+    )
+
+
+def _box(b: Box) -> str:
+    head = rf"\textbf{{{rich(b.symbol)}}}\quad{{\scriptsize {esc(b.shape)} · {esc(b.step_id)}}}"
+    if b.points:
+        head += rf"\hfill {esc(b.points)} pt"
+    formula = rf"\\{{\small {rich(b.formula)}}}" if b.formula else ""
+    rows = b.values if b.values is not None else [[""] * b.cols for _ in range(b.rows)]
+    table = _table(rows, b.row_labels, b.values is None)
+    return (
+        rf"\begin{{minipage}}{{\linewidth}}{head}{formula}\\[2pt]{table}\end{{minipage}}"
+        r"\par\medskip"
+    )
+
+
+def _diagram(layers: list[Layer]) -> str:
+    gap = 3.0
+    positions = neuron_positions(layers, gap, 0.5)
+    items = [
+        rf"\draw[gray!50] ({x1:.2f},{y1:.2f}) -- ({x2:.2f},{y2:.2f});"
+        for (x1, y1), (x2, y2) in edges(positions)
+    ]
+    for i, (layer, column) in enumerate(zip(layers, positions, strict=True)):
+        items += [rf"\draw[fill=white] ({x:.2f},{y:.2f}) circle (0.18);" for x, y in column]
+        items.append(
+            rf"\node[align=center,font=\scriptsize] at ({i * gap:.2f},-2.6) "
+            rf"{{$d_{i} = {layer.width}$\\{esc(layer.label)}}};"
+        )
+    return (
+        "\\begin{center}\\begin{tikzpicture}\n"
+        + "\n".join(items)
+        + "\n\\end{tikzpicture}\\end{center}"
+    )
+
+
+def body(doc: Document) -> str:
+    h = doc.header
+    kind = "Answer key" if h.key else "Worksheet"
+    meta = " · ".join(
+        [
+            kind,
+            *(m for m in (h.course, h.date) if m),
+            *([f"variant {h.variant}"] if h.variant is not None else []),
+        ]
+    )
+    out = [
+        rf"\renewcommand{{\stamp}}{{{esc(h.stamp)}}}\setcounter{{page}}{{1}}",
+        rf"{{\Large\bfseries {esc(h.title)}}}\par\medskip",
+        rf"{esc(meta)}\par\medskip",
+    ]
+    if not h.key:
+        out.append(r"Name: \rule{7cm}{0.4pt}\hfill ID: \rule{5cm}{0.4pt}\par\medskip")
+    if h.instructions:
+        out.append(esc(h.instructions) + r"\par\medskip")
+    out.append(
+        rf"Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.\\"
+        rf"Learning rate: $\eta$ = {esc(doc.learning_rate)}.\par"
+    )
+    out.append(r"\section*{Given}")
+    out += [_given(m) for m in doc.given]
+    out += [r"\section*{The network}", _diagram(doc.network), rich(doc.network_text) + r"\par"]
+    for section in doc.sections:
+        out.append(rf"\section*{{{esc(section.title)}}}")
+        out += [_box(b) for b in section.boxes]
+    if doc.expansions:
+        out.append(r"\section*{Worked entries}")
+        out += ["\\begin{verbatim}\n" + "\n".join(e) + "\n\\end{verbatim}" for e in doc.expansions]
+    if doc.chart:
+        top = max(u for _, _, u in doc.chart) or 1.0
+        out.append(r"\section*{Rounding against float64}")
+        out.append("Largest $|$hand $-$ float64$|$ per step, in units of the last kept digit.\\par")
+        out.append(r"\begin{tabular}{ll r}")
+        out += [
+            rf"{rich(sym)} & \rule{{{7 * u / top:.3f}cm}}{{0.25cm}} & {u:.2f} \\"
+            for _, sym, u in doc.chart
+        ]
+        out.append(r"\end{tabular}")
+    return "\n".join(out) + "\n"
+
+
+def document(doc: Document) -> str:
+    return _preamble(doc.header.title) + body(doc) + "\\end{document}\n"
+
+
+def combined(docs: list[Document], title: str) -> str:
+    return _preamble(title) + "\\clearpage\n".join(body(d) for d in docs) + "\\end{document}\n"

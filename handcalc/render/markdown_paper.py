@@ -1,0 +1,81 @@
+"""A document as Markdown: headings, tables and code blocks."""
+
+from __future__ import annotations
+
+from handcalc.documents.paper import Box, Document, Matrix, segments
+from handcalc.render.markdown import _escape as esc
+
+
+def rich(notation: str) -> str:
+    return "".join(esc(t) if k == "text" else f"<{k}>{esc(t)}</{k}>" for k, t in segments(notation))
+
+
+def _table(rows: list[list[str]], labels: list[str], empty: bool) -> list[str]:
+    cols = len(rows[0]) if rows else 1
+    lead = ["  "] if labels else []
+    out = [
+        "| " + " | ".join([*lead, *(str(j + 1) for j in range(cols))]) + " |",
+        "|" + "--:|" * (cols + len(lead)),
+    ]
+    for i, row in enumerate(rows):
+        cells = ["   " if empty else v for v in row]
+        out.append("| " + " | ".join(([esc(labels[i])] if labels else []) + cells) + " |")
+    return [*out, ""]
+
+
+def _given(m: Matrix) -> list[str]:
+    return [f"{rich(m.symbol)} `[{m.name}]`", "", *_table(m.rows, m.row_labels, False)]
+
+
+def _box(b: Box) -> list[str]:
+    points = f" ({esc(b.points)} pt)" if b.points else ""
+    out = [f"**{rich(b.symbol)}** `{b.shape} · {b.step_id}`{points}", ""]
+    if b.formula:
+        out += [rich(b.formula), ""]
+    rows = b.values if b.values is not None else [[""] * b.cols for _ in range(b.rows)]
+    return out + _table(rows, b.row_labels, b.values is None)
+
+
+def document(doc: Document) -> str:
+    h = doc.header
+    meta = " · ".join(
+        [
+            "Answer key" if h.key else "Worksheet",
+            *(m for m in (h.course, h.date) if m),
+            *([f"variant {h.variant}"] if h.variant is not None else []),
+            h.stamp,
+        ]
+    )
+    out = [f"# {esc(h.title)}", "", esc(meta), ""]
+    if not h.key:
+        out += ["Name: ______________________  ID: ____________", ""]
+    if h.instructions:
+        out += [esc(h.instructions), ""]
+    out += [
+        f"Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.  ",
+        f"Learning rate: η = {esc(doc.learning_rate)}.",
+        "",
+        "## Given",
+        "",
+    ]
+    for m in doc.given:
+        out += _given(m)
+    out += ["## The network", "", rich(doc.network_text), ""]
+    for section in doc.sections:
+        out += [f"## {esc(section.title)}", ""]
+        for b in section.boxes:
+            out += _box(b)
+    if doc.expansions:
+        out += ["## Worked entries", ""]
+        for e in doc.expansions:
+            out += ["```text", *e, "```", ""]
+    if doc.chart:
+        out += [
+            "## Rounding against float64",
+            "",
+            "| step | largest deviation (units) |",
+            "|:--|--:|",
+            *(f"| {rich(s)} | {u:.2f} |" for _, s, u in doc.chart),
+            "",
+        ]
+    return "\n".join(out)

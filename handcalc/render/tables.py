@@ -1,0 +1,272 @@
+"""The trace as tables of text, shared by the terminal and Markdown renderers (no arithmetic)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from handcalc.config.load import Problem
+from handcalc.model.functions import ACTIVATIONS
+from handcalc.trace import Step, Trace
+
+PHASE_TITLES = {
+    "given": "Given numbers",
+    "forward": "Forward pass",
+    "loss": "Loss",
+    "backward": "Backward pass",
+    "update": "Gradient step",
+    "test": "Test-time forward pass (no dropout)",
+}
+DEFAULT_ROWS = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One step: a heading, columns, rows of text and which rows are marked."""
+
+    step_id: str
+    heading: str
+    columns: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    marked: list[bool]
+    hidden: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """A step whose float64 values equal the hand values: its entries laid out as a matrix."""
+
+    step_id: str
+    heading: str
+    note: str
+    row_labels: list[str]
+    col_labels: list[str]
+    cells: list[list[str]]
+    hidden: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    title: str
+    tables: list[Table | Grid]
+
+
+def fmt_float(value: float, step: Step) -> str:
+    """float64 with four more digits than the hand rule keeps."""
+    r = step.rounding
+    value += 0.0  # -0.0 shows as 0
+    if r.mode == "decimals":
+        return f"{value:.{r.digits + 4}f}"
+    return f"{value:.{r.digits + 4}g}"
+
+
+def fmt_tolerance(value: Decimal) -> str:
+    return f"{float(value):.2e}"
+
+
+def fmt_deviation(value: float) -> str:
+    return "0" if value == 0 else f"{value:+.2e}"
+
+
+def fmt_units(value: float) -> str:
+    if value == 0:
+        return "0"
+    return "0.00" if abs(value) < 0.005 else f"{value:+.2f}"
+
+
+def heading(step: Step) -> str:
+    s = step.spec
+    if s.phase == "given":
+        return f"{s.symbol}" if s.formula == "given" else f"{s.symbol} = {s.formula}"
+    arrow = "←" if s.phase == "update" else "="
+    return f"{s.symbol} {arrow} {s.formula}"
+
+
+def table(step: Step, max_rows: int, tolerances: bool = False) -> Table:
+    batch = step.example_axis
+    single = step.floats32 is not None
+    columns = (
+        *(("n",) if batch else ()),
+        "entry",
+        "hand",
+        "float64",
+        "hand − float64",
+        "units",
+        *(("float32",) if single else ()),
+        *(("± accept",) if tolerances else ()),
+    )
+    accept = [fmt_tolerance(t) for t in step.tolerances()] if tolerances else []
+    rows: list[tuple[str, ...]] = []
+    marked: list[bool] = []
+    units, flagged = step.units(), step.flagged()
+    for i, (n, label) in enumerate(step.labels()):
+        if max_rows and i >= max_rows:
+            break
+        cells = (
+            step.text(i),
+            fmt_float(step.floats[i], step),
+            fmt_deviation(step.deviations[i]),
+            fmt_units(units[i]),
+        )
+        extra = (
+            *((fmt_float(step.floats32[i], step),) if step.floats32 is not None else ()),
+            *((accept[i],) if tolerances else ()),
+        )
+        rows.append((*((str(n),) if batch else ()), label, *cells, *extra))
+        marked.append(flagged[i])
+    hidden = None
+    total = len(step.values)
+    if len(rows) < total:
+        k, worst = step.largest()
+        label = list(step.labels())[k][1]
+        hidden = (
+            f"… {total - len(rows):,} more rows hidden (largest deviation "
+            f"{fmt_units(worst)} units at {label}; --rows 0 shows all)"
+        )
+    return Table(step.id, heading(step), columns, rows, marked, hidden)
+
+
+def grid(step: Step, max_rows: int) -> Grid:
+    shape = step.shape
+    rows, cols = (shape[0], shape[1]) if len(shape) == 2 else (1, shape[0] if shape else 1)
+    texts = step.texts()
+    shown = min(rows, max_rows) if max_rows else rows
+    cells = [texts[i * cols : (i + 1) * cols] for i in range(shown)]
+    if step.example_axis:
+        row_labels = [f"n={i + 1}" for i in range(shown)]
+    else:
+        row_labels = [str(i + 1) for i in range(shown)] if len(shape) == 2 else [""]
+    size = " x ".join(map(str, shape)) or "scalar"
+    hidden = f"… {rows - shown:,} more rows hidden (--rows 0 shows all)" if shown < rows else None
+    return Grid(
+        step.id,
+        heading(step),
+        f"{size}; float64 holds the same numbers",
+        row_labels,
+        [str(j + 1) for j in range(cols)],
+        cells,
+        hidden,
+    )
+
+
+def exact(step: Step) -> bool:
+    """True when float64 holds exactly the hand values (given numbers, untouched entries)."""
+    return len(step.shape) <= 2 and not any(step.deviations)
+
+
+def sections(
+    trace: Trace, iteration: int, max_rows: int = DEFAULT_ROWS, tolerances: bool = False
+) -> list[Section]:
+    steps = trace.iterations[iteration - 1]
+    out = []
+    for phase, title in PHASE_TITLES.items():
+        tables: list[Table | Grid] = [
+            grid(s, max_rows) if phase == "given" and exact(s) else table(s, max_rows, tolerances)
+            for s in steps
+            if s.spec.phase == phase
+        ]
+        if tables:
+            out.append(Section(title, tables))
+    return out
+
+
+def _ranges(numbers: tuple[int, ...]) -> str:
+    """(1, 2, 3, 5) -> '1-3, 5'."""
+    out: list[str] = []
+    for n in numbers:
+        if out and out[-1].split("-")[-1] == str(n - 1):
+            out[-1] = f"{out[-1].split('-')[0]}-{n}"
+        else:
+            out.append(str(n))
+    return ", ".join(out)
+
+
+def show_iterations(trace: Trace) -> bool:
+    """Headings per iteration when there are several, or when one mini-batch is not all data."""
+    return len(trace.iterations) > 1 or trace.info[0].examples != tuple(
+        range(1, trace.problem.examples + 1)
+    )
+
+
+def iteration_title(trace: Trace, k: int) -> str:
+    """'Iteration 2 of 6 · epoch 1 · examples 3-4'."""
+    info = trace.info[k]
+    plural = "s" if len(info.examples) > 1 else ""
+    return (
+        f"Iteration {info.number} of {len(trace.iterations)} · epoch {info.epoch} · "
+        f"example{plural} {_ranges(info.examples)}"
+    )
+
+
+def summary_lines(trace: Trace) -> list[tuple[str, str]]:
+    """The facts above the tables, as (label, text): network, data, rule, learning rate."""
+    p = trace.problem
+    kinds = sorted(set(p.activations))
+    hidden = ", ".join(p.activations) if len(kinds) > 1 else (kinds[0] if kinds else "none")
+    out = [
+        (
+            "network",
+            f"{'-'.join(map(str, p.widths))}; hidden activation {hidden}; "
+            f"head {p.head}; loss {p.loss}" + ("" if p.bias else "; no biases"),
+        ),
+        (
+            "data",
+            f"{p.examples} example{'s' if p.examples > 1 else ''}"
+            + (f", {p.reduction} reduction" if p.batched else ""),
+        ),
+        ("rounding", p.rounding.describe()),
+        ("learning", _learning(p)),
+        ("params", _params_line(trace)),
+    ]
+    if kinds:
+        out.append(("σ(z)", "; ".join(f"{k}: {ACTIVATIONS[k].formula}" for k in kinds)))
+    return out
+
+
+def _learning(p: Problem) -> str:
+    o = p.optimizer
+    parts = [f"η = {p.learning_rate}", o.name]
+    if o.name in ("momentum", "nesterov"):
+        parts.append(f"μ = {o.momentum}")
+    if o.name == "adam":
+        parts.append(f"β1 = {o.beta1}, β2 = {o.beta2}, ε = {o.epsilon:g}")
+    if o.weight_decay:
+        parts.append(f"weight decay λ = {o.weight_decay}")
+    parts.append(f"{p.steps} step{'s' if p.steps > 1 else ''}")
+    if p.batch_size:
+        parts.append(f"mini-batches of {p.batch_size}")
+    return "; ".join(parts)
+
+
+def _params_line(trace: Trace) -> str:
+    p = trace.problem
+    given = ", ".join(p.given_parameters)
+    drawn = f"drawn by init {p.init.scheme}, seed {p.init.seed}"
+    if not given:
+        return drawn
+    if len(given.split(", ")) == len(p.parameters):
+        return "all given"
+    return f"{given} given; the rest {drawn}"
+
+
+def closing_lines(trace: Trace) -> list[str]:
+    """Loss and the largest deviations, after the tables."""
+    out = []
+    for k, steps in enumerate(trace.iterations):
+        loss = next((s for s in steps if s.id == "loss"), None)
+        flagged = sum(sum(s.flagged()) for s in steps)
+        largest = {s.id: s.largest() for s in steps}
+        worst = max(steps, key=lambda s: abs(largest[s.id][1]))
+        i, units = largest[worst.id]
+        label = list(worst.labels())[i][1]
+        prefix = f"iteration {k + 1}: " if len(trace.iterations) > 1 else ""
+        head = (
+            ""
+            if loss is None
+            else (f"loss {loss.text(0)} by hand, {fmt_float(loss.floats[0], loss)} in float64; ")
+        )
+        out.append(
+            f"{prefix}{head}{flagged} entr{'y' if flagged == 1 else 'ies'} off by more than half a "
+            f"unit (largest: {label} in {worst.id}, {fmt_units(units)} units)"
+        )
+    return out

@@ -1,0 +1,142 @@
+"""The trace as terminal tables, phase by phase, laid out to the console's width.
+
+Tables are laid out here as styled lines rather than rich.Table objects: their columns are known,
+and this keeps a run of the default config fast and its text identical at a given width.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.text import Text
+
+from handcalc.render.tables import (
+    DEFAULT_ROWS,
+    Grid,
+    Table,
+    closing_lines,
+    iteration_title,
+    sections,
+    show_iterations,
+    summary_lines,
+)
+from handcalc.trace import Trace
+
+MARK = " !"
+GAP = "  "
+
+
+def lines(
+    trace: Trace, width: int, max_rows: int = DEFAULT_ROWS, tolerances: bool = False
+) -> list[Text]:
+    """Everything `handcalc run` prints, line by line."""
+    p = trace.problem
+    out = [Text(p.title or "handcalc: one training step", style="bold")]
+    out += [Text(f"{label:<10}{text}", style="dim") for label, text in summary_lines(trace)]
+    out.append(
+        Text(
+            f"Deviations marked{MARK} are over half a unit of the last kept digit: "
+            "rounding changed a written digit.",
+            style="dim",
+        )
+    )
+    many = show_iterations(trace)
+    for k in range(len(trace.iterations)):
+        if many:
+            out += [
+                Text(""),
+                Text(iteration_title(trace, k), style="bold reverse"),
+            ]
+        for section in sections(trace, k + 1, max_rows, tolerances):
+            out += [Text(""), Text(section.title.upper(), style="bold underline")]
+            for t in section.tables:
+                out.append(Text(""))
+                out += _grid(t, width) if isinstance(t, Grid) else _table(t)
+    out.append(Text(""))
+    out += [Text(line, style="bold") for line in closing_lines(trace)]
+    return out
+
+
+def _title(heading: str, step_id: str) -> Text:
+    text = Text(heading, style="bold cyan")
+    text.append(f"   [{step_id}]", style="dim")
+    return text
+
+
+def _table(t: Table) -> list[Text]:
+    mark_at = t.columns.index("units")
+    rows = [
+        tuple(
+            c + (MARK if marked else " " * len(MARK)) if i == mark_at else c
+            for i, c in enumerate(row)
+        )
+        for row, marked in zip(t.rows, t.marked, strict=True)
+    ]
+    widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(t.columns)]
+    left = {i for i, c in enumerate(t.columns) if c == "entry"}
+
+    def fmt(cells: tuple[str, ...]) -> str:
+        return GAP.join(
+            c.ljust(w) if i in left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    out = [_title(t.heading, t.step_id), Text(fmt(t.columns), style="dim")]
+    out.append(Text(GAP.join("─" * w for w in widths), style="dim"))
+    out += [
+        Text(fmt(row), style="yellow" if marked else "")
+        for row, marked in zip(rows, t.marked, strict=True)
+    ]
+    if t.hidden:
+        out.append(Text(t.hidden, style="dim italic"))
+    return out
+
+
+def _grid(g: Grid, width: int) -> list[Text]:
+    cell = max((len(c) for row in g.cells for c in row), default=1)
+    label = max((len(r) for r in g.row_labels), default=0)
+    per_line = max(1, (width - label) // (cell + len(GAP)))
+    out = [_title(g.heading, g.step_id), Text(g.note, style="dim")]
+    cols = len(g.col_labels)
+    for start in range(0, cols, per_line):
+        stop = min(cols, start + per_line)
+        if cols > per_line:
+            out.append(Text(f"columns {start + 1}-{stop} of {cols}", style="dim"))
+        if len(g.cells) > 1 or cols > 1:
+            head = " " * label + "".join(GAP + c.rjust(cell) for c in g.col_labels[start:stop])
+            out.append(Text(head, style="dim"))
+        for name, row in zip(g.row_labels, g.cells, strict=True):
+            line = Text(name.rjust(label), style="dim")
+            line.append("".join(GAP + c.rjust(cell) for c in row[start:stop]))
+            out.append(line)
+    if g.hidden:
+        out.append(Text(g.hidden, style="dim italic"))
+    return out
+
+
+def render(
+    trace: Trace, console: Console, max_rows: int = DEFAULT_ROWS, tolerances: bool = False
+) -> None:
+    console.print(
+        Text("\n").join(lines(trace, console.width, max_rows, tolerances)),
+        overflow="fold",
+        crop=False,
+    )
+
+
+def to_text(
+    trace: Trace, width: int = 80, max_rows: int = DEFAULT_ROWS, tolerances: bool = False
+) -> str:
+    """Plain text as a terminal of `width` columns shows it (files, samples and tests)."""
+    console = Console(
+        width=width,
+        color_system=None,
+        force_terminal=False,
+        file=io.StringIO(),
+        legacy_windows=False,
+        highlight=False,
+    )
+    with console.capture() as capture:
+        render(trace, console, max_rows, tolerances)
+    return capture.get()
