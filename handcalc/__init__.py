@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
     from handcalc.trace import Step, Trace
 
-__version__ = "0.1.0"
+from handcalc.version import __version__ as __version__
+
 __all__ = [
     "ComputationError",
     "ConfigError",

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from handcalc import __version__
 from handcalc.errors import ConfigError, HandcalcError
+from handcalc.version import __version__
 
 FORMATS = ("terminal", "json", "markdown")
 EXAMPLES = """Examples:

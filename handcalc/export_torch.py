@@ -7,9 +7,9 @@ and reduction, calls loss.backward(), takes the gradient step and prints everyth
 
 from __future__ import annotations
 
-from handcalc import __version__
 from handcalc.config.load import Block, Problem
 from handcalc.model.cycle import plan
+from handcalc.version import __version__
 
 ACTIVATION = {
     "relu": "torch.relu({})",

@@ -14,12 +14,12 @@ from functools import cache
 from itertools import product
 from typing import Any
 
-from handcalc import __version__
 from handcalc.config.load import Problem, check_step_keys, normalized
 from handcalc.model import cycle
 from handcalc.model.cycle import StepSpec
 from handcalc.numbers import Flat, Rounding, Shape, float64, hand
 from handcalc.numbers import float32 as float32_system
+from handcalc.version import __version__
 
 SCHEMA = "handcalc.trace/1"
 FLAG_UNITS = 0.5  # a deviation beyond half a unit of the last kept digit changes a written digit

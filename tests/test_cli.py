@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import CONFIGS, ROOT
-from handcalc import __version__
 from handcalc.config import load as config
+from handcalc.version import __version__
 
 Cli = Callable[..., tuple[int, str, str]]
 sys.path.insert(0, str(ROOT / "scripts"))
