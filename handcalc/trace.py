@@ -14,7 +14,8 @@ from functools import cache
 from itertools import product
 from typing import Any
 
-from handcalc.config.load import Problem, check_step_keys, normalized
+from handcalc.config.load import check_step_keys, normalized
+from handcalc.config.problem import Problem
 from handcalc.model import cycle
 from handcalc.model.cycle import StepSpec
 from handcalc.numbers import Flat, Rounding, Shape, float64, hand

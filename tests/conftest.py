@@ -12,7 +12,7 @@ import yaml
 
 from handcalc import cli
 from handcalc.config import load as config
-from handcalc.config.load import Problem
+from handcalc.config.problem import Problem
 from handcalc.config.source import read_text
 
 ROOT = Path(__file__).resolve().parent.parent

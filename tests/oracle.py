@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from handcalc.config.load import Problem
+from handcalc.config.problem import Problem
 
 Arr = npt.NDArray[np.float64]
 

@@ -15,7 +15,7 @@ import yaml
 from conftest import ROOT, problem
 from handcalc import trace
 from handcalc.config import load as config
-from handcalc.config.load import Problem
+from handcalc.config.problem import Problem
 from handcalc.model import cycle
 from handcalc.numbers import NumberSystem, hand
 from handcalc.trace import nest

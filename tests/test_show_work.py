@@ -19,6 +19,7 @@ from conftest import CONFIGS, ROOT
 from handcalc import trace
 from handcalc.config import load as config
 from handcalc.config.fields import SPEC
+from handcalc.config.problem import Problem
 from handcalc.config.schema import json_schema
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -119,7 +120,7 @@ def test_every_sum_explained_adds_up() -> None:
                         assert step.rounding.rounder()(exact) == step.values[i], (path, step.id)
 
 
-def numpy_float32(p: config.Problem) -> dict[str, np.ndarray]:
+def numpy_float32(p: Problem) -> dict[str, np.ndarray]:
     """The default network's cycle in numpy float32, written independently of handcalc."""
     f = np.float32
     W = {

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -31,116 +30,14 @@ from handcalc.config.fields import (
     text,
     vector,
 )
+from handcalc.config.problem import Block, Calibration, Document, Dropout, Exam, Problem
 from handcalc.config.source import Node, read_file, read_text, scalar
 from handcalc.errors import ConfigError
 from handcalc.model.functions import ACTIVATIONS, valid_pair
 from handcalc.model.optimizers import Optimizer
-from handcalc.numbers import Rounding, Shape
+from handcalc.numbers import Rounding
 
 DEFAULT_NAME = "default"
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """What printed documents and grading add to the run: texts, points per step, expansions."""
-
-    course: str | None = None
-    date: str | None = None
-    instructions: str | None = None
-    points: dict[str, Decimal] = field(default_factory=dict)
-    expand: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Exam:
-    """How exam variants differ and the constraints each must meet (None: not required)."""
-
-    input: bool = False
-    label: bool = False
-    max_tries: int = 2000
-    relu_mixed: bool = False
-    max_abs: Decimal | None = None
-    min_abs_nonzero: Decimal | None = None
-    no_ties: bool = False
-    no_saturation: bool = False
-
-    def required(self) -> dict[str, Any]:
-        names = ("relu_mixed", "max_abs", "min_abs_nonzero", "no_ties", "no_saturation")
-        return {n: getattr(self, n) for n in names if getattr(self, n) not in (None, False)}
-
-
-@dataclass(frozen=True, slots=True)
-class Dropout:
-    """Keep probabilities per layer input, masks given explicitly, and the scaling convention."""
-
-    keep: tuple[Decimal, ...]  # p^(0) ... p^(L-1)
-    masks: dict[str, Block]  # d0, d1, ...: N x d_(l-1), 0 or 1
-    scaling: str = "notes"
-    mc_masks: dict[str, Block] = field(default_factory=dict)  # d0, ...: passes x d_(l-1)
-
-
-@dataclass(frozen=True, slots=True)
-class Calibration:
-    """The labelled set and schedule `handcalc calibrate` fits the temperature with."""
-
-    x: Block
-    y: Block
-    labels: tuple[int, ...] | None
-    temperature: Decimal
-    learning_rate: Decimal
-    steps: int
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    """Given numbers with their shape, row-major, already rounded by the class's rule."""
-
-    shape: Shape
-    data: tuple[Decimal, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """Everything one run needs, validated."""
-
-    name: str
-    title: str | None
-    widths: tuple[int, ...]
-    activations: tuple[str, ...]
-    head: str
-    loss: str
-    bias: bool
-    x: Block  # N x d_0
-    y: Block  # N x d_L
-    labels: tuple[int, ...] | None
-    batched: bool
-    reduction: str
-    parameters: dict[str, Block]
-    given_parameters: tuple[str, ...]
-    init: params.Init
-    learning_rate: Decimal
-    steps: int
-    rounding: Rounding = field(default_factory=Rounding)
-    document: Document = field(default_factory=Document)
-    exam: Exam = field(default_factory=Exam)
-    optimizer: Optimizer = field(default_factory=Optimizer)
-    batch_size: int | None = None  # None: the whole batch every iteration
-    residual: tuple[int, ...] = ()  # layers with a skip connection (section 13)
-    temperature: Decimal | None = None  # the head reads z^(L) / T (section 7)
-    calibration: Calibration | None = None
-    dropout: Dropout | None = None
-
-    @property
-    def points(self) -> dict[str, Decimal]:
-        return self.document.points
-
-    @property
-    def layers(self) -> int:
-        return len(self.widths) - 1
-
-    @property
-    def examples(self) -> int:
-        return self.x.shape[0]
 
 
 # ---------------------------------------------------------------- the config

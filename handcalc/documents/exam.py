@@ -21,7 +21,8 @@ from typing import Any
 import yaml
 
 from handcalc.config import draw as params
-from handcalc.config.load import Block, Problem, load_node, normalized
+from handcalc.config.load import load_node, normalized
+from handcalc.config.problem import Block, Problem
 from handcalc.config.source import from_data
 from handcalc.documents import formats as printing
 from handcalc.documents import paper as document

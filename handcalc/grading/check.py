@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from handcalc.config.load import Problem
+from handcalc.config.problem import Problem
 from handcalc.errors import HandcalcError
 from handcalc.grading.answers import Answers, Given
 from handcalc.model import cycle

@@ -12,7 +12,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from handcalc.config.load import Problem
+from handcalc.config.problem import Problem
 from handcalc.errors import ConfigError
 from handcalc.model import cycle
 from handcalc.model.cycle import Iteration, StepSpec

@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from handcalc.config.load import Block, Problem
+from handcalc.config.problem import Block, Problem
 from handcalc.errors import ComputationError
 from handcalc.model import optimizers as optim
 from handcalc.model.functions import ACTIVATIONS, LOSSES, ONE

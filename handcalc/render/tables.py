@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from handcalc.config.load import Problem
+from handcalc.config.problem import Problem
 from handcalc.model.functions import ACTIVATIONS
 from handcalc.trace import Step, Trace
 

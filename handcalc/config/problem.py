@@ -1,0 +1,114 @@
+"""The frozen records of a validated config: the Problem and its sections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from handcalc.config.draw import Init
+from handcalc.model.optimizers import Optimizer
+from handcalc.numbers import Rounding, Shape
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """What printed documents and grading add to the run: texts, points per step, expansions."""
+
+    course: str | None = None
+    date: str | None = None
+    instructions: str | None = None
+    points: dict[str, Decimal] = field(default_factory=dict)
+    expand: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Exam:
+    """How exam variants differ and the constraints each must meet (None: not required)."""
+
+    input: bool = False
+    label: bool = False
+    max_tries: int = 2000
+    relu_mixed: bool = False
+    max_abs: Decimal | None = None
+    min_abs_nonzero: Decimal | None = None
+    no_ties: bool = False
+    no_saturation: bool = False
+
+    def required(self) -> dict[str, Any]:
+        names = ("relu_mixed", "max_abs", "min_abs_nonzero", "no_ties", "no_saturation")
+        return {n: getattr(self, n) for n in names if getattr(self, n) not in (None, False)}
+
+
+@dataclass(frozen=True, slots=True)
+class Dropout:
+    """Keep probabilities per layer input, masks given explicitly, and the scaling convention."""
+
+    keep: tuple[Decimal, ...]  # p^(0) ... p^(L-1)
+    masks: dict[str, Block]  # d0, d1, ...: N x d_(l-1), 0 or 1
+    scaling: str = "notes"
+    mc_masks: dict[str, Block] = field(default_factory=dict)  # d0, ...: passes x d_(l-1)
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """The labelled set and schedule `handcalc calibrate` fits the temperature with."""
+
+    x: Block
+    y: Block
+    labels: tuple[int, ...] | None
+    temperature: Decimal
+    learning_rate: Decimal
+    steps: int
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Given numbers with their shape, row-major, already rounded by the class's rule."""
+
+    shape: Shape
+    data: tuple[Decimal, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Everything one run needs, validated."""
+
+    name: str
+    title: str | None
+    widths: tuple[int, ...]
+    activations: tuple[str, ...]
+    head: str
+    loss: str
+    bias: bool
+    x: Block  # N x d_0
+    y: Block  # N x d_L
+    labels: tuple[int, ...] | None
+    batched: bool
+    reduction: str
+    parameters: dict[str, Block]
+    given_parameters: tuple[str, ...]
+    init: Init
+    learning_rate: Decimal
+    steps: int
+    rounding: Rounding = field(default_factory=Rounding)
+    document: Document = field(default_factory=Document)
+    exam: Exam = field(default_factory=Exam)
+    optimizer: Optimizer = field(default_factory=Optimizer)
+    batch_size: int | None = None  # None: the whole batch every iteration
+    residual: tuple[int, ...] = ()  # layers with a skip connection (section 13)
+    temperature: Decimal | None = None  # the head reads z^(L) / T (section 7)
+    calibration: Calibration | None = None
+    dropout: Dropout | None = None
+
+    @property
+    def points(self) -> dict[str, Decimal]:
+        return self.document.points
+
+    @property
+    def layers(self) -> int:
+        return len(self.widths) - 1
+
+    @property
+    def examples(self) -> int:
+        return self.x.shape[0]
