@@ -17,8 +17,8 @@ from typing import Any
 from handcalc.config.problem import Problem
 from handcalc.errors import HandcalcError
 from handcalc.grading.answers import Answers, Given
-from handcalc.model import cycle
-from handcalc.model.cycle import StepSpec, direct_dh, step_kind
+from handcalc.model import cycle, ids
+from handcalc.model.cycle import StepSpec, direct_dh
 from handcalc.model.functions import ACTIVATIONS, LOSSES
 from handcalc.numbers import Flat, NumberSystem, Rounding, hand
 from handcalc.trace import Step, Trace, make
@@ -287,7 +287,9 @@ def _other_rules(p: Problem) -> list[tuple[Rounding, str]]:
 
 def _slips(p: Problem, spec: StepSpec) -> list[Slip]:
     sid = spec.id
-    kind, layer = step_kind(sid)
+    step_id = ids.parse(sid)
+    assert step_id is not None, sid
+    kind, layer = step_id.kind, step_id.layer or 0
     if kind == "dW":
         return _outer_slips(p, spec)
     if kind == "db":
