@@ -13,7 +13,8 @@ from decimal import Decimal, localcontext
 
 from handcalc.errors import ConfigError
 from handcalc.model import ids
-from handcalc.model.cycle import direct_dh, input_of
+from handcalc.model.backward import direct_dh
+from handcalc.model.forward import input_of
 from handcalc.numbers import WORKING, Rounding
 from handcalc.render.tables import fmt_deviation, fmt_float, fmt_units
 from handcalc.trace import Step, Trace, _indices

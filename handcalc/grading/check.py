@@ -17,11 +17,13 @@ from typing import Any
 from handcalc.config.problem import Problem
 from handcalc.errors import HandcalcError
 from handcalc.grading.answers import Answers, Given
-from handcalc.model import cycle, ids
-from handcalc.model.cycle import StepSpec, direct_dh
+from handcalc.model import ids
+from handcalc.model.backward import direct_dh
 from handcalc.model.functions import ACTIVATIONS, LOSSES
+from handcalc.model.runner import make_trace, recompute
+from handcalc.model.steps import StepSpec
 from handcalc.numbers import Flat, NumberSystem, Rounding, hand
-from handcalc.trace import Step, Trace, make
+from handcalc.trace import Step, Trace
 
 LN10 = Decimal(10).ln()
 TRANSPOSED = "the matrix written transposed (h dz^T instead of dz h^T)"
@@ -151,7 +153,7 @@ class _Grader:
         target = spec if slip is None else replace(spec, compute=slip.compute)
         try:
             inputs = {i: self.value(i, own=True) for i in reads}
-            out: list[Decimal] = cycle.recompute(target, self.ns, inputs).data
+            out: list[Decimal] = recompute(target, self.ns, inputs).data
         except (HandcalcError, AssertionError, ArithmeticError, KeyError):
             return None
         return out
@@ -160,7 +162,7 @@ class _Grader:
         """The same problem under another rounding rule (computed once per rule)."""
         if rounding not in self._other_traces:
             try:
-                self._other_traces[rounding] = make(replace(self.problem, rounding=rounding))
+                self._other_traces[rounding] = make_trace(replace(self.problem, rounding=rounding))
             except HandcalcError:
                 self._other_traces[rounding] = self.trace
         return self._other_traces[rounding]
