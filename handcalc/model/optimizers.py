@@ -26,8 +26,19 @@ ONE = Decimal(1)
 Ref = tuple[str, str]  # a quantity the update reads: its step id and its symbol
 
 
+# the quantities each optimizer carries from one iteration to the next
+CARRIED: dict[OptimizerName, tuple[Kind, ...]] = {
+    "sgd": (),
+    "momentum": (Kind.v,),
+    "nesterov": (Kind.v,),
+    "adam": (Kind.m, Kind.s),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Optimizer:
+    """training.optimizer and its constants, as torch.optim names them."""
+
     name: OptimizerName = "sgd"
     momentum: Decimal = Decimal("0.9")
     beta1: Decimal = Decimal("0.9")
@@ -37,13 +48,7 @@ class Optimizer:
 
     def state(self) -> tuple[Kind, ...]:
         """The quantities carried between iterations (v, or m and s)."""
-        carried: dict[OptimizerName, tuple[Kind, ...]] = {
-            "sgd": (),
-            "momentum": (Kind.v,),
-            "nesterov": (Kind.v,),
-            "adam": (Kind.m, Kind.s),
-        }
-        return carried[self.name]
+        return CARRIED[self.name]
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,13 +219,11 @@ MOVES: dict[OptimizerName, Moves] = {
 
 def initial_state(opt: Optimizer, parameters: Mapping[str, Shape]) -> dict[StepId, Shape]:
     """The state given to the first iteration (all zeros), by step id, with its shape."""
-    out: dict[StepId, Shape] = {}
-    for name, shape in parameters.items():
-        param = known(name)
-        for kind in opt.state():
-            ident = StepId(kind=kind, layer=param.layer, param=param.kind, prev=True)
-            out[ident] = shape
-    return out
+    return {
+        Parameter(name=known(name), shape=shape).quantity(kind, prev=True): shape
+        for name, shape in parameters.items()
+        for kind in opt.state()
+    }
 
 
 def state_symbol(ident: StepId) -> str:
