@@ -18,6 +18,7 @@ from handcalc.errors import ComputationError, ConfigError, HandcalcError, Output
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from handcalc.render.display import ShownTrace
     from handcalc.trace import Step, Trace
 
 from handcalc.version import __version__ as __version__
@@ -49,16 +50,18 @@ def run(
     float32: bool = False,
     jacobians: bool = False,
     **overrides: Any,
-) -> Trace:
+) -> ShownTrace:
     """Run the cycle on a config file, a config as a dict, or the embedded default.
 
     Keyword overrides are those of `handcalc run`: digits, mode, rule, per, seed, steps,
     learning_rate; float32 and jacobians add the float32 column and the local Jacobians.
     Errors are the CLI's, raised as HandcalcError (ConfigError, ComputationError).
+    The trace shows itself in Jupyter and through rich as `handcalc run` prints it.
     """
     from handcalc import trace
     from handcalc.config import load as cfg
     from handcalc.config import source
+    from handcalc.render.display import shown
 
     unknown = sorted(set(overrides) - set(_OVERRIDES))
     if unknown:
@@ -70,4 +73,4 @@ def run(
         problem = cfg.load(Path(config) if config is not None else None, flags)
     else:
         problem = cfg.load_node(source.from_data(config, "config"), "config", flags)
-    return trace.make(problem, float32=float32, jacobians=jacobians)
+    return shown(trace.make(problem, float32=float32, jacobians=jacobians))

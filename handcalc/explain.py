@@ -15,7 +15,8 @@ from handcalc.errors import ConfigError
 from handcalc.model.cycle import direct_dh, input_of, step_kind
 from handcalc.numbers import WORKING, Rounding
 from handcalc.render.tables import fmt_deviation, fmt_float, fmt_units
-from handcalc.trace import Step, Trace, _indices
+from handcalc.rowmajor import indices
+from handcalc.trace import Step, Trace
 
 ENTRY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]\s*")
 Term = tuple[str, Decimal, Decimal | None]  # label, a, b (a product when b is given)
@@ -50,7 +51,7 @@ def parse(trace: Trace, text: str) -> tuple[Step, int]:
             raise ConfigError(
                 f"--explain: {text.strip()}: index {k + 1} is {i}, out of range (1 to {size})"
             )
-    return step, _indices(shape).index(tuple(raw))
+    return step, indices(shape).index(tuple(raw))
 
 
 def parse_scalar(trace: Trace, text: str) -> tuple[Step, int]:

@@ -18,7 +18,7 @@ from handcalc.config import load as config
 from handcalc.config.problem import Problem
 from handcalc.model import cycle
 from handcalc.numbers import NumberSystem, hand
-from handcalc.trace import nest
+from handcalc.rowmajor import nest
 
 Cli = Callable[..., tuple[int, str, str]]
 Slips = Mapping[str, Callable[[NumberSystem, Mapping[str, Any]], Any]]

@@ -16,7 +16,6 @@ import yaml
 
 import handcalc
 from conftest import CONFIGS, ROOT
-from handcalc import trace
 from handcalc.config import load as config
 from handcalc.config.fields import SPEC
 from handcalc.config.problem import Problem
@@ -283,7 +282,7 @@ def test_trace_renders_in_rich() -> None:
     from rich.console import Console
 
     console = Console(width=80, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
-    console.print(trace.make(config.load(None)))
+    console.print(handcalc.run())
     assert "FORWARD PASS" in console.export_text()
 
 

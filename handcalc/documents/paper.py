@@ -15,7 +15,8 @@ from handcalc.errors import HandcalcError
 from handcalc.explain import explain, parse_scalar
 from handcalc.model.functions import ACTIVATIONS
 from handcalc.render.tables import PHASE_TITLES
-from handcalc.trace import Step, Trace, dumps
+from handcalc.rowmajor import dumps
+from handcalc.trace import Step, Trace
 
 # A rich text is a list of (kind, text) segments, kind in text, sup, sub, so that every format can
 # write the notes' superscripts and subscripts without a math parser.
