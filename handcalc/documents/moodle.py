@@ -4,13 +4,10 @@ written entry, each with the tolerance `handcalc check` would accept."""
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING
 
 from handcalc.documents.paper import config_hash, segments
+from handcalc.documents.variants import Variant
 from handcalc.trace import Step, Trace
-
-if TYPE_CHECKING:
-    from handcalc.documents.exam import Variant
 
 
 def _text(notation: str) -> str:
