@@ -33,7 +33,8 @@ __all__ = [
     "run",
 ]
 
-_OVERRIDES = {
+# run()'s keyword overrides (and `handcalc run`'s options) and the config keys they set
+OVERRIDES = {
     "digits": "rounding.digits",
     "mode": "rounding.mode",
     "rule": "rounding.rule",
@@ -63,12 +64,10 @@ def run(
     from handcalc.config import source
     from handcalc.render.display import shown
 
-    unknown = sorted(set(overrides) - set(_OVERRIDES))
+    unknown = sorted(set(overrides) - set(OVERRIDES))
     if unknown:
-        raise ConfigError(
-            f"run(): unknown override {unknown[0]!r} (one of {', '.join(_OVERRIDES)})"
-        )
-    flags = {_OVERRIDES[k]: (source.plain_text(v), k) for k, v in overrides.items()}
+        raise ConfigError(f"run(): unknown override {unknown[0]!r} (one of {', '.join(OVERRIDES)})")
+    flags = {OVERRIDES[k]: (source.plain_text(v), k) for k, v in overrides.items()}
     if config is None or isinstance(config, (str, Path)):
         problem = cfg.load(Path(config) if config is not None else None, flags)
     else:
