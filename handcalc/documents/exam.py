@@ -51,55 +51,67 @@ def write(
     moodle: Path | None = None,
 ) -> list[Path]:
     """Draw the variants and write every file of the exam into `folder`."""
+    _check_free(folder, force, moodle)
+    variants = draw(base, count)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = _files(variants, count)
+    for name, data in files.items():
+        write_atomic(folder / name, data, force=True)
+    written = [folder / name for name in files]
+    if moodle is not None:
+        write_atomic(moodle, quiz(variants, base.title or "One training step"), force=True)
+        written.append(moodle)
+    return written
+
+
+def _check_free(folder: Path, force: bool, moodle: Path | None) -> None:
+    """Refuse before drawing anything: a file as the folder, a folder in use, a quiz file."""
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder}: not a folder")
     if folder.is_dir() and any(folder.iterdir()) and not force:
         raise OutputError(f"{folder}: not empty (use --force to write into it)")
     if moodle is not None and moodle.exists() and not force:
         raise OutputError(f"{moodle}: already exists (use --force to overwrite)")
-    variants = draw(base, count)
-    folder.mkdir(parents=True, exist_ok=True)
-    title = base.title or "One training step"
-    sheets = [document.build(v.trace, key=False, variant=v.number) for v in variants]
-    keys = [document.build(v.trace, key=True, variant=v.number) for v in variants]
-    # Typst releases the interpreter while it lays out, so the PDFs compile side by side; the
-    # combined documents are these PDFs merged (much faster than laying out one long document).
+
+
+def _files(variants: list[Variant], count: int) -> dict[str, bytes]:
+    """Every file of the exam folder by name, in the order they are written."""
+    pdfs = _pdfs(variants)
+    files: dict[str, bytes] = {}
+    rows = []
+    for v in variants:
+        own = {
+            f"{v.stem}.yaml": variant_yaml(v, count).encode(),
+            f"{v.stem}-worksheet.pdf": pdfs[f"{v.stem}-worksheet.pdf"],
+            f"{v.stem}-key.pdf": pdfs[f"{v.stem}-key.pdf"],
+        }
+        files.update(own)
+        rows.append([v.number, v.seed, document.config_hash(v.trace), *own])
+    for kind in ("worksheet", "key"):
+        files[f"{kind}s.pdf"] = printing.merge_pdfs(
+            [pdfs[f"{v.stem}-{kind}.pdf"] for v in variants]
+        )
+    files["manifest.csv"] = _manifest(rows).encode()
+    return files
+
+
+def _pdfs(variants: list[Variant]) -> dict[str, bytes]:
+    """Each variant's worksheet and key as PDF.
+
+    Typst releases the interpreter while it lays out, so the PDFs compile side by side; the
+    combined documents are these PDFs merged (much faster than laying out one long document).
+    """
     jobs = {
-        f"{v.stem}-{kind}.pdf": doc
-        for v, sheet, key in zip(variants, sheets, keys, strict=True)
-        for kind, doc in (("worksheet", sheet), ("key", key))
+        f"{v.stem}-{kind}.pdf": document.build(v.trace, key=key, variant=v.number)
+        for v in variants
+        for kind, key in (("worksheet", False), ("key", True))
     }
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         futures = {
             name: pool.submit(printing.render, [doc], ".pdf", doc.header.title)
             for name, doc in jobs.items()
         }
-        pdfs = {name: f.result() for name, f in futures.items()}
-    pdfs["worksheets.pdf"] = printing.merge_pdfs(
-        [pdfs[f"{v.stem}-worksheet.pdf"] for v in variants]
-    )
-    pdfs["keys.pdf"] = printing.merge_pdfs([pdfs[f"{v.stem}-key.pdf"] for v in variants])
-    written: list[Path] = []
-    rows = []
-    for v in variants:
-        files = {
-            f"{v.stem}.yaml": variant_yaml(v, count).encode(),
-            f"{v.stem}-worksheet.pdf": pdfs[f"{v.stem}-worksheet.pdf"],
-            f"{v.stem}-key.pdf": pdfs[f"{v.stem}-key.pdf"],
-        }
-        for name, data in files.items():
-            write_atomic(folder / name, data, force=True)
-            written.append(folder / name)
-        rows.append([v.number, v.seed, document.config_hash(v.trace), *files])
-    for name in ("worksheets.pdf", "keys.pdf"):
-        write_atomic(folder / name, pdfs[name], force=True)
-        written.append(folder / name)
-    write_atomic(folder / "manifest.csv", _manifest(rows), force=True)
-    written.append(folder / "manifest.csv")
-    if moodle is not None:
-        write_atomic(moodle, quiz(variants, title), force=True)
-        written.append(moodle)
-    return written
+        return {name: f.result() for name, f in futures.items()}
 
 
 def _manifest(rows: list[list[Any]]) -> str:
