@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from itertools import product
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 from handcalc.numbers import Shape
+
+T = TypeVar("T")
+# A step's entries in its shape: a bare scalar, or lists nested as deep as the shape.
+Nested: TypeAlias = "T | list[Nested[T]]"
 
 
 def indices(shape: Shape) -> list[tuple[int, ...]]:
@@ -19,7 +23,7 @@ def indices(shape: Shape) -> list[tuple[int, ...]]:
     return [tuple(i + 1 for i in index) for index in product(*(range(s) for s in shape))]
 
 
-def nest(flat: Sequence[Any], shape: Shape) -> Any:
+def nest(flat: Sequence[T], shape: Shape) -> Nested[T]:
     """Row-major flat entries as nested lists; a scalar stays bare.
 
     >>> nest([1, 2, 3, 4, 5, 6], (2, 3)), nest([7], ())

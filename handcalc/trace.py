@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -19,7 +19,7 @@ from handcalc.model import cycle
 from handcalc.model.cycle import StepSpec
 from handcalc.numbers import Flat, Rounding, Shape, float64, hand
 from handcalc.numbers import float32 as float32_system
-from handcalc.rowmajor import dumps, indices, nest
+from handcalc.rowmajor import Nested, dumps, indices, nest
 from handcalc.version import __version__
 
 SCHEMA = "handcalc.trace/1"
@@ -27,7 +27,7 @@ FLAG_UNITS = 0.5  # a deviation beyond half a unit of the last kept digit change
 
 
 @cache
-def _text(rounding: Rounding) -> Any:
+def _text(rounding: Rounding) -> Callable[[Decimal], str]:
     return rounding.text
 
 
@@ -49,22 +49,22 @@ class Step:
         return self.spec.id
 
     @property
-    def value(self) -> Any:
+    def value(self) -> Nested[Decimal]:
         """The hand values as nested lists of Decimal in the step's shape (a scalar bare)."""
         return nest(self.values, self.shape)
 
     @property
-    def float64(self) -> Any:
+    def float64(self) -> Nested[float]:
         """The float64 values, nested like `value`."""
         return nest(self.floats, self.shape)
 
     @property
-    def deviation(self) -> Any:
+    def deviation(self) -> Nested[float]:
         """hand - float64, nested like `value`."""
         return nest(self.deviations, self.shape)
 
     @property
-    def float32(self) -> Any:
+    def float32(self) -> Nested[float] | None:
         """The float32 values, nested like `value` (None unless the run asked for them)."""
         return None if self.floats32 is None else nest(self.floats32, self.shape)
 
@@ -74,8 +74,7 @@ class Step:
 
     def text(self, i: int) -> str:
         """Entry i as the worksheet writes it."""
-        out: str = _text(self.rounding)(self.values[i])
-        return out
+        return _text(self.rounding)(self.values[i])
 
     def texts(self) -> list[str]:
         return [self.text(i) for i in range(len(self.values))]
