@@ -140,5 +140,5 @@ def draw(base: Problem, count: int) -> list[Variant]:
         broken = violations(t)
         failed.update(broken)
         if not broken:
-            variants.append(Variant(len(variants) + 1, seed, t))
+            variants.append(Variant(number=len(variants) + 1, seed=seed, trace=t))
     return variants
