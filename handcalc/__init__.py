@@ -59,9 +59,9 @@ def run(
     Errors are the CLI's, raised as HandcalcError (ConfigError, ComputationError).
     The trace shows itself in Jupyter and through rich as `handcalc run` prints it.
     """
-    from handcalc import trace
     from handcalc.config import load as cfg
     from handcalc.config import source
+    from handcalc.model.runner import make_trace
     from handcalc.render.display import shown
 
     unknown = sorted(set(overrides) - set(OVERRIDES))
@@ -72,4 +72,4 @@ def run(
         problem = cfg.load(Path(config) if config is not None else None, flags)
     else:
         problem = cfg.load_node(source.from_data(config, "config"), "config", flags)
-    return shown(trace.make(problem, float32=float32, jacobians=jacobians))
+    return shown(make_trace(problem, float32=float32, jacobians=jacobians))

@@ -117,10 +117,10 @@ def _trace(
     float32: bool = False,
     jacobians: bool = False,
 ) -> Trace:
-    from handcalc import trace as tr
     from handcalc.config import load as cfg
+    from handcalc.model.runner import make_trace
 
-    return tr.make(cfg.load(config, overrides), float32=float32, jacobians=jacobians)
+    return make_trace(cfg.load(config, overrides), float32=float32, jacobians=jacobians)
 
 
 def _emit(

@@ -14,7 +14,8 @@ from decimal import Decimal
 from handcalc.config import draw as params
 from handcalc.config.problem import Block, Problem
 from handcalc.errors import ComputationError, ConfigError
-from handcalc.trace import Trace, make
+from handcalc.model.runner import make_trace
+from handcalc.trace import Trace
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +110,7 @@ def _has_ties(t: Trace) -> bool:
     r = t.problem.rounding
     other = replace(r, rule="half_even" if r.rule == "half_up" else "half_up")
     try:
-        twin = make(replace(t.problem, rounding=other))
+        twin = make_trace(replace(t.problem, rounding=other))
     except ComputationError:
         return True
     return any(
@@ -133,7 +134,7 @@ def draw(base: Problem, count: int) -> list[Variant]:
         tries += 1
         seed += 1
         try:
-            t = make(candidate(base, seed))
+            t = make_trace(candidate(base, seed))
         except ComputationError:
             failed["computable"] += 1
             continue

@@ -17,11 +17,13 @@ from typing import Any
 from handcalc.config.problem import Problem
 from handcalc.errors import HandcalcError
 from handcalc.grading.answers import Answers, Given
-from handcalc.model import cycle
-from handcalc.model.cycle import StepSpec, direct_dh, step_kind
+from handcalc.model import ids
+from handcalc.model.backward import direct_dh
 from handcalc.model.functions import ACTIVATIONS, LOSSES
+from handcalc.model.runner import make_trace, recompute
+from handcalc.model.steps import StepSpec
 from handcalc.numbers import Flat, NumberSystem, Rounding, hand
-from handcalc.trace import Step, Trace, make
+from handcalc.trace import Step, Trace
 
 LN10 = Decimal(10).ln()
 TRANSPOSED = "the matrix written transposed (h dz^T instead of dz h^T)"
@@ -151,7 +153,7 @@ class _Grader:
         target = spec if slip is None else replace(spec, compute=slip.compute)
         try:
             inputs = {i: self.value(i, own=True) for i in reads}
-            out: list[Decimal] = cycle.recompute(target, self.ns, inputs).data
+            out: list[Decimal] = recompute(target, self.ns, inputs).data
         except (HandcalcError, AssertionError, ArithmeticError, KeyError):
             return None
         return out
@@ -160,7 +162,7 @@ class _Grader:
         """The same problem under another rounding rule (computed once per rule)."""
         if rounding not in self._other_traces:
             try:
-                self._other_traces[rounding] = make(replace(self.problem, rounding=rounding))
+                self._other_traces[rounding] = make_trace(replace(self.problem, rounding=rounding))
             except HandcalcError:
                 self._other_traces[rounding] = self.trace
         return self._other_traces[rounding]
@@ -287,7 +289,9 @@ def _other_rules(p: Problem) -> list[tuple[Rounding, str]]:
 
 def _slips(p: Problem, spec: StepSpec) -> list[Slip]:
     sid = spec.id
-    kind, layer = step_kind(sid)
+    step_id = ids.parse(sid)
+    assert step_id is not None, sid
+    kind, layer = step_id.kind, step_id.layer or 0
     if kind == "dW":
         return _outer_slips(p, spec)
     if kind == "db":
