@@ -15,6 +15,7 @@ from handcalc.config.load import normalized
 from handcalc.errors import HandcalcError
 from handcalc.explain import explain, parse_scalar
 from handcalc.model.functions import ACTIVATIONS
+from handcalc.model.steps import Phase
 from handcalc.render.tables import PHASE_TITLES
 from handcalc.rowmajor import dumps
 from handcalc.trace import Step, Trace
@@ -175,7 +176,7 @@ def _header(trace: Trace, key: bool, variant: int | None) -> Header:
 def _given(trace: Trace) -> list[Matrix]:
     """The given numbers; the one-hot targets say which class too."""
     p = trace.info[0].problem
-    given = [_matrix(s) for s in trace.iterations[0] if s.spec.phase == "given"]
+    given = [_matrix(s) for s in trace.iterations[0] if s.spec.phase == Phase.given]
     if p.labels is not None:
         y = given[-1]
         labels = ", ".join(map(str, p.labels))
@@ -192,7 +193,7 @@ def _sections(trace: Trace, key: bool, hints: bool) -> list[Section]:
             boxes=[_box(trace, s, key, hints) for s in steps if s.spec.phase == phase],
         )
         for phase, title in PHASE_TITLES.items()
-        if phase != "given" and any(s.spec.phase == phase for s in steps)
+        if phase != Phase.given and any(s.spec.phase == phase for s in steps)
     ]
 
 
@@ -221,7 +222,7 @@ def _matrix(step: Step) -> Matrix:
 def _box(trace: Trace, step: Step, key: bool, hints: bool) -> Box:
     rows, labels = _rows(step, step.texts())
     shape = " x ".join(map(str, step.shape)) or "one number"
-    symbol = step.spec.symbol + (" (updated)" if step.spec.phase == "update" else "")
+    symbol = step.spec.symbol + (" (updated)" if step.spec.phase == Phase.update else "")
     formula = f"{step.spec.symbol} = {step.spec.formula}" if key or hints else None
     points = trace.problem.points.get(step.id, trace.problem.points.get(step.spec.phase))
     return Box(
@@ -296,5 +297,5 @@ def _chart(trace: Trace) -> list[tuple[str, str, float]]:
     return [
         (s.id, s.spec.symbol, abs(s.largest()[1]))
         for s in trace.iterations[0]
-        if s.spec.phase != "given"
+        if s.spec.phase != Phase.given
     ]

@@ -14,7 +14,9 @@ from decimal import Decimal
 from handcalc.config import draw as params
 from handcalc.config.problem import Block, Problem
 from handcalc.errors import ComputationError, ConfigError
+from handcalc.model.heads import HEADS
 from handcalc.model.runner import make_trace
+from handcalc.model.steps import Phase
 from handcalc.trace import Trace
 
 
@@ -69,7 +71,7 @@ def violations(t: Trace) -> list[str]:
     if need.min_abs_nonzero is not None and any(
         abs(f) > 1e-12 and abs(v) < need.min_abs_nonzero
         for s in steps
-        if s.spec.phase != "given"
+        if s.spec.phase != Phase.given
         for v, f in zip(s.values, s.floats, strict=True)
     ):
         out.append("min_abs_nonzero")
@@ -96,7 +98,7 @@ def _relu_mixed(t: Trace) -> bool:
 
 def _saturated(t: Trace) -> bool:
     p = t.problem
-    outputs = [t.step("yhat").values] if p.head in ("sigmoid", "softmax") else []
+    outputs = [t.step("yhat").values] if HEADS[p.head].probabilities else []
     outputs += [
         t.step(f"h{layer}").values
         for layer, act in enumerate(p.activations, start=1)

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from handcalc.grading.check import Entry, Report, StepReport
+from handcalc.model.steps import Phase
 
 SCHEMA = "handcalc.check/1"
 STYLE = {"correct": "green", "carried": "cyan", "wrong": "bold red"}
@@ -38,7 +39,7 @@ def _entry_line(e: Entry) -> Text:
 def _step_line(s: StepReport, credit: Decimal) -> Text:
     counts = ", ".join(f"{s.count(v)} {v}" for v in ("correct", "carried", "wrong") if s.count(v))
     line = Text(f"{s.step.id:<10}", style="bold")
-    symbol = s.step.spec.symbol + (" new" if s.step.spec.phase == "update" else "")
+    symbol = s.step.spec.symbol + (" new" if s.step.spec.phase == Phase.update else "")
     line.append(f"{symbol:<14} {counts or 'nothing given'}")
     line.append(
         f"   {_num(s.earned(credit).quantize(Decimal('0.01')))}/{_num(s.points)} points",

@@ -9,15 +9,16 @@ from itertools import islice
 
 from handcalc.config.problem import Problem
 from handcalc.model.functions import ACTIVATIONS
+from handcalc.model.steps import Phase
 from handcalc.trace import Step, Trace
 
-PHASE_TITLES = {
-    "given": "Given numbers",
-    "forward": "Forward pass",
-    "loss": "Loss",
-    "backward": "Backward pass",
-    "update": "Gradient step",
-    "test": "Test-time forward pass (no dropout)",
+PHASE_TITLES: dict[Phase, str] = {
+    Phase.given: "Given numbers",
+    Phase.forward: "Forward pass",
+    Phase.loss: "Loss",
+    Phase.backward: "Backward pass",
+    Phase.update: "Gradient step",
+    Phase.test: "Test-time forward pass (no dropout)",
 }
 DEFAULT_ROWS = 24
 
@@ -78,9 +79,9 @@ def fmt_units(value: float) -> str:
 
 def heading(step: Step) -> str:
     s = step.spec
-    if s.phase == "given":
+    if s.phase == Phase.given:
         return f"{s.symbol}" if s.formula == "given" else f"{s.symbol} = {s.formula}"
-    arrow = "←" if s.phase == "update" else "="
+    arrow = "←" if s.phase == Phase.update else "="
     return f"{s.symbol} {arrow} {s.formula}"
 
 
@@ -174,14 +175,17 @@ def sections(
     steps = trace.iterations[iteration - 1]
     out = []
     for phase, title in PHASE_TITLES.items():
-        tables: list[Table | Grid] = [
-            grid(s, max_rows) if phase == "given" and exact(s) else table(s, max_rows, tolerances)
-            for s in steps
-            if s.spec.phase == phase
-        ]
+        tables = [_shown(s, max_rows, tolerances) for s in steps if s.spec.phase == phase]
         if tables:
             out.append(Section(title=title, tables=tables))
     return out
+
+
+def _shown(step: Step, max_rows: int, tolerances: bool) -> Table | Grid:
+    """A given step float64 holds exactly is a grid of numbers; any other step a table."""
+    if step.spec.phase == Phase.given and exact(step):
+        return grid(step, max_rows)
+    return table(step, max_rows, tolerances)
 
 
 def _ranges(numbers: tuple[int, ...]) -> str:
