@@ -33,6 +33,16 @@ __all__ = [
     "run",
 ]
 
+
+def __getattr__(name: str) -> Any:
+    """Step and Trace, imported on first use so that `import handcalc` stays light."""
+    if name in ("Step", "Trace"):
+        from handcalc import trace
+
+        return getattr(trace, name)
+    raise AttributeError(f"module 'handcalc' has no attribute {name!r}")
+
+
 # run()'s keyword overrides (and `handcalc run`'s options) and the config keys they set
 OVERRIDES = {
     "digits": "rounding.digits",
