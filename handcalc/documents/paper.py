@@ -61,6 +61,15 @@ class Header:
     config_hash: str
 
     @property
+    def about(self) -> list[str]:
+        """The line under the title: worksheet or key, course, date, variant."""
+        return [
+            "Answer key" if self.key else "Worksheet",
+            *(m for m in (self.course, self.date) if m),
+            *([f"variant {self.variant}"] if self.variant is not None else []),
+        ]
+
+    @property
     def stamp(self) -> str:
         """What every page carries, so any paper can be regenerated."""
         variant = f"variant {self.variant} · " if self.variant is not None else ""
