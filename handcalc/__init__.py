@@ -18,6 +18,7 @@ from handcalc.errors import ComputationError, ConfigError, HandcalcError, Output
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from handcalc.render.display import ShownTrace
     from handcalc.trace import Step, Trace
 
 from handcalc.version import __version__ as __version__
@@ -32,7 +33,18 @@ __all__ = [
     "run",
 ]
 
-_OVERRIDES = {
+
+def __getattr__(name: str) -> Any:
+    """Step and Trace, imported on first use so that `import handcalc` stays light."""
+    if name in ("Step", "Trace"):
+        from handcalc import trace
+
+        return getattr(trace, name)
+    raise AttributeError(f"module 'handcalc' has no attribute {name!r}")
+
+
+# run()'s keyword overrides (and `handcalc run`'s options) and the config keys they set
+OVERRIDES = {
     "digits": "rounding.digits",
     "mode": "rounding.mode",
     "rule": "rounding.rule",
@@ -49,25 +61,25 @@ def run(
     float32: bool = False,
     jacobians: bool = False,
     **overrides: Any,
-) -> Trace:
+) -> ShownTrace:
     """Run the cycle on a config file, a config as a dict, or the embedded default.
 
     Keyword overrides are those of `handcalc run`: digits, mode, rule, per, seed, steps,
     learning_rate; float32 and jacobians add the float32 column and the local Jacobians.
     Errors are the CLI's, raised as HandcalcError (ConfigError, ComputationError).
+    The trace shows itself in Jupyter and through rich as `handcalc run` prints it.
     """
     from handcalc.config import load as cfg
     from handcalc.config import source
     from handcalc.model.runner import make_trace
+    from handcalc.render.display import shown
 
-    unknown = sorted(set(overrides) - set(_OVERRIDES))
+    unknown = sorted(set(overrides) - set(OVERRIDES))
     if unknown:
-        raise ConfigError(
-            f"run(): unknown override {unknown[0]!r} (one of {', '.join(_OVERRIDES)})"
-        )
-    flags = {_OVERRIDES[k]: (source.plain_text(v), k) for k, v in overrides.items()}
+        raise ConfigError(f"run(): unknown override {unknown[0]!r} (one of {', '.join(OVERRIDES)})")
+    flags = {OVERRIDES[k]: (source.plain_text(v), k) for k, v in overrides.items()}
     if config is None or isinstance(config, (str, Path)):
         problem = cfg.load(Path(config) if config is not None else None, flags)
     else:
         problem = cfg.load_node(source.from_data(config, "config"), "config", flags)
-    return make_trace(problem, float32=float32, jacobians=jacobians)
+    return shown(make_trace(problem, float32=float32, jacobians=jacobians))

@@ -5,14 +5,18 @@ from __future__ import annotations
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
+from handcalc import OVERRIDES
+from handcalc import cli_options as opt
 from handcalc.errors import ConfigError, HandcalcError
-from handcalc.version import __version__
 
-FORMATS = ("terminal", "json", "markdown")
+if TYPE_CHECKING:
+    from handcalc.grading.check import Report
+    from handcalc.trace import Trace
+
 EXAMPLES = """Examples:
 
 \b
@@ -44,123 +48,86 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to FILE.", metavar="FILE")
-]
-ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")]
-FormatOption = Annotated[
-    str, typer.Option("--format", "-f", metavar="terminal|json|markdown", help="Output format.")
-]
-RowsOption = Annotated[
-    int, typer.Option(help="Rows shown per step in tables (0: all).", min=0, metavar="N")
-]
-ConfigArg = Annotated[
-    Path | None,
-    typer.Argument(
-        help="YAML config; the embedded default when left out.",
-        show_default=False,
-        metavar="[CONFIG]",
-    ),
-]
-
-
-def _version(value: bool) -> None:
-    if value:
-        print(f"handcalc {__version__}")
-        raise typer.Exit()
-
 
 @app.callback()
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = False,
-) -> None:
+def _root(version: opt.VersionOption = False) -> None:
     """One training step of a small neural network, computed by hand-calculation rules."""
 
 
 @app.command(epilog=EXAMPLES)
 def run(
-    config: ConfigArg = None,
-    fmt: FormatOption = "terminal",
-    output: OutputOption = None,
-    force: ForceOption = False,
-    digits: Annotated[
-        str | None, typer.Option(help="Override rounding.digits.", metavar="N")
-    ] = None,
-    mode: Annotated[
-        str | None, typer.Option(help="Override rounding.mode.", metavar="decimals|significant")
-    ] = None,
-    rule: Annotated[
-        str | None, typer.Option(help="Override rounding.rule.", metavar="half_up|half_even")
-    ] = None,
-    per: Annotated[
-        str | None, typer.Option(help="Override rounding.per.", metavar="value|operation")
-    ] = None,
-    seed: Annotated[str | None, typer.Option(help="Override init.seed.", metavar="N")] = None,
-    steps: Annotated[str | None, typer.Option(help="Override training.steps.", metavar="N")] = None,
-    learning_rate: Annotated[
-        str | None, typer.Option(help="Override training.learning_rate.", metavar="X")
-    ] = None,
-    rows: RowsOption = 24,
-    tolerances: Annotated[
-        bool, typer.Option("--tolerances", help="Add the tolerance `check` accepts per entry.")
-    ] = False,
-    float32: Annotated[
-        bool, typer.Option("--float32", help="Add a float32 column (PyTorch's default precision).")
-    ] = False,
-    jacobians: Annotated[
-        bool, typer.Option("--jacobians", help="Write out the local Jacobians and the 3-tensor.")
-    ] = False,
-    explain: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--explain",
-            help="Work one entry out by hand, e.g. 'dW2[1,3]' (repeatable).",
-            metavar="ENTRY",
-        ),
-    ] = None,
+    config: opt.ConfigArg = None,
+    fmt: opt.FormatOption = "terminal",
+    output: opt.OutputOption = None,
+    force: opt.ForceOption = False,
+    digits: opt.DigitsOption = None,
+    mode: opt.ModeOption = None,
+    rule: opt.RuleOption = None,
+    per: opt.PerOption = None,
+    seed: opt.SeedOption = None,
+    steps: opt.StepsOption = None,
+    learning_rate: opt.LearningRateOption = None,
+    rows: opt.RowsOption = 24,
+    tolerances: opt.TolerancesOption = False,
+    float32: opt.Float32Option = False,
+    jacobians: opt.JacobiansOption = False,
+    explain: opt.ExplainOption = None,
 ) -> None:
     """Run one update cycle and show every written number beside float64."""
-    _check_format(fmt)
-    from handcalc.config import load as cfg
-    from handcalc.model.runner import make_trace
-
-    flags = {
-        "rounding.digits": ("--digits", digits),
-        "rounding.mode": ("--mode", mode),
-        "rounding.rule": ("--rule", rule),
-        "rounding.per": ("--per", per),
-        "init.seed": ("--seed", seed),
-        "training.steps": ("--steps", steps),
-        "training.learning_rate": ("--learning-rate", learning_rate),
-    }
-    overrides = {k: (v, flag) for k, (flag, v) in flags.items() if v is not None}
-    problem = cfg.load(config, overrides)
-    trace = make_trace(problem, float32=float32, jacobians=jacobians)
+    shown = _format(fmt, opt.FORMATS)
+    overrides = _overrides(
+        digits=digits,
+        mode=mode,
+        rule=rule,
+        per=per,
+        seed=seed,
+        steps=steps,
+        learning_rate=learning_rate,
+    )
+    trace = _trace(config, overrides, float32=float32, jacobians=jacobians)
     if explain:
         from handcalc.explain import explain_all
 
         _write(explain_all(trace, explain), output, force)
         return
-    _emit(trace, fmt, output, force, rows, tolerances)
+    _emit(trace, shown, output, force, rows, tolerances)
 
 
-def _check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        raise ConfigError(f"--format: unknown value {fmt!r} (one of {', '.join(FORMATS)})")
+def _format(fmt: str, allowed: tuple[opt.Format, ...]) -> opt.Format:
+    """The --format value as one of `allowed`, or the error that lists them."""
+    for known in allowed:
+        if fmt == known:
+            return known
+    raise ConfigError(f"--format: unknown value {fmt!r} (one of {', '.join(allowed)})")
+
+
+def _overrides(**given: str | None) -> dict[str, tuple[str, str]]:
+    """Options given that override config keys, as `load` takes them: key -> (text, flag)."""
+    return {
+        OVERRIDES[name]: (text, "--" + name.replace("_", "-"))
+        for name, text in given.items()
+        if text is not None
+    }
+
+
+def _trace(
+    config: Path | None,
+    overrides: dict[str, tuple[str, str]] | None = None,
+    *,
+    float32: bool = False,
+    jacobians: bool = False,
+) -> Trace:
+    from handcalc.config import load as cfg
+    from handcalc.model.runner import make_trace
+
+    return make_trace(cfg.load(config, overrides), float32=float32, jacobians=jacobians)
 
 
 def _emit(
-    trace: object, fmt: str, output: Path | None, force: bool, rows: int, tolerances: bool
+    trace: Trace, fmt: opt.Format, output: Path | None, force: bool, rows: int, tolerances: bool
 ) -> None:
     from handcalc.render import markdown, terminal
-    from handcalc.trace import Trace
 
-    assert isinstance(trace, Trace)
     if fmt == "terminal" and output is None:
         from rich.console import Console
 
@@ -186,61 +153,48 @@ def _write(text: str, output: Path | None, force: bool) -> None:
 
 @app.command(epilog=CHECK_EXAMPLES)
 def check(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            help="[CONFIG] ANSWERS: the config (the embedded default when left out) "
-            "and the student's answers file.",
-            show_default=False,
-            metavar="[CONFIG] ANSWERS",
-        ),
-    ] = None,
-    template: Annotated[
-        bool, typer.Option("--template", help="Print a blank answers file for CONFIG.")
-    ] = False,
-    tolerance: Annotated[
-        str | None,
-        typer.Option(
-            help="Accept |answer - key| up to X for every entry (default: per entry, see "
-            "run --tolerances).",
-            metavar="X",
-        ),
-    ] = None,
-    carried_credit: Annotated[
-        str, typer.Option(help="Share of the points a carried entry earns, 0 to 1.", metavar="X")
-    ] = "1",
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", metavar="terminal|json", help="Output format.")
-    ] = "terminal",
-    output: OutputOption = None,
-    force: ForceOption = False,
+    paths: opt.CheckPathsArg = None,
+    template: opt.TemplateOption = False,
+    tolerance: opt.ToleranceOption = None,
+    carried_credit: opt.CarriedCreditOption = "1",
+    fmt: opt.ReportFormatOption = "terminal",
+    output: opt.OutputOption = None,
+    force: opt.ForceOption = False,
 ) -> None:
     """Grade a student's answers: correct, carried (error carried forward) or wrong."""
-    from handcalc.config import load as cfg
-    from handcalc.grading import answers as ans
-    from handcalc.grading import check as chk
-    from handcalc.model.runner import make_trace
-
+    shown = _format(fmt, opt.REPORT_FORMATS)
     items = list(paths or [])
-    if fmt not in ("terminal", "json"):
-        raise ConfigError(f"--format: unknown value {fmt!r} (one of terminal, json)")
+    trace = _trace(_check_config(items, template))
+    if template:
+        from handcalc.grading import answers as ans
+        from handcalc.grading import check as chk
+
+        _write(ans.template(trace, chk.answerable(trace)), output, force)
+        return
+    report = _grade(trace, items[-1], tolerance, carried_credit)
+    _report(report, shown, output, force)
+    raise typer.Exit(report.exit_code)
+
+
+def _check_config(items: list[Path], template: bool) -> Path | None:
+    """The config among `check`'s file names (None: the embedded default)."""
     if len(items) > (1 if template else 2) or (not template and not items):
         want = "[CONFIG]" if template else "[CONFIG] ANSWERS"
         raise ConfigError(f"check: expected {want}, got {len(items)} file names")
-    config_path = items[0] if (template and items) or len(items) == 2 else None
-    trace = make_trace(cfg.load(config_path))
-    if template:
-        _write(ans.template(trace, chk.answerable(trace)), output, force)
-        return
-    given = ans.read(items[-1], {k: s.shape for k, s in chk.answerable(trace).items()})
-    report = chk.grade(
+    return items[0] if (template and items) or len(items) == 2 else None
+
+
+def _grade(trace: Trace, answers: Path, tolerance: str | None, carried_credit: str) -> Report:
+    from handcalc.grading import answers as ans
+    from handcalc.grading import check as chk
+
+    given = ans.read(answers, {k: s.shape for k, s in chk.answerable(trace).items()})
+    return chk.grade(
         trace,
         given,
         _decimal_option("--tolerance", tolerance, 0, None),
         _decimal_option("--carried-credit", carried_credit, 0, 1) or Decimal(0),
     )
-    _report(report, fmt, output, force)
-    raise typer.Exit(report.exit_code)
 
 
 def _decimal_option(flag: str, text: str | None, low: int, high: int | None) -> Decimal | None:
@@ -256,12 +210,10 @@ def _decimal_option(flag: str, text: str | None, low: int, high: int | None) -> 
     return value
 
 
-def _report(report: object, fmt: str, output: Path | None, force: bool) -> None:
-    from handcalc.grading.check import Report
+def _report(report: Report, fmt: opt.Format, output: Path | None, force: bool) -> None:
     from handcalc.render import check_report as rep
-    from handcalc.trace import dumps
+    from handcalc.rowmajor import dumps
 
-    assert isinstance(report, Report)
     if fmt == "json":
         _write(dumps(rep.to_dict(report)) + "\n", output, force)
         return
@@ -276,10 +228,8 @@ def _report(report: object, fmt: str, output: Path | None, force: bool) -> None:
 
 @app.command()
 def init(
-    path: Annotated[Path, typer.Argument(help="Where to write it; - for standard output.")] = Path(
-        "handcalc.yaml"
-    ),
-    force: ForceOption = False,
+    path: opt.InitPathArg = Path("handcalc.yaml"),
+    force: opt.ForceOption = False,
 ) -> None:
     """Write a fully commented starter config (every key, its default, its choices)."""
     from handcalc.config.load import default_text
@@ -295,57 +245,34 @@ def init(
 
 @app.command()
 def worksheet(
-    config: ConfigArg = None,
-    output: Annotated[
-        Path,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help=("Where to write: .pdf, .typ (Typst), .tex (LaTeX), .md or .html."),
-        ),
-    ] = Path(),
-    key: Annotated[bool, typer.Option("--key", help="The answer key instead.")] = False,
-    hints: Annotated[bool, typer.Option("--hints", help="Print each step's formula.")] = False,
-    jacobians: Annotated[
-        bool, typer.Option("--jacobians", help="Add the local Jacobians and the 3-tensor.")
-    ] = False,
-    force: ForceOption = False,
+    config: opt.ConfigArg = None,
+    output: opt.PaperOutputOption = Path(),
+    key: opt.KeyOption = False,
+    hints: opt.HintsOption = False,
+    jacobians: opt.PaperJacobiansOption = False,
+    force: opt.ForceOption = False,
 ) -> None:
     """Write a printable worksheet, or with --key its answer key."""
-    from handcalc.config import load as cfg
     from handcalc.documents import formats as printing
     from handcalc.documents import paper as document
     from handcalc.files import write_atomic
-    from handcalc.model.runner import make_trace
 
     if output == Path():
         raise ConfigError(
             "--output: missing (a file name ending in .pdf, .typ, .tex, .md or .html)"
         )
     suffix = printing.suffix_of(output)
-    trace = make_trace(cfg.load(config), jacobians=jacobians)
-    doc = document.build(trace, key=key, hints=hints)
+    doc = document.build(_trace(config, jacobians=jacobians), key=key, hints=hints)
     write_atomic(output, printing.render([doc], suffix, doc.header.title), force)
 
 
 @app.command()
 def exam(
-    config: ConfigArg = None,
-    variants: Annotated[
-        int, typer.Option("--variants", "-n", min=1, max=500, help="How many variants.")
-    ] = 1,
-    output: Annotated[
-        Path,
-        typer.Option("--output", "-o", metavar="DIR", help="The folder to write the exam into."),
-    ] = Path(),
-    moodle: Annotated[
-        Path | None,
-        typer.Option(
-            "--moodle", metavar="FILE", help="Also write the variants as a Moodle XML quiz."
-        ),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Write into a non-empty DIR.")] = False,
+    config: opt.ConfigArg = None,
+    variants: opt.VariantsOption = 1,
+    output: opt.FolderOption = Path(),
+    moodle: opt.MoodleOption = None,
+    force: opt.FolderForceOption = False,
 ) -> None:
     """Make exam variants: per variant a worksheet, a key and its config; combined PDFs."""
     from handcalc.config import load as cfg
@@ -362,42 +289,42 @@ def exam(
 
 @app.command()
 def calibrate(
-    config: ConfigArg = None,
-    fmt: FormatOption = "terminal",
-    output: OutputOption = None,
-    force: ForceOption = False,
-    rows: RowsOption = 24,
+    config: opt.ConfigArg = None,
+    fmt: opt.FormatOption = "terminal",
+    output: opt.OutputOption = None,
+    force: opt.ForceOption = False,
+    rows: opt.RowsOption = 24,
 ) -> None:
     """Fit the temperature T on the config's calibration set by gradient steps in T."""
     from handcalc.config import load as cfg
     from handcalc.model import calibration as cal
 
-    _check_format(fmt)
-    _emit(cal.make(cfg.load(config)), fmt, output, force, rows, False)
+    shown = _format(fmt, opt.FORMATS)
+    _emit(cal.make(cfg.load(config)), shown, output, force, rows, False)
 
 
 @app.command("mc-dropout")
 def mc_dropout(
-    config: ConfigArg = None,
-    passes: Annotated[int, typer.Option("--passes", "-T", help="Stochastic forward passes.")] = 10,
-    fmt: FormatOption = "terminal",
-    output: OutputOption = None,
-    force: ForceOption = False,
-    rows: RowsOption = 24,
+    config: opt.ConfigArg = None,
+    passes: opt.PassesOption = 10,
+    fmt: opt.FormatOption = "terminal",
+    output: opt.OutputOption = None,
+    force: opt.ForceOption = False,
+    rows: opt.RowsOption = 24,
 ) -> None:
     """Monte Carlo dropout: T stochastic test-time passes, their mean and per-class variance."""
     from handcalc.config import load as cfg
     from handcalc.model import mc_dropout as mcdropout
 
-    _check_format(fmt)
-    _emit(mcdropout.make(cfg.load(config), passes), fmt, output, force, rows, False)
+    shown = _format(fmt, opt.FORMATS)
+    _emit(mcdropout.make(cfg.load(config), passes), shown, output, force, rows, False)
 
 
 @app.command("export-torch")
 def export_torch(
-    config: ConfigArg = None,
-    output: OutputOption = None,
-    force: ForceOption = False,
+    config: opt.ConfigArg = None,
+    output: opt.OutputOption = None,
+    force: opt.ForceOption = False,
 ) -> None:
     """Write a standalone PyTorch script that runs the same cycle (float64 or float32)."""
     from handcalc.config import load as cfg

@@ -17,7 +17,8 @@ from handcalc.model.backward import direct_dh
 from handcalc.model.forward import input_of
 from handcalc.numbers import WORKING, Rounding
 from handcalc.render.tables import fmt_deviation, fmt_float, fmt_units
-from handcalc.trace import Step, Trace, _indices
+from handcalc.rowmajor import indices
+from handcalc.trace import Step, Trace
 
 Term = tuple[str, Decimal, Decimal | None]  # label, a, b (a product when b is given)
 
@@ -51,7 +52,7 @@ def parse(trace: Trace, text: str) -> tuple[Step, int]:
             raise ConfigError(
                 f"--explain: {text.strip()}: index {k + 1} is {i}, out of range (1 to {size})"
             )
-    return step, _indices(shape).index(tuple(raw))
+    return step, indices(shape).index(tuple(raw))
 
 
 def parse_scalar(trace: Trace, text: str) -> tuple[Step, int]:

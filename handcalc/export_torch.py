@@ -58,47 +58,19 @@ def script(p: Problem, source: str) -> str:
     """The script's text for the first iteration of problem p (read from `source`)."""
     first = plan(p)[0]
     p = first.problem  # its first mini-batch
-    L = p.layers
-    layers = "\n".join(
-        f"        self.lin{i} = nn.Linear({p.widths[i - 1]}, {p.widths[i]}, bias={p.bias})"
-        for i in range(1, L + 1)
-    )
-    forward = []
-    masks = first.masks
-    for i in range(1, L + 1):
-        feed = "x" if i == 1 else f"self.h{i - 1}"
-        mask = masks.get(f"d{i - 1}")
-        if mask is not None and p.dropout is not None:  # the same dropout mask as the trace
-            inverted = p.dropout.scaling == "inverted"
-            keep = p.dropout.keep[i - 1]
-            forward.append(f"        mask = torch.tensor({_matrix(p, mask)}, dtype=x.dtype)")
-            feed = f"{feed} * mask" + (f" / {keep}" if inverted else "")
-        forward.append(f"        self.z{i} = self.lin{i}({feed})")
-        forward.append(f"        self.z{i}.retain_grad()")
-        if i < L:
-            act = ACTIVATION[p.activations[i - 1]].format(f"self.z{i}")
-            if i in p.residual:  # the skip connection of section 13
-                act += " + " + ("x" if i == 1 else f"self.h{i - 1}")
-            forward.append(f"        self.h{i} = {act}")
-            forward.append(f"        self.h{i}.retain_grad()")
-    setters = [
-        f"    {_attr(n)}.copy_(torch.tensor({_matrix(p, b)}, dtype=dtype))"
-        for n, b in p.parameters.items()
-    ]
-    forward_out = [f'"z{i}": model.z{i}' for i in range(1, L + 1)]
-    forward_out += [f'"h{i}": model.h{i}' for i in range(1, L)]
-    backward_out = [f'"dz{i}": model.z{i}.grad' for i in range(L, 0, -1)]
-    backward_out += [f'"dh{i}": model.h{i}.grad' for i in range(L - 1, 0, -1)]
-    backward_out += [f'"d{n}": {_attr(n)}.grad' for n in p.parameters]
+    forward_out, backward_out = _recorded(p)
     return TEMPLATE.format(
         version=__version__,
         title=p.title or "one training step",
         source=source,
         widths="-".join(map(str, p.widths)),
-        layers=layers,
-        forward="\n".join(forward),
-        last=L,
-        setters="\n".join(setters),
+        layers=_layers(p),
+        forward="\n".join(_forward(p, first.masks)),
+        last=p.layers,
+        setters="\n".join(
+            f"    {_attr(n)}.copy_(torch.tensor({_matrix(p, b)}, dtype=dtype))"
+            for n, b in p.parameters.items()
+        ),
         x=_matrix(p, p.x),
         y=_matrix(p, p.y),
         head=HEAD[p.head],
@@ -111,6 +83,44 @@ def script(p: Problem, source: str) -> str:
         squeeze=not p.batched,
         rounding=p.rounding.describe(),
     )
+
+
+def _layers(p: Problem) -> str:
+    """The model's nn.Linear layers."""
+    return "\n".join(
+        f"        self.lin{i} = nn.Linear({p.widths[i - 1]}, {p.widths[i]}, bias={p.bias})"
+        for i in range(1, p.layers + 1)
+    )
+
+
+def _forward(p: Problem, masks: dict[str, Block]) -> list[str]:
+    """The forward pass, keeping every z and h."""
+    out = []
+    for i in range(1, p.layers + 1):
+        feed = "x" if i == 1 else f"self.h{i - 1}"
+        mask = masks.get(f"d{i - 1}")
+        if mask is not None and p.dropout is not None:  # the same dropout mask as the trace
+            inverted = p.dropout.scaling == "inverted"
+            out.append(f"        mask = torch.tensor({_matrix(p, mask)}, dtype=x.dtype)")
+            feed = f"{feed} * mask" + (f" / {p.dropout.keep[i - 1]}" if inverted else "")
+        out += [f"        self.z{i} = self.lin{i}({feed})", f"        self.z{i}.retain_grad()"]
+        if i < p.layers:
+            act = ACTIVATION[p.activations[i - 1]].format(f"self.z{i}")
+            if i in p.residual:  # the skip connection of section 13
+                act += " + " + ("x" if i == 1 else f"self.h{i - 1}")
+            out += [f"        self.h{i} = {act}", f"        self.h{i}.retain_grad()"]
+    return out
+
+
+def _recorded(p: Problem) -> tuple[list[str], list[str]]:
+    """The forward and the backward values the script prints, as dict entries."""
+    L = p.layers
+    forward = [f'"z{i}": model.z{i}' for i in range(1, L + 1)]
+    forward += [f'"h{i}": model.h{i}' for i in range(1, L)]
+    backward = [f'"dz{i}": model.z{i}.grad' for i in range(L, 0, -1)]
+    backward += [f'"dh{i}": model.h{i}.grad' for i in range(L - 1, 0, -1)]
+    backward += [f'"d{n}": {_attr(n)}.grad' for n in p.parameters]
+    return forward, backward
 
 
 TEMPLATE = '''"""PyTorch twin of a handcalc run: {title}.

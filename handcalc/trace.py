@@ -6,17 +6,17 @@ Renderers read only this; they never do arithmetic.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from itertools import product
 from typing import Any
 
 from handcalc.config.load import normalized
 from handcalc.config.problem import Problem
 from handcalc.model.steps import StepSpec
 from handcalc.numbers import Rounding, Shape
+from handcalc.rowmajor import Nested, dumps, indices, nest
 from handcalc.version import __version__
 
 SCHEMA = "handcalc.trace/1"
@@ -24,7 +24,7 @@ FLAG_UNITS = 0.5  # a deviation beyond half a unit of the last kept digit change
 
 
 @cache
-def _text(rounding: Rounding) -> Any:
+def _text(rounding: Rounding) -> Callable[[Decimal], str]:
     return rounding.text
 
 
@@ -46,22 +46,22 @@ class Step:
         return self.spec.id
 
     @property
-    def value(self) -> Any:
+    def value(self) -> Nested[Decimal]:
         """The hand values as nested lists of Decimal in the step's shape (a scalar bare)."""
         return nest(self.values, self.shape)
 
     @property
-    def float64(self) -> Any:
+    def float64(self) -> Nested[float]:
         """The float64 values, nested like `value`."""
         return nest(self.floats, self.shape)
 
     @property
-    def deviation(self) -> Any:
+    def deviation(self) -> Nested[float]:
         """hand - float64, nested like `value`."""
         return nest(self.deviations, self.shape)
 
     @property
-    def float32(self) -> Any:
+    def float32(self) -> Nested[float] | None:
         """The float32 values, nested like `value` (None unless the run asked for them)."""
         return None if self.floats32 is None else nest(self.floats32, self.shape)
 
@@ -71,8 +71,7 @@ class Step:
 
     def text(self, i: int) -> str:
         """Entry i as the worksheet writes it."""
-        out: str = _text(self.rounding)(self.values[i])
-        return out
+        return _text(self.rounding)(self.values[i])
 
     def texts(self) -> list[str]:
         return [self.text(i) for i in range(len(self.values))]
@@ -82,7 +81,7 @@ class Step:
         inner = self.shape[1:] if self.example_axis else self.shape
         count = self.shape[0] if self.example_axis else 1
         for n in range(count):
-            for index in _indices(inner):
+            for index in indices(inner):
                 label = self.spec.symbol + ("_" + ",".join(map(str, index)) if index else "")
                 yield (n + 1 if self.example_axis else None), label
 
@@ -138,21 +137,6 @@ class Step:
         }
 
 
-def _indices(shape: Shape) -> list[tuple[int, ...]]:
-    """Every 1-based index of a shape, row-major."""
-    return [tuple(i + 1 for i in index) for index in product(*(range(s) for s in shape))]
-
-
-def nest(flat: Sequence[Any], shape: Shape) -> Any:
-    """Row-major flat entries as nested lists; a scalar stays bare."""
-    if not shape:
-        return flat[0]
-    if len(shape) == 1:
-        return list(flat)
-    step = len(flat) // shape[0]
-    return [nest(flat[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
-
-
 @dataclass(frozen=True, slots=True)
 class IterationInfo:
     """Which epoch an iteration belongs to and which examples (1-based) it used."""
@@ -192,20 +176,6 @@ class Trace:
         info = self.info[k]
         return {"iteration": info.number, "epoch": info.epoch, "examples": list(info.examples)}
 
-    def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
-        """Shown by rich (and in Jupyter with rich) as `handcalc run` shows it."""
-        from rich.text import Text
-
-        from handcalc.render.terminal import lines
-
-        yield Text("\n").join(lines(self, options.max_width))
-
-    def _repr_markdown_(self) -> str:
-        """Shown in Jupyter as the Markdown tables."""
-        from handcalc.render.markdown import render
-
-        return render(self)
-
     def to_json(self) -> str:
         """The trace as JSON text, built one step at a time to keep memory flat."""
         head = {"schema": SCHEMA, "handcalc": __version__, "config": normalized(self.problem)}
@@ -224,17 +194,6 @@ class Trace:
             parts.append("\n      ]\n    }")
         parts.append("\n  ]\n}\n")
         return "".join(parts)
-
-
-def dumps(value: Any, indent: str = "") -> str:
-    """JSON with one key a line and each row of numbers on one line, for people and diffs."""
-    inner = indent + "  "
-    if isinstance(value, dict) and value:
-        items = [f"{inner}{json.dumps(k)}: {dumps(v, inner)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
-    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
-        return "[\n" + ",\n".join(inner + dumps(v, inner) for v in value) + f"\n{indent}]"
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
 def _unit(rounding: Rounding, value: Decimal, f: float) -> float:

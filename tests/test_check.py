@@ -19,7 +19,7 @@ from handcalc.model import cycle
 from handcalc.model.given import given_values
 from handcalc.model.runner import make_trace, recompute
 from handcalc.numbers import NumberSystem, hand
-from handcalc.trace import nest
+from handcalc.rowmajor import nest
 
 Cli = Callable[..., tuple[int, str, str]]
 Slips = Mapping[str, Callable[[NumberSystem, Mapping[str, Any]], Any]]

@@ -18,8 +18,8 @@ from pypdf import PdfReader
 import handcalc
 from conftest import ROOT
 from handcalc.config import load as config
-from handcalc.documents import exam
 from handcalc.documents import paper as document
+from handcalc.documents.variants import draw, violations
 from handcalc.render import latex, typst
 from handcalc.render import markdown_paper as mdoc
 
@@ -177,8 +177,8 @@ def test_exam_folder(run_cli: Cli, tmp_path: Path) -> None:
 
 def test_same_seed_same_variant(tmp_path: Path) -> None:
     base = config.load(DEFAULT)
-    first = exam.draw(base, 2)
-    again = exam.draw(base, 2)
+    first = draw(base, 2)
+    again = draw(base, 2)
     assert [v.seed for v in first] == [v.seed for v in again]
     assert typst.document(document.build(first[1].trace, True, variant=2)) == typst.document(
         document.build(again[1].trace, True, variant=2)
@@ -201,11 +201,11 @@ def test_constraints_hold(tmp_path: Path) -> None:
     }
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(data))
-    variants = exam.draw(config.load(path), 5)
+    variants = draw(config.load(path), 5)
     xs = {tuple(v.trace.problem.x.data) for v in variants}
     assert len(xs) > 1  # inputs vary too
     for v in variants:
-        assert exam.violations(v.trace) == []
+        assert violations(v.trace) == []
         for layer in (1, 2):
             z = v.trace.step(f"z{layer}").values
             assert any(x > 0 for x in z) and any(x <= 0 for x in z)

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Literal, get_args
 
 from handcalc.documents.paper import Document
 from handcalc.errors import ConfigError
 from handcalc.render import html, latex, typst
 from handcalc.render import markdown_paper as mdoc
 
-SUFFIXES = (".pdf", ".typ", ".tex", ".md", ".html")
+Suffix = Literal[".pdf", ".typ", ".tex", ".md", ".html"]
+SUFFIXES: tuple[Suffix, ...] = get_args(Suffix)
 
 
-def suffix_of(path: Path) -> str:
+def suffix_of(path: Path) -> Suffix:
+    """The document type a file name asks for."""
     suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise ConfigError(
-            f"--output: {path}: unknown document type {suffix or '(none)'!r} "
-            f"(one of {', '.join(SUFFIXES)})"
-        )
-    return suffix
+    for known in SUFFIXES:
+        if suffix == known:
+            return known
+    raise ConfigError(
+        f"--output: {path}: unknown document type {suffix or '(none)'!r} "
+        f"(one of {', '.join(SUFFIXES)})"
+    )
 
 
 def merge_pdfs(pdfs: list[bytes]) -> bytes:
@@ -35,7 +39,7 @@ def merge_pdfs(pdfs: list[bytes]) -> bytes:
     return out.getvalue()
 
 
-def render(docs: list[Document], suffix: str, title: str) -> bytes:
+def render(docs: list[Document], suffix: Suffix, title: str) -> bytes:
     """One or more documents (each from a new page) in the format of `suffix`."""
     if suffix in (".pdf", ".typ"):
         source = typst.document(docs[0]) if len(docs) == 1 else typst.combined(docs, title)

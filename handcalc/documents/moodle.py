@@ -4,13 +4,11 @@ written entry, each with the tolerance `handcalc check` would accept."""
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING
 
 from handcalc.documents.paper import config_hash, segments
+from handcalc.documents.variants import Variant
+from handcalc.model.steps import Phase
 from handcalc.trace import Step, Trace
-
-if TYPE_CHECKING:
-    from handcalc.documents.exam import Variant
 
 
 def _text(notation: str) -> str:
@@ -52,10 +50,10 @@ def question(t: Trace, number: int, seed: int) -> str:
         f"{_text(str(p.learning_rate))}.</p>",
     ]
     for step in steps:
-        if step.spec.phase == "given":
+        if step.spec.phase == Phase.given:
             parts.append(f"<p>{_text(step.spec.symbol)} =</p>{_table(step, step.texts())}")
     for step in steps:
-        if step.spec.phase == "given":
+        if step.spec.phase == Phase.given:
             continue
         tolerances = step.tolerances()
         fields = [
@@ -63,7 +61,7 @@ def question(t: Trace, number: int, seed: int) -> str:
         ]
         parts.append(
             f"<p><b>{_text(step.spec.symbol)}</b> "
-            f"{_text('(updated)' if step.spec.phase == 'update' else '')}</p>"
+            f"{_text('(updated)' if step.spec.phase == Phase.update else '')}</p>"
             f"{_table(step, fields)}"
         )
     return "\n".join(parts)

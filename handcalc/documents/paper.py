@@ -9,13 +9,16 @@ import hashlib
 import itertools
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from handcalc.config.load import normalized
 from handcalc.errors import HandcalcError
 from handcalc.explain import explain, parse_scalar
 from handcalc.model.functions import ACTIVATIONS
+from handcalc.model.steps import Phase
 from handcalc.render.tables import PHASE_TITLES
-from handcalc.trace import Step, Trace, dumps
+from handcalc.rowmajor import dumps
+from handcalc.trace import Step, Trace
 
 # A rich text is a list of (kind, text) segments, kind in text, sup, sub, so that every format can
 # write the notes' superscripts and subscripts without a math parser.
@@ -56,6 +59,15 @@ class Header:
     variant: int | None
     seed: int
     config_hash: str
+
+    @property
+    def about(self) -> list[str]:
+        """The line under the title: worksheet or key, course, date, variant."""
+        return [
+            "Answer key" if self.key else "Worksheet",
+            *(m for m in (self.course, self.date) if m),
+            *([f"variant {self.variant}"] if self.variant is not None else []),
+        ]
 
     @property
     def stamp(self) -> str:
@@ -142,45 +154,56 @@ def config_hash(trace: Trace) -> str:
 def build(trace: Trace, key: bool, hints: bool = False, variant: int | None = None) -> Document:
     """The worksheet (or with `key`, the answer key) of the trace's first iteration."""
     p = trace.info[0].problem  # documents show the first iteration
-    doc = p.document
-    header = Header(
-        p.title or "One training step",
-        doc.course,
-        doc.date,
-        doc.instructions,
-        key,
-        variant,
-        p.init.seed,
-        config_hash(trace),
+    return Document(
+        header=_header(trace, key, variant),
+        given=_given(trace),
+        rule=p.rounding.describe(),
+        rule_example=_rule_example(trace),
+        learning_rate=str(p.learning_rate),
+        network=_layers(trace),
+        network_text=_network_text(trace),
+        sections=_sections(trace, key, hints),
+        expansions=_expansions(trace) if key else [],
+        chart=_chart(trace) if key else [],
     )
-    steps = trace.iterations[0]
-    given = [_matrix(s) for s in steps if s.spec.phase == "given"]
-    if p.labels is not None:  # say which class, not only its one-hot vector
+
+
+def _header(trace: Trace, key: bool, variant: int | None) -> Header:
+    p = trace.info[0].problem
+    return Header(
+        title=p.title or "One training step",
+        course=p.document.course,
+        date=p.document.date,
+        instructions=p.document.instructions,
+        key=key,
+        variant=variant,
+        seed=p.init.seed,
+        config_hash=config_hash(trace),
+    )
+
+
+def _given(trace: Trace) -> list[Matrix]:
+    """The given numbers; the one-hot targets say which class too."""
+    p = trace.info[0].problem
+    given = [_matrix(s) for s in trace.iterations[0] if s.spec.phase == Phase.given]
+    if p.labels is not None:
         y = given[-1]
         labels = ", ".join(map(str, p.labels))
-        given[-1] = Matrix(
-            y.name,
-            f"{y.symbol} ({'labels' if p.batched else 'c'} = {labels})",
-            y.rows,
-            y.row_labels,
+        symbol = f"{y.symbol} ({'labels' if p.batched else 'c'} = {labels})"
+        given[-1] = Matrix(name=y.name, symbol=symbol, rows=y.rows, row_labels=y.row_labels)
+    return given
+
+
+def _sections(trace: Trace, key: bool, hints: bool) -> list[Section]:
+    steps = trace.iterations[0]
+    return [
+        Section(
+            title=title,
+            boxes=[_box(trace, s, key, hints) for s in steps if s.spec.phase == phase],
         )
-    sections = [
-        Section(title, [_box(trace, s, key, hints) for s in steps if s.spec.phase == phase])
         for phase, title in PHASE_TITLES.items()
-        if phase != "given" and any(s.spec.phase == phase for s in steps)
+        if phase != Phase.given and any(s.spec.phase == phase for s in steps)
     ]
-    return Document(
-        header,
-        given,
-        p.rounding.describe(),
-        _rule_example(trace),
-        str(p.learning_rate),
-        _layers(trace),
-        _network_text(trace),
-        sections,
-        _expansions(trace) if key else [],
-        _chart(trace) if key else [],
-    )
 
 
 def _rows(step: Step, texts: list[str]) -> tuple[list[list[str]], list[str]]:
@@ -197,29 +220,30 @@ def _rows(step: Step, texts: list[str]) -> tuple[list[list[str]], list[str]]:
 def _matrix(step: Step) -> Matrix:
     rows, labels = _rows(step, step.texts())
     return Matrix(
-        step.id,
-        step.spec.symbol + ("" if step.spec.formula == "given" else f" = {step.spec.formula}"),
-        rows,
-        labels,
+        name=step.id,
+        symbol=step.spec.symbol
+        + ("" if step.spec.formula == "given" else f" = {step.spec.formula}"),
+        rows=rows,
+        row_labels=labels,
     )
 
 
 def _box(trace: Trace, step: Step, key: bool, hints: bool) -> Box:
     rows, labels = _rows(step, step.texts())
     shape = " x ".join(map(str, step.shape)) or "one number"
-    symbol = step.spec.symbol + (" (updated)" if step.spec.phase == "update" else "")
+    symbol = step.spec.symbol + (" (updated)" if step.spec.phase == Phase.update else "")
     formula = f"{step.spec.symbol} = {step.spec.formula}" if key or hints else None
     points = trace.problem.points.get(step.id, trace.problem.points.get(step.spec.phase))
     return Box(
-        step.id,
-        symbol,
-        formula,
-        shape,
-        len(rows),
-        len(rows[0]) if rows else 1,
-        rows if key else None,
-        "" if points is None else f"{points.normalize():f}",
-        labels,
+        step_id=step.id,
+        symbol=symbol,
+        formula=formula,
+        shape=shape,
+        rows=len(rows),
+        cols=len(rows[0]) if rows else 1,
+        values=rows if key else None,
+        points="" if points is None else f"{points.normalize():f}",
+        row_labels=labels,
     )
 
 
@@ -227,15 +251,11 @@ def _rule_example(trace: Trace) -> str:
     """One example of the rule, on a tie where the rule matters."""
     r = trace.problem.rounding
     if r.mode == "decimals":
-        from decimal import Decimal
-
         tie = Decimal(1).scaleb(-r.digits) * Decimal("12.5")  # e.g. 0.00125 for 4 places
         return (
             f"{tie.normalize():f} is written {r.text(tie)}; {(-tie).normalize():f} is written "
             f"{r.text(-tie)}"
         )
-    from decimal import Decimal
-
     tie = Decimal("1.25").scaleb(-(r.digits - 2)) if r.digits >= 2 else Decimal("2.5")
     return (
         f"{tie.normalize():f} is written {r.text(tie)}; 0.0001234567 is written "
@@ -245,10 +265,10 @@ def _rule_example(trace: Trace) -> str:
 
 def _layers(trace: Trace) -> list[Layer]:
     p = trace.problem
-    out = [Layer(p.widths[0], "input x")]
+    out = [Layer(width=p.widths[0], label="input x")]
     for layer in range(1, p.layers):
-        out.append(Layer(p.widths[layer], p.activations[layer - 1]))
-    out.append(Layer(p.widths[-1], f"{p.head} head, {p.loss}"))
+        out.append(Layer(width=p.widths[layer], label=p.activations[layer - 1]))
+    out.append(Layer(width=p.widths[-1], label=f"{p.head} head, {p.loss}"))
     return out
 
 
@@ -286,5 +306,5 @@ def _chart(trace: Trace) -> list[tuple[str, str, float]]:
     return [
         (s.id, s.spec.symbol, abs(s.largest()[1]))
         for s in trace.iterations[0]
-        if s.spec.phase != "given"
+        if s.spec.phase != Phase.given
     ]

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from handcalc.grading.check import Entry, Report, StepReport
+from handcalc.model.steps import Phase
 
 SCHEMA = "handcalc.check/1"
 STYLE = {"correct": "green", "carried": "cyan", "wrong": "bold red"}
@@ -38,7 +39,7 @@ def _entry_line(e: Entry) -> Text:
 def _step_line(s: StepReport, credit: Decimal) -> Text:
     counts = ", ".join(f"{s.count(v)} {v}" for v in ("correct", "carried", "wrong") if s.count(v))
     line = Text(f"{s.step.id:<10}", style="bold")
-    symbol = s.step.spec.symbol + (" new" if s.step.spec.phase == "update" else "")
+    symbol = s.step.spec.symbol + (" new" if s.step.spec.phase == Phase.update else "")
     line.append(f"{symbol:<14} {counts or 'nothing given'}")
     line.append(
         f"   {_num(s.earned(credit).quantize(Decimal('0.01')))}/{_num(s.points)} points",
@@ -61,31 +62,32 @@ def lines(report: Report) -> list[Text]:
         out.append(Text(f"unreadable: {problem}", style="bold red"))
     for note in report.notes:
         out.append(Text(f"note: {note}", style="dim"))
-    out.append(Text(""))
+    return [*out, Text(""), *_closing(report)]
+
+
+def _closing(report: Report) -> list[Text]:
+    """The first step that went wrong, and the score."""
     first = report.first_wrong
-    out.append(
+    earned, total = report.score
+    totals = {v: sum(s.count(v) for s in report.steps) for v in ("correct", "carried", "wrong")}
+    score = (
+        f"score {_num(earned.quantize(Decimal('0.01')))} of {_num(total)} points; "
+        + ", ".join(f"{n} {v}" for v, n in totals.items())
+        + (
+            f"; a carried entry earns {_num(report.carried_credit * 100)}% of its credit"
+            if totals["carried"]
+            else ""
+        )
+    )
+    return [
         Text(
             f"first step that went wrong: {first.step.id} ({first.step.spec.symbol})"
             if first
             else "no step went wrong",
             style="bold",
-        )
-    )
-    earned, total = report.score
-    totals = {v: sum(s.count(v) for s in report.steps) for v in ("correct", "carried", "wrong")}
-    out.append(
-        Text(
-            f"score {_num(earned.quantize(Decimal('0.01')))} of {_num(total)} points; "
-            + ", ".join(f"{n} {v}" for v, n in totals.items())
-            + (
-                f"; a carried entry earns {_num(report.carried_credit * 100)}% of its credit"
-                if totals["carried"]
-                else ""
-            ),
-            style="bold",
-        )
-    )
-    return out
+        ),
+        Text(score, style="bold"),
+    ]
 
 
 def to_dict(report: Report) -> dict[str, Any]:
@@ -99,35 +101,37 @@ def to_dict(report: Report) -> dict[str, Any]:
             "carried_credit": str(report.carried_credit),
         },
         "first_wrong": first.step.id if first else None,
-        "steps": [
-            {
-                "id": s.step.id,
-                "symbol": s.step.spec.symbol,
-                "points": str(s.points),
-                "earned": str(s.earned(report.carried_credit).quantize(Decimal("0.0001"))),
-                **{v: s.count(v) for v in ("correct", "carried", "wrong")},
-                "transposed": s.transposed,
-                "entries": [
-                    {
-                        "label": e.label,
-                        "example": e.example,
-                        "value": str(e.value),
-                        "key": e.key,
-                        "tolerance": str(e.tolerance),
-                        "verdict": e.verdict,
-                        "recomputed": e.recomputed,
-                        "diagnosis": e.diagnosis,
-                        "hint": e.hint,
-                        "note": e.note,
-                    }
-                    for e in s.entries
-                ],
-            }
-            for s in report.steps
-        ],
+        "steps": [_step_dict(s, report.carried_credit) for s in report.steps],
         "problems": report.problems,
         "notes": report.notes,
         "exit_code": report.exit_code,
+    }
+
+
+def _step_dict(s: StepReport, credit: Decimal) -> dict[str, Any]:
+    return {
+        "id": s.step.id,
+        "symbol": s.step.spec.symbol,
+        "points": str(s.points),
+        "earned": str(s.earned(credit).quantize(Decimal("0.0001"))),
+        **{v: s.count(v) for v in ("correct", "carried", "wrong")},
+        "transposed": s.transposed,
+        "entries": [_entry_dict(e) for e in s.entries],
+    }
+
+
+def _entry_dict(e: Entry) -> dict[str, Any]:
+    return {
+        "label": e.label,
+        "example": e.example,
+        "value": str(e.value),
+        "key": e.key,
+        "tolerance": str(e.tolerance),
+        "verdict": e.verdict,
+        "recomputed": e.recomputed,
+        "diagnosis": e.diagnosis,
+        "hint": e.hint,
+        "note": e.note,
     }
 
 

@@ -75,23 +75,7 @@ def _diagram(layers: list[Layer]) -> str:
 
 
 def body(doc: Document) -> str:
-    h = doc.header
-    meta = " · ".join(
-        [
-            "Answer key" if h.key else "Worksheet",
-            *(m for m in (h.course, h.date) if m),
-            *([f"variant {h.variant}"] if h.variant is not None else []),
-        ]
-    )
-    out = [f"<section><h1>{esc(h.title)}</h1><p>{esc(meta)}</p>"]
-    if not h.key:
-        out.append("<p>Name: ______________________________ &nbsp; ID: ______________</p>")
-    if h.instructions:
-        out.append(f"<p>{esc(h.instructions)}</p>")
-    out.append(
-        f"<p>Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.<br>"
-        f"Learning rate: η = {esc(doc.learning_rate)}.</p><h2>Given</h2>"
-    )
+    out = _top(doc)
     out += [_given(m) for m in doc.given]
     out += ["<h2>The network</h2>", _diagram(doc.network), f"<p>{rich(doc.network_text)}</p>"]
     for section in doc.sections:
@@ -100,18 +84,41 @@ def body(doc: Document) -> str:
     if doc.expansions:
         out.append("<h2>Worked entries</h2>")
         out += [f"<pre>{esc(chr(10).join(e))}</pre>" for e in doc.expansions]
-    if doc.chart:
-        top = max(u for _, _, u in doc.chart) or 1.0
-        out.append("<h2>Rounding against float64</h2><table>")
-        out += [
+    out += _chart(doc)
+    out.append(f"<footer>{esc(doc.header.title)} · {esc(doc.header.stamp)}</footer></section>")
+    return "\n".join(out)
+
+
+def _top(doc: Document) -> list[str]:
+    """Title, name line, instructions, the rounding rule, the learning rate."""
+    h = doc.header
+    out = [f"<section><h1>{esc(h.title)}</h1><p>{esc(' · '.join(h.about))}</p>"]
+    if not h.key:
+        out.append("<p>Name: ______________________________ &nbsp; ID: ______________</p>")
+    if h.instructions:
+        out.append(f"<p>{esc(h.instructions)}</p>")
+    out.append(
+        f"<p>Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.<br>"
+        f"Learning rate: η = {esc(doc.learning_rate)}.</p><h2>Given</h2>"
+    )
+    return out
+
+
+def _chart(doc: Document) -> list[str]:
+    """The key's bars: each step's largest deviation in units."""
+    if not doc.chart:
+        return []
+    top = max(u for _, _, u in doc.chart) or 1.0
+    return [
+        "<h2>Rounding against float64</h2><table>",
+        *(
             f'<tr><th>{rich(s)}</th><td style="text-align:left;min-width:8cm"><span class="bar'
             f'{" over" if u > 0.5 else ""}" style="width:{7 * u / top:.2f}cm"></span></td>'
             f"<td>{u:.2f}</td></tr>"
             for _, s, u in doc.chart
-        ]
-        out.append("</table>")
-    out.append(f"<footer>{esc(h.title)} · {esc(h.stamp)}</footer></section>")
-    return "\n".join(out)
+        ),
+        "</table>",
+    ]
 
 
 def document(doc: Document) -> str:

@@ -120,28 +120,7 @@ def _diagram(layers: list[Layer]) -> str:
 
 
 def body(doc: Document) -> str:
-    h = doc.header
-    kind = "Answer key" if h.key else "Worksheet"
-    meta = " · ".join(
-        [
-            kind,
-            *(m for m in (h.course, h.date) if m),
-            *([f"variant {h.variant}"] if h.variant is not None else []),
-        ]
-    )
-    out = [
-        rf"\renewcommand{{\stamp}}{{{esc(h.stamp)}}}\setcounter{{page}}{{1}}",
-        rf"{{\Large\bfseries {esc(h.title)}}}\par\medskip",
-        rf"{esc(meta)}\par\medskip",
-    ]
-    if not h.key:
-        out.append(r"Name: \rule{7cm}{0.4pt}\hfill ID: \rule{5cm}{0.4pt}\par\medskip")
-    if h.instructions:
-        out.append(esc(h.instructions) + r"\par\medskip")
-    out.append(
-        rf"Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.\\"
-        rf"Learning rate: $\eta$ = {esc(doc.learning_rate)}.\par"
-    )
+    out = _top(doc)
     out.append(r"\section*{Given}")
     out += [_given(m) for m in doc.given]
     out += [r"\section*{The network}", _diagram(doc.network), rich(doc.network_text) + r"\par"]
@@ -151,17 +130,44 @@ def body(doc: Document) -> str:
     if doc.expansions:
         out.append(r"\section*{Worked entries}")
         out += ["\\begin{verbatim}\n" + "\n".join(e) + "\n\\end{verbatim}" for e in doc.expansions]
-    if doc.chart:
-        top = max(u for _, _, u in doc.chart) or 1.0
-        out.append(r"\section*{Rounding against float64}")
-        out.append("Largest $|$hand $-$ float64$|$ per step, in units of the last kept digit.\\par")
-        out.append(r"\begin{tabular}{ll r}")
-        out += [
+    out += _chart(doc)
+    return "\n".join(out) + "\n"
+
+
+def _top(doc: Document) -> list[str]:
+    """Page stamp, title, name line, instructions, the rounding rule, the learning rate."""
+    h = doc.header
+    out = [
+        rf"\renewcommand{{\stamp}}{{{esc(h.stamp)}}}\setcounter{{page}}{{1}}",
+        rf"{{\Large\bfseries {esc(h.title)}}}\par\medskip",
+        rf"{esc(' · '.join(h.about))}\par\medskip",
+    ]
+    if not h.key:
+        out.append(r"Name: \rule{7cm}{0.4pt}\hfill ID: \rule{5cm}{0.4pt}\par\medskip")
+    if h.instructions:
+        out.append(esc(h.instructions) + r"\par\medskip")
+    out.append(
+        rf"Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.\\"
+        rf"Learning rate: $\eta$ = {esc(doc.learning_rate)}.\par"
+    )
+    return out
+
+
+def _chart(doc: Document) -> list[str]:
+    """The key's bars: each step's largest deviation in units."""
+    if not doc.chart:
+        return []
+    top = max(u for _, _, u in doc.chart) or 1.0
+    return [
+        r"\section*{Rounding against float64}",
+        "Largest $|$hand $-$ float64$|$ per step, in units of the last kept digit.\\par",
+        r"\begin{tabular}{ll r}",
+        *(
             rf"{rich(sym)} & \rule{{{7 * u / top:.3f}cm}}{{0.25cm}} & {u:.2f} \\"
             for _, sym, u in doc.chart
-        ]
-        out.append(r"\end{tabular}")
-    return "\n".join(out) + "\n"
+        ),
+        r"\end{tabular}",
+    ]
 
 
 def document(doc: Document) -> str:

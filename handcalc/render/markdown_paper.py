@@ -37,27 +37,7 @@ def _box(b: Box) -> list[str]:
 
 
 def document(doc: Document) -> str:
-    h = doc.header
-    meta = " · ".join(
-        [
-            "Answer key" if h.key else "Worksheet",
-            *(m for m in (h.course, h.date) if m),
-            *([f"variant {h.variant}"] if h.variant is not None else []),
-            h.stamp,
-        ]
-    )
-    out = [f"# {esc(h.title)}", "", esc(meta), ""]
-    if not h.key:
-        out += ["Name: ______________________  ID: ____________", ""]
-    if h.instructions:
-        out += [esc(h.instructions), ""]
-    out += [
-        f"Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.  ",
-        f"Learning rate: η = {esc(doc.learning_rate)}.",
-        "",
-        "## Given",
-        "",
-    ]
+    out = _top(doc)
     for m in doc.given:
         out += _given(m)
     out += ["## The network", "", rich(doc.network_text), ""]
@@ -69,13 +49,36 @@ def document(doc: Document) -> str:
         out += ["## Worked entries", ""]
         for e in doc.expansions:
             out += ["```text", *e, "```", ""]
-    if doc.chart:
-        out += [
-            "## Rounding against float64",
-            "",
-            "| step | largest deviation (units) |",
-            "|:--|--:|",
-            *(f"| {rich(s)} | {u:.2f} |" for _, s, u in doc.chart),
-            "",
-        ]
-    return "\n".join(out)
+    return "\n".join(out + _chart(doc))
+
+
+def _top(doc: Document) -> list[str]:
+    """Title, name line, instructions, the rounding rule, the learning rate."""
+    h = doc.header
+    out = [f"# {esc(h.title)}", "", esc(" · ".join([*h.about, h.stamp])), ""]
+    if not h.key:
+        out += ["Name: ______________________  ID: ____________", ""]
+    if h.instructions:
+        out += [esc(h.instructions), ""]
+    return [
+        *out,
+        f"Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.  ",
+        f"Learning rate: η = {esc(doc.learning_rate)}.",
+        "",
+        "## Given",
+        "",
+    ]
+
+
+def _chart(doc: Document) -> list[str]:
+    """The key's table: each step's largest deviation in units."""
+    if not doc.chart:
+        return []
+    return [
+        "## Rounding against float64",
+        "",
+        "| step | largest deviation (units) |",
+        "|:--|--:|",
+        *(f"| {rich(s)} | {u:.2f} |" for _, s, u in doc.chart),
+        "",
+    ]

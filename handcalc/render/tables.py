@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import islice
 
 from handcalc.config.problem import Problem
 from handcalc.model.functions import ACTIVATIONS
+from handcalc.model.steps import Phase
 from handcalc.trace import Step, Trace
 
-PHASE_TITLES = {
-    "given": "Given numbers",
-    "forward": "Forward pass",
-    "loss": "Loss",
-    "backward": "Backward pass",
-    "update": "Gradient step",
-    "test": "Test-time forward pass (no dropout)",
+PHASE_TITLES: dict[Phase, str] = {
+    Phase.given: "Given numbers",
+    Phase.forward: "Forward pass",
+    Phase.loss: "Loss",
+    Phase.backward: "Backward pass",
+    Phase.update: "Gradient step",
+    Phase.test: "Test-time forward pass (no dropout)",
 }
 DEFAULT_ROWS = 24
 
@@ -76,54 +79,66 @@ def fmt_units(value: float) -> str:
 
 def heading(step: Step) -> str:
     s = step.spec
-    if s.phase == "given":
+    if s.phase == Phase.given:
         return f"{s.symbol}" if s.formula == "given" else f"{s.symbol} = {s.formula}"
-    arrow = "←" if s.phase == "update" else "="
+    arrow = "←" if s.phase == Phase.update else "="
     return f"{s.symbol} {arrow} {s.formula}"
 
 
 def table(step: Step, max_rows: int, tolerances: bool = False) -> Table:
-    batch = step.example_axis
-    single = step.floats32 is not None
-    columns = (
-        *(("n",) if batch else ()),
+    """A step's entries a row each: hand, float64, the deviation and its units (and more)."""
+    total = len(step.values)
+    shown = min(max_rows, total) if max_rows else total
+    return Table(
+        step_id=step.id,
+        heading=heading(step),
+        columns=_columns(step, tolerances),
+        rows=list(islice(_rows(step, tolerances), shown)),
+        marked=step.flagged()[:shown],
+        hidden=_hidden(step, shown),
+    )
+
+
+def _columns(step: Step, tolerances: bool) -> tuple[str, ...]:
+    return (
+        *(("n",) if step.example_axis else ()),
         "entry",
         "hand",
         "float64",
         "hand − float64",
         "units",
-        *(("float32",) if single else ()),
+        *(("float32",) if step.floats32 is not None else ()),
         *(("± accept",) if tolerances else ()),
     )
+
+
+def _rows(step: Step, tolerances: bool) -> Iterator[tuple[str, ...]]:
     accept = [fmt_tolerance(t) for t in step.tolerances()] if tolerances else []
-    rows: list[tuple[str, ...]] = []
-    marked: list[bool] = []
-    units, flagged = step.units(), step.flagged()
+    units = step.units()
     for i, (n, label) in enumerate(step.labels()):
-        if max_rows and i >= max_rows:
-            break
-        cells = (
+        yield (
+            *((str(n),) if step.example_axis else ()),
+            label,
             step.text(i),
             fmt_float(step.floats[i], step),
             fmt_deviation(step.deviations[i]),
             fmt_units(units[i]),
-        )
-        extra = (
             *((fmt_float(step.floats32[i], step),) if step.floats32 is not None else ()),
             *((accept[i],) if tolerances else ()),
         )
-        rows.append((*((str(n),) if batch else ()), label, *cells, *extra))
-        marked.append(flagged[i])
-    hidden = None
+
+
+def _hidden(step: Step, shown: int) -> str | None:
+    """The note under a cut table: how many rows are left out, and where the worst one is."""
     total = len(step.values)
-    if len(rows) < total:
-        k, worst = step.largest()
-        label = list(step.labels())[k][1]
-        hidden = (
-            f"… {total - len(rows):,} more rows hidden (largest deviation "
-            f"{fmt_units(worst)} units at {label}; --rows 0 shows all)"
-        )
-    return Table(step.id, heading(step), columns, rows, marked, hidden)
+    if shown >= total:
+        return None
+    k, worst = step.largest()
+    label = list(step.labels())[k][1]
+    return (
+        f"… {total - shown:,} more rows hidden (largest deviation "
+        f"{fmt_units(worst)} units at {label}; --rows 0 shows all)"
+    )
 
 
 def grid(step: Step, max_rows: int) -> Grid:
@@ -139,13 +154,13 @@ def grid(step: Step, max_rows: int) -> Grid:
     size = " x ".join(map(str, shape)) or "scalar"
     hidden = f"… {rows - shown:,} more rows hidden (--rows 0 shows all)" if shown < rows else None
     return Grid(
-        step.id,
-        heading(step),
-        f"{size}; float64 holds the same numbers",
-        row_labels,
-        [str(j + 1) for j in range(cols)],
-        cells,
-        hidden,
+        step_id=step.id,
+        heading=heading(step),
+        note=f"{size}; float64 holds the same numbers",
+        row_labels=row_labels,
+        col_labels=[str(j + 1) for j in range(cols)],
+        cells=cells,
+        hidden=hidden,
     )
 
 
@@ -160,14 +175,17 @@ def sections(
     steps = trace.iterations[iteration - 1]
     out = []
     for phase, title in PHASE_TITLES.items():
-        tables: list[Table | Grid] = [
-            grid(s, max_rows) if phase == "given" and exact(s) else table(s, max_rows, tolerances)
-            for s in steps
-            if s.spec.phase == phase
-        ]
+        tables = [_shown(s, max_rows, tolerances) for s in steps if s.spec.phase == phase]
         if tables:
-            out.append(Section(title, tables))
+            out.append(Section(title=title, tables=tables))
     return out
+
+
+def _shown(step: Step, max_rows: int, tolerances: bool) -> Table | Grid:
+    """A given step float64 holds exactly is a grid of numbers; any other step a table."""
+    if step.spec.phase == Phase.given and exact(step):
+        return grid(step, max_rows)
+    return table(step, max_rows, tolerances)
 
 
 def _ranges(numbers: tuple[int, ...]) -> str:

@@ -86,11 +86,8 @@ def combined(docs: list[Document], title: str) -> str:
 
 def _header(doc: Document) -> list[str]:
     h = doc.header
-    kind = "Answer key" if h.key else "Worksheet"
     lines = [f'#text(size: 16pt, weight: "bold")[{lit(h.title)}]', ""]
-    meta = [m for m in (h.course, h.date) if m]
-    sub = " · ".join([kind, *meta] + ([f"variant {h.variant}"] if h.variant is not None else []))
-    lines += [f"#text(size: 11pt)[{lit(sub)}]", ""]
+    lines += [f"#text(size: 11pt)[{lit(' · '.join(h.about))}]", ""]
     if not h.key:
         lines.append(
             "#grid(columns: (1fr, 1fr), gutter: 1em, [Name: #box(width: 1fr, "

@@ -1,0 +1,48 @@
+"""Row-major entries: every index of a shape, flat entries as nested lists, JSON a row a line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from itertools import product
+from typing import Any, TypeAlias, TypeVar
+
+from handcalc.numbers import Shape
+
+T = TypeVar("T")
+# A step's entries in its shape: a bare scalar, or lists nested as deep as the shape.
+Nested: TypeAlias = "T | list[Nested[T]]"
+
+
+def indices(shape: Shape) -> list[tuple[int, ...]]:
+    """Every 1-based index of a shape, row-major.
+
+    >>> indices((2, 2))
+    [(1, 1), (1, 2), (2, 1), (2, 2)]
+    """
+    return [tuple(i + 1 for i in index) for index in product(*(range(s) for s in shape))]
+
+
+def nest(flat: Sequence[T], shape: Shape) -> Nested[T]:
+    """Row-major flat entries as nested lists; a scalar stays bare.
+
+    >>> nest([1, 2, 3, 4, 5, 6], (2, 3)), nest([7], ())
+    ([[1, 2, 3], [4, 5, 6]], 7)
+    """
+    if not shape:
+        return flat[0]
+    if len(shape) == 1:
+        return list(flat)
+    step = len(flat) // shape[0]
+    return [nest(flat[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
+
+
+def dumps(value: Any, indent: str = "") -> str:
+    """JSON with one key a line and each row of numbers on one line, for people and diffs."""
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(k)}: {dumps(v, inner)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        return "[\n" + ",\n".join(inner + dumps(v, inner) for v in value) + f"\n{indent}]"
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
