@@ -60,12 +60,12 @@ class Rounding:
     def rounder(self) -> Callable[[Decimal], Decimal]:
         """The function that rounds one number by this rule (zero always written unsigned).
 
-        >>> r = Rounding(2, "decimals", "half_up").rounder()
+        >>> r = Rounding(digits=2, mode="decimals", rule="half_up").rounder()
         >>> r(Decimal("0.125")), r(Decimal("-0.125")), r(Decimal("0.0049"))
         (Decimal('0.13'), Decimal('-0.13'), Decimal('0.00'))
-        >>> Rounding(2, "decimals", "half_even").rounder()(Decimal("0.125"))
+        >>> Rounding(digits=2, rule="half_even").rounder()(Decimal("0.125"))
         Decimal('0.12')
-        >>> Rounding(3, "significant", "half_up").rounder()(Decimal("0.00012345"))
+        >>> Rounding(digits=3, mode="significant").rounder()(Decimal("0.00012345"))
         Decimal('0.000123')
         """
         ctx, unit = _contexts(self)
@@ -92,8 +92,10 @@ class Rounding:
     def text(self, x: Decimal) -> str:
         """x as a student writes it: rounded, trailing zeros kept, never scientific notation.
 
-        >>> Rounding(4).text(Decimal("0.5")), Rounding(3, "significant").text(Decimal("1.2"))
-        ('0.5000', '1.20')
+        >>> Rounding(digits=4).text(Decimal("0.5"))
+        '0.5000'
+        >>> Rounding(digits=3, mode="significant").text(Decimal("1.2"))
+        '1.20'
         """
         q = self.rounder()(x)
         if q.is_zero():
@@ -252,7 +254,7 @@ class NumberSystem:
     def array(self, data: Sequence[Decimal], shape: Shape) -> Flat:
         assert len(data) == _size(shape), (len(data), shape)
         convert = self.field.convert
-        return Flat(shape, list(data) if convert is None else list(map(convert, data)))
+        return Flat(shape=shape, data=list(data) if convert is None else list(map(convert, data)))
 
     def floats(self, a: Flat) -> list[float]:
         return [float(x) for x in a.data]
@@ -260,7 +262,7 @@ class NumberSystem:
     def write(self, a: Flat) -> Flat:
         """The value as written down: rounded by the rule (hand), checked finite (float64)."""
         if self.field.write is not None:
-            return Flat(a.shape, self.field.write(a.data))
+            return Flat(shape=a.shape, data=self.field.write(a.data))
         if not all(map(math.isfinite, a.data)):
             i = next(i for i, x in enumerate(a.data) if not math.isfinite(x))
             raise Breakdown("overflow (the numbers grew beyond float64's range)", i)
@@ -268,7 +270,7 @@ class NumberSystem:
 
     def _done(self, shape: Shape, data: list[Any]) -> Flat:
         op_all = self.field.op_all
-        return Flat(shape, data if op_all is None else op_all(data))
+        return Flat(shape=shape, data=data if op_all is None else op_all(data))
 
     def _const(self, x: Operand) -> Any:
         return self._convert(x) if isinstance(x, Decimal) else x
@@ -299,7 +301,7 @@ class NumberSystem:
         return self._zip(operator.truediv, a, b)
 
     def neg(self, a: Flat) -> Flat:
-        return Flat(a.shape, [-x if x else x for x in a.data])
+        return Flat(shape=a.shape, data=[-x if x else x for x in a.data])
 
     def exp(self, a: Flat) -> Flat:
         return self._done(a.shape, list(map(self.field.exp, a.data)))
@@ -328,7 +330,8 @@ class NumberSystem:
         op = self._op or (lambda v: v)
         ln = self.field.ln
         return Flat(
-            a.shape, [op(x * op(ln(y))) if x else x for x, y in zip(a.data, b.data, strict=True)]
+            shape=a.shape,
+            data=[op(x * op(ln(y))) if x else x for x, y in zip(a.data, b.data, strict=True)],
         )
 
     def where_positive(self, z: Flat, a: Operand, b: Operand) -> Flat:
@@ -337,7 +340,7 @@ class NumberSystem:
         pick_a = [self._const(a)] * n if isinstance(a, Decimal) else a.data
         pick_b = [self._const(b)] * n if isinstance(b, Decimal) else b.data
         data = [x if s > 0 else y for s, x, y in zip(z.data, pick_a, pick_b, strict=True)]
-        return Flat(z.shape, data)
+        return Flat(shape=z.shape, data=data)
 
     def matmul_nt(self, a: Flat, b: Flat, bias: Flat | None = None) -> Flat:
         """a b^T (+ bias per column): each entry summed in index order, the bias added last."""
@@ -362,16 +365,16 @@ class NumberSystem:
                     if extra is not None:
                         s = op(s + extra[j])
                 out.append(s)
-        return Flat((n, m), out)
+        return Flat(shape=(n, m), data=out)
 
     def total(self, a: Flat, axis: int) -> Flat:
         """Sum along `axis` (0 or the last) in index order."""
         if len(a.shape) == 1:
-            return Flat((), [self._sum(a.data)])
+            return Flat(shape=(), data=[self._sum(a.data)])
         n, m = a.shape
         if axis == 0:
-            return Flat((m,), [self._sum(a.data[j::m]) for j in range(m)])
-        return Flat((n,), [self._sum(a.data[i * m : (i + 1) * m]) for i in range(n)])
+            return Flat(shape=(m,), data=[self._sum(a.data[j::m]) for j in range(m)])
+        return Flat(shape=(n,), data=[self._sum(a.data[i * m : (i + 1) * m]) for i in range(n)])
 
     def _sum(self, items: Sequence[Any]) -> Any:
         acc = items[0]
@@ -382,31 +385,35 @@ class NumberSystem:
 
     def transpose(self, a: Flat) -> Flat:
         n, m = a.shape
-        return Flat((m, n), [a.data[i * m + j] for j in range(m) for i in range(n)])
+        return Flat(shape=(m, n), data=[a.data[i * m + j] for j in range(m) for i in range(n)])
 
     def reshape(self, a: Flat, shape: Shape) -> Flat:
         assert _size(shape) == len(a.data), (a.shape, shape)
-        return Flat(shape, a.data)
+        return Flat(shape=shape, data=a.data)
 
     def rows(self, a: Flat) -> list[Flat]:
         inner = a.shape[1:]
         k = _size(inner)
-        return [Flat(inner, a.data[i * k : (i + 1) * k]) for i in range(a.shape[0])]
+        return [Flat(shape=inner, data=a.data[i * k : (i + 1) * k]) for i in range(a.shape[0])]
 
     def stack(self, items: Sequence[Flat]) -> Flat:
-        return Flat((len(items), *items[0].shape), [x for item in items for x in item.data])
+        return Flat(
+            shape=(len(items), *items[0].shape), data=[x for item in items for x in item.data]
+        )
 
     def diag(self, v: Flat) -> Flat:
         (d,) = v.shape
         zero = self._convert(Decimal(0))
-        return Flat((d, d), [v.data[i] if i == j else zero for i in range(d) for j in range(d)])
+        return Flat(
+            shape=(d, d), data=[v.data[i] if i == j else zero for i in range(d) for j in range(d)]
+        )
 
     def fill(self, scalar: Flat, shape: Shape) -> Flat:
         """A one-number array repeated to `shape` (no arithmetic)."""
-        return Flat(shape, scalar.data * _size(shape))
+        return Flat(shape=shape, data=scalar.data * _size(shape))
 
     def repeat_columns(self, v: Flat, width: int) -> Flat:
-        return Flat((v.shape[0], width), [x for x in v.data for _ in range(width)])
+        return Flat(shape=(v.shape[0], width), data=[x for x in v.data for _ in range(width)])
 
 
 def _plain_dot(arow: Sequence[Any], brow: Sequence[Any]) -> Any:

@@ -33,22 +33,22 @@ D = Decimal
     ],
 )
 def test_written_form(digits: int, mode: str, rule: str, value: str, written: str) -> None:
-    assert Rounding(digits, mode, rule).text(D(value)) == written
+    assert Rounding(digits=digits, mode=mode, rule=rule).text(D(value)) == written
 
 
 def test_rounder_is_idempotent() -> None:
-    r = Rounding(3, "significant", "half_even").rounder()
+    r = Rounding(digits=3, mode="significant", rule="half_even").rounder()
     for v in ["0.0004445", "123.45", "-9.995", "1e-9"]:
         once = r(D(v))
         assert r(once) == once
 
 
 def test_unit_of_last_kept_digit() -> None:
-    assert Rounding(4).unit(D("12.3456")) == D("0.0001")
-    assert Rounding(3, "significant").unit(D("0.0123")) == D("0.0001")
-    assert Rounding(3, "significant").unit(D("123")) == D("1")
+    assert Rounding(digits=4).unit(D("12.3456")) == D("0.0001")
+    assert Rounding(digits=3, mode="significant").unit(D("0.0123")) == D("0.0001")
+    assert Rounding(digits=3, mode="significant").unit(D("123")) == D("1")
 
 
 def test_describe_in_words() -> None:
-    r = Rounding(3, "significant", "half_even", "operation")
+    r = Rounding(digits=3, mode="significant", rule="half_even", per="operation")
     assert r.describe() == "3 significant digits, ties to the even digit, rounding every operation"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from handcalc.config.fields import MAX_BATCH, fail, integer, number, plural, read, sequence
+from handcalc.config.fields import fail, integer, number, plural, read, sequence
 from handcalc.config.network import Network
 from handcalc.config.problem import Block
 from handcalc.config.source import Node
+from handcalc.config.spec import MAX_BATCH
 from handcalc.numbers import Rounding
 
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from handcalc.config.fields import (
-    PHASE_NAMES,
     describe,
     fail,
     number,
@@ -18,6 +17,7 @@ from handcalc.config.fields import (
 )
 from handcalc.config.problem import Document, Exam, Problem
 from handcalc.config.source import Node
+from handcalc.config.spec import PHASE_NAMES
 from handcalc.errors import ConfigError
 
 REQUIRE_KEYS = ("relu_mixed", "max_abs", "min_abs_nonzero", "no_ties", "no_saturation")

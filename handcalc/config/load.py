@@ -70,8 +70,8 @@ def _override(root: Node, overrides: Mapping[str, tuple[str, str]]) -> Node:
         child = top.get(head)
         inner = dict(section(child, head))
         inner[key] = scalar(value, "str", flag)
-        top[head] = Node(inner, "map", child.where if child else flag)
-    return Node(top, "map", root.where)
+        top[head] = Node(value=inner, kind="map", where=child.where if child else flag)
+    return Node(value=top, kind="map", where=root.where)
 
 
 def build(root: Node, name: str) -> Problem:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from handcalc.config.fields import MAX_PARAMETERS, choice, fail, integer, read, sequence
+from handcalc.config.fields import choice, fail, integer, read, sequence
 from handcalc.config.source import Node
+from handcalc.config.spec import MAX_PARAMETERS
 from handcalc.model.functions import ACTIVATIONS, valid_pair
 from handcalc.numbers import Rounding
 

@@ -1,11 +1,11 @@
-"""A JSON Schema of the config, generated from the validator's own table of keys (keys.SPEC)."""
+"""A JSON Schema of the config, generated from the validator's own table of keys (spec.SPEC)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from handcalc.config.fields import PHASE_NAMES, SPEC, Key
+from handcalc.config.spec import PHASE_NAMES, SPEC, Key
 
 ID = "https://handcalc.invalid/config.schema.json"
 NUMBER: dict[str, Any] = {
@@ -67,7 +67,7 @@ def _fragment(path: str, key: Key) -> dict[str, Any]:
     if kind == "points":
         return {
             "type": ["object", "null"],
-            "additionalProperties": _number(Key("number", "", low=0)),
+            "additionalProperties": _number(Key(kind="number", doc="", low=0)),
             "propertyNames": {
                 "anyOf": [{"enum": list(PHASE_NAMES)}, {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}]
             },

@@ -90,12 +90,12 @@ class _Converter:
         if self.count > MAX_NODES:
             raise ConfigError(f"{where}: document too large (more than {MAX_NODES:,} values)")
         if isinstance(node, yaml.MappingNode):
-            return Node(self._mapping(node, where), "map", where)
+            return Node(value=self._mapping(node, where), kind="map", where=where)
         if isinstance(node, yaml.SequenceNode):
-            return Node([self.convert(item) for item in node.value], "seq", where)
+            return Node(value=[self.convert(item) for item in node.value], kind="seq", where=where)
         quoted = bool(getattr(node, "style", None))
         kind = "str" if quoted else _TAGS.get(node.tag, "str")
-        return Node(str(node.value), kind, where)
+        return Node(value=str(node.value), kind=kind, where=where)
 
     def _mapping(self, node: yaml.MappingNode, where: str) -> dict[str, Node]:
         out: dict[str, Node] = {}
@@ -122,18 +122,22 @@ def plain_text(value: Any) -> str:
 def from_data(value: Any, where: str) -> Node:
     """Python data (a config as a dict) as nodes, so it is checked like a file."""
     if isinstance(value, Mapping):
-        return Node({str(k): from_data(v, where) for k, v in value.items()}, "map", where)
+        return Node(
+            value={str(k): from_data(v, where) for k, v in value.items()}, kind="map", where=where
+        )
     if isinstance(value, (list, tuple)):
-        return Node([from_data(v, where) for v in value], "seq", where)
+        return Node(value=[from_data(v, where) for v in value], kind="seq", where=where)
     if value is None:
-        return Node("null", "null", where)
+        return Node(value="null", kind="null", where=where)
     if isinstance(value, bool):
-        return Node(plain_text(value), "bool", where)
+        return Node(value=plain_text(value), kind="bool", where=where)
     if isinstance(value, (int, float, Decimal)):
-        return Node(plain_text(value), "int" if isinstance(value, int) else "float", where)
-    return Node(str(value), "str", where)
+        return Node(
+            value=plain_text(value), kind="int" if isinstance(value, int) else "float", where=where
+        )
+    return Node(value=str(value), kind="str", where=where)
 
 
 def scalar(text: str, kind: str, where: str) -> Node:
     """A node for a value given outside the file (a command-line option)."""
-    return Node(text, kind, where)
+    return Node(value=text, kind=kind, where=where)
