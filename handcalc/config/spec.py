@@ -13,7 +13,7 @@ from typing import Any
 from handcalc.config.draw import SCHEMES
 from handcalc.model.functions import ACTIVATIONS, HEADS, LOSSES
 from handcalc.model.optimizers import OPTIMIZERS
-from handcalc.numbers import MAX_DIGITS, MODES, PERS, RULES
+from handcalc.rounding import MAX_DIGITS, MODES, PERS, RULES
 
 MAX_PARAMETERS = 250_000
 MAX_STEPS = 100
@@ -173,7 +173,7 @@ SPEC: dict[str, dict[str, Key]] = {
             kind="choice",
             doc="half_up: ties away from zero; half_even: ties to even.",
             default="half_up",
-            choices=tuple(RULES),
+            choices=RULES,
         ),
         "per": Key(
             kind="choice",
