@@ -10,7 +10,7 @@ from handcalc.config.network import Network
 from handcalc.config.problem import Block
 from handcalc.config.source import Node
 from handcalc.config.spec import MAX_BATCH
-from handcalc.numbers import Rounding
+from handcalc.rounding import Rounding
 
 
 @dataclass(frozen=True, slots=True)

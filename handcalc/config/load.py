@@ -21,7 +21,7 @@ from handcalc.config.problem import Problem
 from handcalc.config.source import Node, read_file, read_text, scalar
 from handcalc.config.training import calibration, training
 from handcalc.errors import ConfigError
-from handcalc.numbers import Rounding
+from handcalc.rounding import Rounding
 
 __all__ = [
     "DEFAULT_NAME",

@@ -9,7 +9,7 @@ from handcalc.config.fields import choice, fail, integer, read, sequence
 from handcalc.config.source import Node
 from handcalc.config.spec import MAX_PARAMETERS
 from handcalc.model.functions import ACTIVATIONS, valid_pair
-from handcalc.numbers import Rounding
+from handcalc.rounding import Rounding
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from handcalc.config.fields import describe, fail, matrix, read, vector
 from handcalc.config.problem import Block
 from handcalc.config.source import Node
 from handcalc.errors import ConfigError
-from handcalc.numbers import Rounding
+from handcalc.rounding import Rounding
 
 INIT_KEYS = ("seed", "scheme", "low", "high", "step", "std")
 

@@ -11,7 +11,7 @@ from handcalc.config.network import Network
 from handcalc.config.problem import Calibration
 from handcalc.config.source import Node
 from handcalc.model.optimizers import Optimizer
-from handcalc.numbers import Rounding
+from handcalc.rounding import Rounding
 
 
 @dataclass(frozen=True, slots=True)
