@@ -4,7 +4,7 @@ A number system is a scalar field (how to convert, exp, ln, tanh and round one n
 array implementation, so the cycle and even its summation order are written once. The hand field
 rounds each elementary operation (`per: operation`) or computes exactly and rounds once when a value
 is written down (`per: value`). float64 is Python's float: IEEE binary64, the type numpy.float64
-subclasses, with no start-up cost.
+subclasses, with no start-up cost. The rule itself and the working context are in `rounding`.
 """
 
 from __future__ import annotations
@@ -14,124 +14,29 @@ import math
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from decimal import (
-    ROUND_HALF_EVEN,
-    ROUND_HALF_UP,
-    Context,
-    Decimal,
-    DivisionByZero,
-    FloatOperation,
-    InvalidOperation,
-    Overflow,
-    localcontext,
-)
-from functools import cache, reduce
+from decimal import Decimal, localcontext
+from functools import reduce
 from itertools import repeat
 from typing import Any
 
-MODES = ("decimals", "significant")
-RULES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
-PERS = ("value", "operation")
-MAX_DIGITS = 20
+from handcalc.rounding import WORKING, Rounding
 
-# Exact sums and products of written numbers fit easily in 60 digits; exp, ln and tanh are
-# correct to ~60 digits, so rounding them to at most MAX_DIGITS can only go wrong if the true value
-# lies within 1e-40 of a tie, which a class never meets.
-WORKING = Context(
-    prec=60,
-    rounding=ROUND_HALF_EVEN,
-    Emax=999_999,
-    Emin=-999_999,
-    traps=[InvalidOperation, DivisionByZero, Overflow, FloatOperation],
-)
+__all__ = [
+    "FLOAT64",
+    "WORKING",
+    "Breakdown",
+    "Field",
+    "Flat",
+    "NumberSystem",
+    "Rounding",
+    "Shape",
+    "float32",
+    "float64",
+    "hand",
+    "hand_field",
+]
 
 Shape = tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Rounding:
-    """The class's rule for writing a number down."""
-
-    digits: int = 4
-    mode: str = "decimals"
-    rule: str = "half_up"
-    per: str = "value"
-
-    def rounder(self) -> Callable[[Decimal], Decimal]:
-        """The function that rounds one number by this rule (zero always written unsigned).
-
-        >>> r = Rounding(2, "decimals", "half_up").rounder()
-        >>> r(Decimal("0.125")), r(Decimal("-0.125")), r(Decimal("0.0049"))
-        (Decimal('0.13'), Decimal('-0.13'), Decimal('0.00'))
-        >>> Rounding(2, "decimals", "half_even").rounder()(Decimal("0.125"))
-        Decimal('0.12')
-        >>> Rounding(3, "significant", "half_up").rounder()(Decimal("0.00012345"))
-        Decimal('0.000123')
-        """
-        ctx, unit = _contexts(self)
-        if self.mode == "significant":
-            return ctx.plus  # a context of `digits` precision
-        quantize = ctx.quantize
-
-        def to_decimals(x: Decimal) -> Decimal:
-            return quantize(x, unit)
-
-        return to_decimals
-
-    def round_all(self, values: Iterable[Decimal]) -> list[Decimal]:
-        """rounder() over many numbers, without a Python call per number.
-
-        A value that rounds to zero may keep a minus sign (-0.0000); it equals 0 in every
-        computation, and text() writes it unsigned.
-        """
-        ctx, unit = _contexts(self)
-        if self.mode == "significant":
-            return list(map(ctx.plus, values))
-        return list(map(ctx.quantize, values, repeat(unit)))
-
-    def text(self, x: Decimal) -> str:
-        """x as a student writes it: rounded, trailing zeros kept, never scientific notation.
-
-        >>> Rounding(4).text(Decimal("0.5")), Rounding(3, "significant").text(Decimal("1.2"))
-        ('0.5000', '1.20')
-        """
-        q = self.rounder()(x)
-        if q.is_zero():
-            q = abs(q)  # a value that rounds to zero is written unsigned
-        if self.mode == "significant":
-            if not q:
-                return "0"
-            q = q.quantize(Decimal(1).scaleb(q.adjusted() - self.digits + 1), context=WORKING)
-        return format(q, "f")
-
-    def unit(self, x: Decimal) -> Decimal:
-        """One unit of the last digit kept when x is written (0 for zero in significant mode)."""
-        if self.mode == "decimals":
-            return Decimal(1).scaleb(-self.digits)
-        if not x:
-            return Decimal(0)
-        return Decimal(1).scaleb(x.adjusted() - self.digits + 1)
-
-    def describe(self) -> str:
-        """The rule in words, as a worksheet states it."""
-        places = "decimal places" if self.mode == "decimals" else "significant digits"
-        ties = {"half_up": "ties away from zero", "half_even": "ties to the even digit"}[self.rule]
-        when = {"value": "every written value", "operation": "every operation"}[self.per]
-        return f"{self.digits} {places}, {ties}, rounding {when}"
-
-
-@cache
-def _contexts(rounding: Rounding) -> tuple[Context, Decimal]:
-    """The context that rounds by the rule, and the unit decimals mode quantizes to."""
-    prec = rounding.digits if rounding.mode == "significant" else WORKING.prec
-    ctx = Context(
-        prec=prec,
-        rounding=RULES[rounding.rule],
-        Emax=WORKING.Emax,
-        Emin=WORKING.Emin,
-        traps=[InvalidOperation, Overflow, FloatOperation],
-    )
-    return ctx, Decimal(1).scaleb(-rounding.digits)
 
 
 class Breakdown(Exception):
@@ -252,7 +157,7 @@ class NumberSystem:
     def array(self, data: Sequence[Decimal], shape: Shape) -> Flat:
         assert len(data) == _size(shape), (len(data), shape)
         convert = self.field.convert
-        return Flat(shape, list(data) if convert is None else list(map(convert, data)))
+        return Flat(shape=shape, data=list(data) if convert is None else list(map(convert, data)))
 
     def floats(self, a: Flat) -> list[float]:
         return [float(x) for x in a.data]
@@ -260,7 +165,7 @@ class NumberSystem:
     def write(self, a: Flat) -> Flat:
         """The value as written down: rounded by the rule (hand), checked finite (float64)."""
         if self.field.write is not None:
-            return Flat(a.shape, self.field.write(a.data))
+            return Flat(shape=a.shape, data=self.field.write(a.data))
         if not all(map(math.isfinite, a.data)):
             i = next(i for i, x in enumerate(a.data) if not math.isfinite(x))
             raise Breakdown("overflow (the numbers grew beyond float64's range)", i)
@@ -268,7 +173,7 @@ class NumberSystem:
 
     def _done(self, shape: Shape, data: list[Any]) -> Flat:
         op_all = self.field.op_all
-        return Flat(shape, data if op_all is None else op_all(data))
+        return Flat(shape=shape, data=data if op_all is None else op_all(data))
 
     def _const(self, x: Operand) -> Any:
         return self._convert(x) if isinstance(x, Decimal) else x
@@ -299,7 +204,7 @@ class NumberSystem:
         return self._zip(operator.truediv, a, b)
 
     def neg(self, a: Flat) -> Flat:
-        return Flat(a.shape, [-x if x else x for x in a.data])
+        return Flat(shape=a.shape, data=[-x if x else x for x in a.data])
 
     def exp(self, a: Flat) -> Flat:
         return self._done(a.shape, list(map(self.field.exp, a.data)))
@@ -328,7 +233,8 @@ class NumberSystem:
         op = self._op or (lambda v: v)
         ln = self.field.ln
         return Flat(
-            a.shape, [op(x * op(ln(y))) if x else x for x, y in zip(a.data, b.data, strict=True)]
+            shape=a.shape,
+            data=[op(x * op(ln(y))) if x else x for x, y in zip(a.data, b.data, strict=True)],
         )
 
     def where_positive(self, z: Flat, a: Operand, b: Operand) -> Flat:
@@ -337,7 +243,7 @@ class NumberSystem:
         pick_a = [self._const(a)] * n if isinstance(a, Decimal) else a.data
         pick_b = [self._const(b)] * n if isinstance(b, Decimal) else b.data
         data = [x if s > 0 else y for s, x, y in zip(z.data, pick_a, pick_b, strict=True)]
-        return Flat(z.shape, data)
+        return Flat(shape=z.shape, data=data)
 
     def matmul_nt(self, a: Flat, b: Flat, bias: Flat | None = None) -> Flat:
         """a b^T (+ bias per column): each entry summed in index order, the bias added last."""
@@ -362,16 +268,16 @@ class NumberSystem:
                     if extra is not None:
                         s = op(s + extra[j])
                 out.append(s)
-        return Flat((n, m), out)
+        return Flat(shape=(n, m), data=out)
 
     def total(self, a: Flat, axis: int) -> Flat:
         """Sum along `axis` (0 or the last) in index order."""
         if len(a.shape) == 1:
-            return Flat((), [self._sum(a.data)])
+            return Flat(shape=(), data=[self._sum(a.data)])
         n, m = a.shape
         if axis == 0:
-            return Flat((m,), [self._sum(a.data[j::m]) for j in range(m)])
-        return Flat((n,), [self._sum(a.data[i * m : (i + 1) * m]) for i in range(n)])
+            return Flat(shape=(m,), data=[self._sum(a.data[j::m]) for j in range(m)])
+        return Flat(shape=(n,), data=[self._sum(a.data[i * m : (i + 1) * m]) for i in range(n)])
 
     def _sum(self, items: Sequence[Any]) -> Any:
         acc = items[0]
@@ -382,31 +288,35 @@ class NumberSystem:
 
     def transpose(self, a: Flat) -> Flat:
         n, m = a.shape
-        return Flat((m, n), [a.data[i * m + j] for j in range(m) for i in range(n)])
+        return Flat(shape=(m, n), data=[a.data[i * m + j] for j in range(m) for i in range(n)])
 
     def reshape(self, a: Flat, shape: Shape) -> Flat:
         assert _size(shape) == len(a.data), (a.shape, shape)
-        return Flat(shape, a.data)
+        return Flat(shape=shape, data=a.data)
 
     def rows(self, a: Flat) -> list[Flat]:
         inner = a.shape[1:]
         k = _size(inner)
-        return [Flat(inner, a.data[i * k : (i + 1) * k]) for i in range(a.shape[0])]
+        return [Flat(shape=inner, data=a.data[i * k : (i + 1) * k]) for i in range(a.shape[0])]
 
     def stack(self, items: Sequence[Flat]) -> Flat:
-        return Flat((len(items), *items[0].shape), [x for item in items for x in item.data])
+        return Flat(
+            shape=(len(items), *items[0].shape), data=[x for item in items for x in item.data]
+        )
 
     def diag(self, v: Flat) -> Flat:
         (d,) = v.shape
         zero = self._convert(Decimal(0))
-        return Flat((d, d), [v.data[i] if i == j else zero for i in range(d) for j in range(d)])
+        return Flat(
+            shape=(d, d), data=[v.data[i] if i == j else zero for i in range(d) for j in range(d)]
+        )
 
     def fill(self, scalar: Flat, shape: Shape) -> Flat:
         """A one-number array repeated to `shape` (no arithmetic)."""
-        return Flat(shape, scalar.data * _size(shape))
+        return Flat(shape=shape, data=scalar.data * _size(shape))
 
     def repeat_columns(self, v: Flat, width: int) -> Flat:
-        return Flat((v.shape[0], width), [x for x in v.data for _ in range(width)])
+        return Flat(shape=(v.shape[0], width), data=[x for x in v.data for _ in range(width)])
 
 
 def _plain_dot(arow: Sequence[Any], brow: Sequence[Any]) -> Any:

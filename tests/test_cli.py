@@ -8,11 +8,14 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conftest import CONFIGS, ROOT
 from handcalc.config import load as config
+from handcalc.config import source
+from handcalc.errors import ConfigError
 from handcalc.version import __version__
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -397,14 +400,37 @@ def test_bad_config_is_one_line_and_exit_2(
     assert "Traceback" not in err
 
 
-def test_alias_bomb_is_refused_quickly(run_cli: Cli, tmp_path: Path) -> None:
+def test_alias_bomb_is_refused_quickly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nine lines describe 9^9 values; the refusal comes before any of them is expanded."""
     lines = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
     for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
     path = tmp_path / "bomb.yaml"
     path.write_text("\n".join(lines))
-    code, _, err = run_cli("run", str(path))
-    assert code == 2 and "too large" in err
+    made: list[source.Node] = []
+    node = source.Node
+
+    def counted(**fields: Any) -> source.Node:
+        made.append(node(**fields))
+        return made[-1]
+
+    monkeypatch.setattr(source, "Node", counted)
+    with pytest.raises(ConfigError, match="document too large"):
+        source.read_text(path.read_text(), str(path))
+    assert len(made) == 15  # the nine "x" and the lists a ... f, each converted once
+    measure = (  # the peak memory of the command alone, in a process of its own
+        "import resource, subprocess, sys\n"
+        "run = subprocess.run([sys.executable, '-m', 'handcalc', 'run', sys.argv[1]],"
+        " capture_output=True, text=True)\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "print(run.returncode, peak // (1024 if sys.platform == 'darwin' else 1), run.stderr)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", measure, str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    code, peak_kb, err = out.split(" ", 2)
+    assert code == "2" and "too large" in err
+    assert int(peak_kb) < 100 * 1024
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,9 @@ numbers = st.decimals(
 )
 rules = st.builds(
     Rounding,
-    st.integers(1, 8),
-    st.sampled_from(["decimals", "significant"]),
-    st.sampled_from(["half_up", "half_even"]),
+    digits=st.integers(1, 8),
+    mode=st.sampled_from(["decimals", "significant"]),
+    rule=st.sampled_from(["half_up", "half_even"]),
 )
 
 
@@ -53,7 +53,7 @@ def test_per_value_dot_is_the_exact_sum_rounded_once(
 def test_per_operation_dot_rounds_every_product_and_partial_sum(
     pairs: list[tuple[Decimal, Decimal]], r: Rounding
 ) -> None:
-    per_op = Rounding(r.digits, r.mode, r.rule, "operation")
+    per_op = Rounding(digits=r.digits, mode=r.mode, rule=r.rule, per="operation")
     ns, rnd = hand(per_op), per_op.rounder()
     a = ns.array([p for p, _ in pairs], (1, len(pairs)))
     b = ns.array([q for _, q in pairs], (len(pairs), 1))

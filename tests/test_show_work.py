@@ -17,9 +17,9 @@ import yaml
 import handcalc
 from conftest import CONFIGS, ROOT
 from handcalc.config import load as config
-from handcalc.config.fields import SPEC
 from handcalc.config.problem import Problem
 from handcalc.config.schema import json_schema
+from handcalc.config.spec import SPEC
 
 Cli = Callable[..., tuple[int, str, str]]
 DEFAULT = ROOT / "configs" / "default.yaml"

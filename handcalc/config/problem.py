@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from handcalc.config.draw import Init
 from handcalc.model.optimizers import Optimizer
-from handcalc.numbers import Rounding, Shape
+from handcalc.numbers import Shape
+from handcalc.rounding import Rounding
 
 
 @dataclass(frozen=True, slots=True)

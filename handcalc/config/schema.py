@@ -1,11 +1,12 @@
-"""A JSON Schema of the config, generated from the validator's own table of keys (keys.SPEC)."""
+"""A JSON Schema of the config, generated from the validator's own table of keys (spec.SPEC)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from handcalc.config.fields import PHASE_NAMES, SPEC, Key
+from handcalc.config.spec import PHASE_NAMES, SPEC, Key
 
 ID = "https://handcalc.invalid/config.schema.json"
 NUMBER: dict[str, Any] = {
@@ -34,58 +35,79 @@ def _list(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 def _fragment(path: str, key: Key) -> dict[str, Any]:
-    kind = key.kind
-    if kind == "section":
+    """The schema of one key, by its kind (a fresh dict: the caller adds to it)."""
+    if key.kind == "section":
         return section(path)
-    if kind == "text":
-        return {"type": ["string", "null"]}
-    if kind == "bool":
-        return {"type": "boolean"}
-    if kind == "int":
-        return {"type": "integer", "minimum": key.low, "maximum": key.high}
-    if kind == "number":
-        return _number(key)
-    if kind == "choice":
-        return {"enum": list(key.choices)}
-    if kind == "widths":
-        return _list({"type": "integer", "minimum": key.low, "maximum": key.high}, minItems=2)
-    if kind == "activation":
-        one: dict[str, Any] = {"enum": list(key.choices)}
-        return {"anyOf": [one, _list(one)]}
-    if kind == "examples":
-        return {"anyOf": [_list(NUMBER, minItems=1), _list(_list(NUMBER, minItems=1), minItems=1)]}
-    if kind == "labels":
-        label: dict[str, Any] = {"type": "integer", "minimum": 1}
-        return {"anyOf": [label, _list(label, minItems=1)]}
-    if kind == "parameters":
-        block = {"anyOf": [_list(NUMBER), _list(_list(NUMBER))]}
-        return {
-            "type": ["object", "null"],
-            "patternProperties": {"^[Wb][1-9][0-9]*$": block},
-            "additionalProperties": False,
-        }
-    if kind == "points":
-        return {
-            "type": ["object", "null"],
-            "additionalProperties": _number(Key("number", "", low=0)),
-            "propertyNames": {
-                "anyOf": [{"enum": list(PHASE_NAMES)}, {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}]
-            },
-        }
-    if kind == "numbers":
-        return {"type": ["array", "null"], "items": NUMBER}
-    if kind == "masks":
-        bit = {"enum": [0, 1]}
-        return {
-            "type": ["object", "null"],
-            "patternProperties": {"^d[0-9]+$": {"anyOf": [_list(bit), _list(_list(bit))]}},
-            "additionalProperties": False,
-        }
-    if kind == "layers":
-        return {"type": ["array", "null"], "items": {"type": "integer", "minimum": 1}}
-    if kind == "entries":
-        return _list({"type": "string"})
-    raise AssertionError(kind)
+    return KINDS[key.kind](key)
+
+
+def _integer(key: Key) -> dict[str, Any]:
+    return {"type": "integer", "minimum": key.low, "maximum": key.high}
+
+
+def _choice(key: Key) -> dict[str, Any]:
+    return {"enum": list(key.choices)}
+
+
+def _activation(key: Key) -> dict[str, Any]:
+    one = _choice(key)
+    return {"anyOf": [one, _list(one)]}
+
+
+def _examples(_: Key) -> dict[str, Any]:
+    return {"anyOf": [_list(NUMBER, minItems=1), _list(_list(NUMBER, minItems=1), minItems=1)]}
+
+
+def _labels(_: Key) -> dict[str, Any]:
+    label: dict[str, Any] = {"type": "integer", "minimum": 1}
+    return {"anyOf": [label, _list(label, minItems=1)]}
+
+
+def _parameters(_: Key) -> dict[str, Any]:
+    block = {"anyOf": [_list(NUMBER), _list(_list(NUMBER))]}
+    return {
+        "type": ["object", "null"],
+        "patternProperties": {"^[Wb][1-9][0-9]*$": block},
+        "additionalProperties": False,
+    }
+
+
+def _points(_: Key) -> dict[str, Any]:
+    return {
+        "type": ["object", "null"],
+        "additionalProperties": _number(Key(kind="number", doc="", low=0)),
+        "propertyNames": {
+            "anyOf": [{"enum": list(PHASE_NAMES)}, {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}]
+        },
+    }
+
+
+def _masks(_: Key) -> dict[str, Any]:
+    bit = {"enum": [0, 1]}
+    return {
+        "type": ["object", "null"],
+        "patternProperties": {"^d[0-9]+$": {"anyOf": [_list(bit), _list(_list(bit))]}},
+        "additionalProperties": False,
+    }
+
+
+KINDS: dict[str, Callable[[Key], dict[str, Any]]] = {
+    "text": lambda _: {"type": ["string", "null"]},
+    "bool": lambda _: {"type": "boolean"},
+    "int": _integer,
+    "number": _number,
+    "choice": _choice,
+    "widths": lambda key: _list(_integer(key), minItems=2),
+    "activation": _activation,
+    "examples": _examples,
+    "labels": _labels,
+    "parameters": _parameters,
+    "points": _points,
+    "numbers": lambda _: {"type": ["array", "null"], "items": NUMBER},
+    "masks": _masks,
+    "layers": lambda _: {"type": ["array", "null"], "items": {"type": "integer", "minimum": 1}},
+    "entries": lambda _: _list({"type": "string"}),
+}
 
 
 def section(path: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ try:  # the C composer is ~10x faster on large parameter lists
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-# An alias-heavy document can describe billions of nodes in a few lines; stop well before that.
+# An alias-heavy document can describe billions of values in a few lines; stop well before that.
 MAX_NODES = 2_000_000
 _TAGS = {
     "tag:yaml.org,2002:str": "str",
@@ -80,27 +80,72 @@ def read_text(text: str, name: str) -> Node | None:
 
 
 class _Converter:
+    """YAML nodes -> Nodes, counting the values the document describes.
+
+    An alias stands for its anchor's whole tree, so a few lines can describe billions of values.
+    Each list and mapping is converted once and an alias shares its anchor's Node; the count still
+    adds the size of every repeat, so a document is refused before anything is expanded.
+    """
+
     def __init__(self, name: str) -> None:
         self.name = name
         self.count = 0
+        self.done: dict[int, tuple[Node, int]] = {}  # id of a list or mapping: its Node, values
+        self.open: set[int] = set()  # lists and mappings being converted
 
     def convert(self, node: yaml.Node) -> Node:
-        self.count += 1
-        where = f"{self.name}:{node.start_mark.line + 1}"
-        if self.count > MAX_NODES:
-            raise ConfigError(f"{where}: document too large (more than {MAX_NODES:,} values)")
-        if isinstance(node, yaml.MappingNode):
-            return Node(self._mapping(node, where), "map", where)
-        if isinstance(node, yaml.SequenceNode):
-            return Node([self.convert(item) for item in node.value], "seq", where)
-        quoted = bool(getattr(node, "style", None))
-        kind = "str" if quoted else _TAGS.get(node.tag, "str")
-        return Node(str(node.value), kind, where)
+        """The node's Node; refuses it where the running count passes MAX_NODES."""
+        if isinstance(node, yaml.ScalarNode):
+            self._count(node)
+            quoted = bool(node.style)
+            kind = "str" if quoted else _TAGS.get(node.tag, "str")
+            return Node(value=str(node.value), kind=kind, where=self._where(node))
+        done = self.done.get(id(node))
+        if done is not None:
+            self._repeat(node)
+            return done[0]
+        if id(node) in self.open:  # an alias inside its own anchor: an endless document
+            raise self._too_large(node)
+        start = self.count
+        self.open.add(id(node))
+        converted = self._container(node)
+        self.open.discard(id(node))
+        self.done[id(node)] = (converted, self.count - start)
+        return converted
 
-    def _mapping(self, node: yaml.MappingNode, where: str) -> dict[str, Node]:
+    def _container(self, node: yaml.Node) -> Node:
+        self._count(node)
+        where = self._where(node)
+        if isinstance(node, yaml.MappingNode):
+            return Node(value=self._mapping(node), kind="map", where=where)
+        return Node(value=[self.convert(item) for item in node.value], kind="seq", where=where)
+
+    def _count(self, node: yaml.Node) -> None:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise self._too_large(node)
+
+    def _repeat(self, node: yaml.Node) -> None:
+        """Count a converted tree once more, refusing at the value that passes MAX_NODES."""
+        size = self.done[id(node)][1] if id(node) in self.done else 1
+        if self.count + size <= MAX_NODES:
+            self.count += size
+            return
+        self._count(node)
+        for child in _children(node):
+            self._repeat(child)
+
+    def _too_large(self, node: yaml.Node) -> ConfigError:
+        where = self._where(node)
+        return ConfigError(f"{where}: document too large (more than {MAX_NODES:,} values)")
+
+    def _where(self, node: yaml.Node) -> str:
+        return f"{self.name}:{node.start_mark.line + 1}"
+
+    def _mapping(self, node: yaml.MappingNode) -> dict[str, Node]:
         out: dict[str, Node] = {}
         for key_node, value_node in node.value:
-            key_where = f"{self.name}:{key_node.start_mark.line + 1}"
+            key_where = self._where(key_node)
             if not isinstance(key_node, yaml.ScalarNode):
                 raise ConfigError(f"{key_where}: a key must be a plain name")
             key = str(key_node.value)
@@ -110,6 +155,15 @@ class _Converter:
                 raise ConfigError(f"{key_where}: {key}: given twice (each key once)")
             out[key] = self.convert(value_node)
         return out
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    """The nodes counted under a YAML node: a list's items, a mapping's values."""
+    if isinstance(node, yaml.MappingNode):
+        return [value for _, value in node.value]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def plain_text(value: Any) -> str:
@@ -122,18 +176,22 @@ def plain_text(value: Any) -> str:
 def from_data(value: Any, where: str) -> Node:
     """Python data (a config as a dict) as nodes, so it is checked like a file."""
     if isinstance(value, Mapping):
-        return Node({str(k): from_data(v, where) for k, v in value.items()}, "map", where)
+        return Node(
+            value={str(k): from_data(v, where) for k, v in value.items()}, kind="map", where=where
+        )
     if isinstance(value, (list, tuple)):
-        return Node([from_data(v, where) for v in value], "seq", where)
+        return Node(value=[from_data(v, where) for v in value], kind="seq", where=where)
     if value is None:
-        return Node("null", "null", where)
+        return Node(value="null", kind="null", where=where)
     if isinstance(value, bool):
-        return Node(plain_text(value), "bool", where)
+        return Node(value=plain_text(value), kind="bool", where=where)
     if isinstance(value, (int, float, Decimal)):
-        return Node(plain_text(value), "int" if isinstance(value, int) else "float", where)
-    return Node(str(value), "str", where)
+        return Node(
+            value=plain_text(value), kind="int" if isinstance(value, int) else "float", where=where
+        )
+    return Node(value=str(value), kind="str", where=where)
 
 
 def scalar(text: str, kind: str, where: str) -> Node:
     """A node for a value given outside the file (a command-line option)."""
-    return Node(text, kind, where)
+    return Node(value=text, kind=kind, where=where)

@@ -23,6 +23,7 @@ from handcalc.model.functions import ACTIVATIONS, LOSSES
 from handcalc.model.runner import make_trace, recompute
 from handcalc.model.steps import StepSpec
 from handcalc.numbers import Flat, NumberSystem, Rounding, hand
+from handcalc.rounding import Mode, Per, Rule
 from handcalc.trace import Step, Trace
 
 LN10 = Decimal(10).ln()
@@ -271,9 +272,9 @@ PER = {"value": "written value", "operation": "operation"}
 def _other_rules(p: Problem) -> list[tuple[Rounding, str]]:
     """The rules a class may mix up with its own, and how to say so."""
     r = p.rounding
-    rule = "half_even" if r.rule == "half_up" else "half_up"
-    mode = "significant" if r.mode == "decimals" else "decimals"
-    per = "operation" if r.per == "value" else "value"
+    rule: Rule = "half_even" if r.rule == "half_up" else "half_up"
+    mode: Mode = "significant" if r.mode == "decimals" else "decimals"
+    per: Per = "operation" if r.per == "value" else "value"
     return [
         (replace(r, rule=rule), f"rounded {rule} instead of {r.rule}"),
         (
