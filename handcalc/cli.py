@@ -257,7 +257,7 @@ def _decimal_option(flag: str, text: str | None, low: int, high: int | None) -> 
 
 
 def _report(report: object, fmt: str, output: Path | None, force: bool) -> None:
-    from handcalc.grading.check import Report
+    from handcalc.grading.verdicts import Report
     from handcalc.render import check_report as rep
     from handcalc.trace import dumps
 

@@ -1,0 +1,227 @@
+"""The usual slips, by step kind: what a step gives when the slip is made, as step code.
+
+Each slip is computed from the student's own inputs, as the step itself is, so a slip is named even
+when the inputs already carried an earlier error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from handcalc.config.problem import Problem
+from handcalc.model.cycle import StepSpec, step_kind
+from handcalc.model.functions import ACTIVATIONS, LOSSES
+from handcalc.numbers import Flat, NumberSystem
+
+LN10 = Decimal(10).ln()
+Values = Mapping[str, Flat]
+Compute = Callable[[NumberSystem, Values], Flat]
+
+
+@dataclass(frozen=True, slots=True)
+class Slip:
+    """A usual mistake: what the step gives when it is made, from the student's own inputs.
+
+    `reads` names values the slip needs beyond the step's own inputs.
+    """
+
+    name: str
+    compute: Compute
+    reads: tuple[str, ...] = ()
+
+
+def slips(p: Problem, spec: StepSpec) -> list[Slip]:
+    """The slips worth trying on a step of problem `p` (none for most steps)."""
+    kind, layer = step_kind(spec.id)
+    if _is_output_gradient(spec):
+        return _output_slips(p)
+    if spec.phase == "loss":
+        return _loss_slips(p, spec)
+    builder = BY_KIND.get(kind)
+    return builder(p, spec, layer) if builder else []
+
+
+def _is_output_gradient(spec: StepSpec) -> bool:
+    """The gradient taken of the loss itself: read from ŷ and y."""
+    return spec.phase == "backward" and spec.inputs == ("yhat", "y")
+
+
+def _outer_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
+    dz, h = spec.inputs
+    out = _batch_twice(p, lambda ns, v: ns.matmul_nt(ns.transpose(v[dz]), ns.transpose(v[h])))
+    rows, cols = spec.shape
+    if rows == cols:
+        out.insert(
+            0,
+            Slip(
+                name="the outer product transposed (h dz^T instead of dz h^T)",
+                compute=lambda ns, v: ns.matmul_nt(ns.transpose(v[h]), ns.transpose(v[dz])),
+            ),
+        )
+    return out
+
+
+def _bias_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
+    return _batch_twice(p, lambda ns, v: ns.total(next(iter(v.values())), 0))
+
+
+def _batch_twice(p: Problem, base: Compute) -> list[Slip]:
+    if p.reduction != "mean" or p.examples < 2:
+        return []
+    n = Decimal(p.examples)
+    return [Slip(name="the batch 1/N applied twice", compute=lambda ns, v: ns.div(base(ns, v), n))]
+
+
+def _output_slips(p: Problem) -> list[Slip]:
+    loss, dl = LOSSES[p.loss], p.widths[-1]
+    n = Decimal(p.examples)
+    mean = p.reduction == "mean" and p.examples > 1
+
+    def grad(ns: NumberSystem, v: Values, y: Flat | None = None) -> Flat:
+        out: Flat = loss.gradient(ns, v["yhat"], v["y"] if y is None else y, dl)
+        return out
+
+    out = [
+        Slip(
+            name="y - ŷ instead of ŷ - y (the sign flipped)",
+            compute=lambda ns, v: ns.neg(ns.div(grad(ns, v), n) if mean else grad(ns, v)),
+        )
+    ]
+    if mean:
+        out += [
+            Slip(name="the batch 1/N left out", compute=grad),
+            Slip(
+                name="the batch 1/N applied twice",
+                compute=lambda ns, v: ns.div(ns.div(grad(ns, v), n), n),
+            ),
+        ]
+    shifted = _shifted_targets(p)
+    if shifted is not None:
+        out.append(
+            Slip(
+                name=ZERO_BASED,
+                compute=lambda ns, v: (
+                    ns.div(grad(ns, v, shifted), n) if mean else grad(ns, v, shifted)
+                ),
+            )
+        )
+    return out
+
+
+ZERO_BASED = "the label read 0-based (class c taken as c + 1)"
+
+
+def _shifted_targets(p: Problem) -> Flat | None:
+    """The one-hot targets a student gets by reading label c as index c, i.e. class c + 1."""
+    dl = p.widths[-1]
+    if p.labels is None or any(c >= dl for c in p.labels):
+        return None
+    data = [Decimal(1) if j == c else Decimal(0) for c in p.labels for j in range(dl)]
+    return Flat((len(p.labels), dl), data)
+
+
+def _derivative_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
+    return _at_h(p, layer, derivative_only=True)
+
+
+def _hidden_dz_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
+    if layer >= p.layers:
+        return []
+    left_out = Slip(
+        name="the activation derivative left out (dL/dz = dL/dh)",
+        compute=lambda ns, v: v[f"dh{layer}"],
+    )
+    return [left_out, *_at_h(p, layer, derivative_only=False)]
+
+
+def _at_h(p: Problem, layer: int, derivative_only: bool) -> list[Slip]:
+    """σ' evaluated at h instead of z: differs only for the activations whose σ' reads h."""
+    act, h = ACTIVATIONS[p.activations[layer - 1]], f"h{layer}"
+    if act.reads != "h":
+        return []
+    name = "the derivative taken at h instead of z (σ'(h))"
+
+    def at_h(ns: NumberSystem, v: Values) -> Flat:
+        out: Flat = act.derivative(ns, act.value(ns, v[h]))
+        return out
+
+    if derivative_only:
+        return [Slip(name=name, compute=at_h)]
+    return [Slip(name=name, compute=lambda ns, v: ns.mul(at_h(ns, v), v[f"dh{layer}"]), reads=(h,))]
+
+
+def _dh_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
+    """dL/dh^(l) through W^(l+1): the updated W, or W not transposed (when it is square)."""
+    w, dz = f"W{layer + 1}", f"dz{layer + 1}"
+    if spec.inputs != (w, dz):  # the sum of the skip path, or the step back through a mask
+        return []
+    out = [
+        Slip(
+            name="the already-updated W^(l+1) used for dL/dh^(l)",
+            compute=lambda ns, v: ns.matmul_nt(v[dz], ns.transpose(v[f"{w}_next"])),
+            reads=(f"{w}_next",),
+        )
+    ]
+    if p.widths[layer] == p.widths[layer + 1]:
+        out.append(
+            Slip(
+                name="W used instead of W^T (dL/dh = W dL/dz)",
+                compute=lambda ns, v: ns.matmul_nt(v[dz], v[w]),
+            )
+        )
+    return out
+
+
+def _update_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
+    """Plain gradient descent only: other optimizers' updates read more than W and g."""
+    if p.optimizer.name != "sgd" or p.optimizer.weight_decay:
+        return []
+    name = spec.id[: -len("_next")]
+    rate, grad = p.learning_rate, f"d{name}"
+    return [
+        Slip(
+            name="the update's sign flipped (W + η g)",
+            compute=lambda ns, v: ns.add(v[name], ns.mul(rate, v[grad])),
+        ),
+        Slip(
+            name="the learning rate left out (W - g)",
+            compute=lambda ns, v: ns.sub(v[name], v[grad]),
+        ),
+    ]
+
+
+def _loss_slips(p: Problem, spec: StepSpec) -> list[Slip]:
+    loss, dl = LOSSES[p.loss], p.widths[-1]
+
+    def per_example(ns: NumberSystem, v: Values, y: Flat) -> Flat:
+        per: Flat = loss.per_example(ns, v["yhat"], y, dl)
+        return ns.reshape(per, ()) if spec.shape == () else per
+
+    out = []
+    if loss.name in ("cross_entropy", "binary_cross_entropy"):
+
+        def log10(ns: NumberSystem, v: Values) -> Flat:
+            per: Flat = loss.per_example(ns, v["yhat"], v["y"], dl)
+            per = ns.div(per, LN10)
+            return ns.reshape(per, ()) if spec.shape == () else per
+
+        out.append(Slip(name="log10 instead of ln", compute=log10))
+    shifted = _shifted_targets(p) if "y" in spec.inputs else None
+    if shifted is not None:
+        out.append(Slip(name=ZERO_BASED, compute=lambda ns, v: per_example(ns, v, shifted)))
+    return out
+
+
+BY_KIND: dict[str, Callable[[Problem, StepSpec, int], list[Slip]]] = {
+    "dW": _outer_slips,
+    "db": _bias_slips,
+    "dhdz": _derivative_slips,
+    "dz": _hidden_dz_slips,
+    "dh": _dh_slips,
+    "dh_W": _dh_slips,
+    "dhd": _dh_slips,
+    "W_next": _update_slips,
+    "b_next": _update_slips,
+}
