@@ -12,24 +12,24 @@ import re
 from decimal import Decimal, localcontext
 
 from handcalc.errors import ConfigError
-from handcalc.model.cycle import direct_dh, input_of, step_kind
+from handcalc.model import ids
+from handcalc.model.cycle import direct_dh, input_of
 from handcalc.numbers import WORKING, Rounding
 from handcalc.render.tables import fmt_deviation, fmt_float, fmt_units
 from handcalc.trace import Step, Trace, _indices
 
-ENTRY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]\s*")
 Term = tuple[str, Decimal, Decimal | None]  # label, a, b (a product when b is given)
 
 
 def parse(trace: Trace, text: str) -> tuple[Step, int]:
     """'dW2[1,3]' -> the step and the flat index of its entry (1-based indices, as printed)."""
-    match = ENTRY.fullmatch(text)
-    if match is None:
+    entry = ids.parse_entry(text)
+    if entry is None:
         raise ConfigError(
             f"--explain: {text!r} is not an entry (expected a step id and 1-based "
             "indices, such as dW2[1,3] or z1[2])"
         )
-    step_id, raw = match.group(1), [int(i) for i in match.group(2).split(",")]
+    step_id, raw = entry
     steps = {s.id: s for s in trace.iterations[0]}
     if step_id not in steps:
         close = difflib.get_close_matches(step_id, list(steps), n=1)
@@ -120,7 +120,9 @@ def _terms(trace: Trace, step: Step, i: int) -> tuple[list[Term], Term | None] |
         terms = [_product(_entry(w, j, k), _entry(h, n, k)) for k in range(p.widths[layer - 1])]
         bias = _entry(steps[f"b{layer}"], j) if p.bias else None
         return terms, (bias[0], bias[1], None) if bias else None
-    kind, layer = step_kind(sid)
+    step_id = ids.parse(sid)
+    assert step_id is not None, sid
+    kind, layer = step_id.kind, step_id.layer or 0
     if kind in ("dh_W", "dhd") or (kind == "dh" and direct_dh(p, layer)):
         n, k = pos
         w, dz = steps[f"W{layer + 1}"], steps[f"dz{layer + 1}"]

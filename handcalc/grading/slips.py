@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from handcalc.config.problem import Problem
-from handcalc.model.cycle import StepSpec, step_kind
+from handcalc.model import ids
+from handcalc.model.cycle import StepSpec
 from handcalc.model.functions import ACTIVATIONS, LOSSES
 from handcalc.numbers import Flat, NumberSystem
 
@@ -34,13 +35,14 @@ class Slip:
 
 def slips(p: Problem, spec: StepSpec) -> list[Slip]:
     """The slips worth trying on a step of problem `p` (none for most steps)."""
-    kind, layer = step_kind(spec.id)
     if _is_output_gradient(spec):
         return _output_slips(p)
     if spec.phase == "loss":
         return _loss_slips(p, spec)
-    builder = BY_KIND.get(kind)
-    return builder(p, spec, layer) if builder else []
+    step = ids.parse(spec.id)
+    assert step is not None, spec.id
+    builder = BY_KIND.get(step.kind)
+    return builder(p, spec, step.layer or 0) if builder else []
 
 
 def _is_output_gradient(spec: StepSpec) -> bool:
@@ -214,14 +216,14 @@ def _loss_slips(p: Problem, spec: StepSpec) -> list[Slip]:
     return out
 
 
-BY_KIND: dict[str, Callable[[Problem, StepSpec, int], list[Slip]]] = {
-    "dW": _outer_slips,
-    "db": _bias_slips,
-    "dhdz": _derivative_slips,
-    "dz": _hidden_dz_slips,
-    "dh": _dh_slips,
-    "dh_W": _dh_slips,
-    "dhd": _dh_slips,
-    "W_next": _update_slips,
-    "b_next": _update_slips,
+BY_KIND: dict[ids.Kind, Callable[[Problem, StepSpec, int], list[Slip]]] = {
+    ids.Kind.dW: _outer_slips,
+    ids.Kind.db: _bias_slips,
+    ids.Kind.dhdz: _derivative_slips,
+    ids.Kind.dz: _hidden_dz_slips,
+    ids.Kind.dh: _dh_slips,
+    ids.Kind.dh_W: _dh_slips,
+    ids.Kind.dhd: _dh_slips,
+    ids.Kind.W_next: _update_slips,
+    ids.Kind.b_next: _update_slips,
 }

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import random
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -21,6 +20,7 @@ from handcalc.config.problem import Block, Problem
 from handcalc.errors import ComputationError
 from handcalc.model import optimizers as optim
 from handcalc.model.functions import ACTIVATIONS, LOSSES, ONE
+from handcalc.model.ids import parse
 from handcalc.numbers import Breakdown, NumberSystem, Shape
 
 Compute = Callable[[NumberSystem, Mapping[str, Any]], Any]
@@ -42,15 +42,6 @@ class StepSpec:
     # (symbol, per-example shape) of the input a breakdown's entry index points into, when
     # that is not the step's own value (a loss takes ln of entries of ŷ)
     operand: tuple[str, Shape] | None = None
-
-
-_KIND = re.compile(r"(dhdz|dhd|dh|dz|dW|db|z|h|a|W|b)(\d+)(_W|_next)?")
-
-
-def step_kind(step_id: str) -> tuple[str, int]:
-    """'dW2' -> ('dW', 2), 'dh1_W' -> ('dh_W', 1), 'W1_next' -> ('W_next', 1); ('', 0) else."""
-    m = _KIND.fullmatch(step_id)
-    return (m.group(1) + (m.group(3) or ""), int(m.group(2))) if m else ("", 0)
 
 
 def dropped(p: Problem, i: int) -> Decimal | None:
@@ -661,7 +652,9 @@ def _with_jacobians(p: Problem, steps: list[StepSpec]) -> list[StepSpec]:
     """Each local Jacobian just before the step that uses it; the contraction after dL/dW."""
     out: list[StepSpec] = []
     for spec in steps:
-        kind, layer = step_kind(spec.id)
+        step = parse(spec.id)
+        assert step is not None, spec.id
+        kind, layer = step.kind, step.layer or 0
         if kind in ("dh_W", "dhd") or (kind == "dh" and direct_dh(p, layer)):
             out.append(_jacobian_weights(p, layer))
         elif kind == "dz" and layer < p.layers:
