@@ -14,6 +14,7 @@ from handcalc.config.problem import Problem
 from handcalc.model import ids
 from handcalc.model.cycle import StepSpec
 from handcalc.model.functions import ACTIVATIONS, LOSSES
+from handcalc.model.ids import Kind
 from handcalc.numbers import Flat, NumberSystem
 
 LN10 = Decimal(10).ln()
@@ -125,22 +126,26 @@ def _shifted_targets(p: Problem) -> Flat | None:
 
 
 def _derivative_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
-    return _at_h(p, layer, derivative_only=True)
+    return _at_h(p, layer, times=None)
 
 
 def _hidden_dz_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
-    if layer >= p.layers:
+    """dL/dz^(l) = σ'(z^(l)) ⊙ dL/dh^(l) of a hidden layer."""
+    if _kinds(spec.inputs) != [Kind.dhdz, Kind.dh]:
         return []
+    dh = spec.inputs[1]
     left_out = Slip(
-        name="the activation derivative left out (dL/dz = dL/dh)",
-        compute=lambda ns, v: v[f"dh{layer}"],
+        name="the activation derivative left out (dL/dz = dL/dh)", compute=lambda ns, v: v[dh]
     )
-    return [left_out, *_at_h(p, layer, derivative_only=False)]
+    return [left_out, *_at_h(p, layer, times=dh)]
 
 
-def _at_h(p: Problem, layer: int, derivative_only: bool) -> list[Slip]:
-    """σ' evaluated at h instead of z: differs only for the activations whose σ' reads h."""
-    act, h = ACTIVATIONS[p.activations[layer - 1]], f"h{layer}"
+def _at_h(p: Problem, layer: int, times: str | None) -> list[Slip]:
+    """σ' evaluated at h instead of z (then times `times`, when given).
+
+    It differs only for the activations whose σ' reads h.
+    """
+    act, h = ACTIVATIONS[p.activations[layer - 1]], _id(Kind.h, layer)
     if act.reads != "h":
         return []
     name = "the derivative taken at h instead of z (σ'(h))"
@@ -149,21 +154,22 @@ def _at_h(p: Problem, layer: int, derivative_only: bool) -> list[Slip]:
         out: Flat = act.derivative(ns, act.value(ns, v[h]))
         return out
 
-    if derivative_only:
+    if times is None:
         return [Slip(name=name, compute=at_h)]
-    return [Slip(name=name, compute=lambda ns, v: ns.mul(at_h(ns, v), v[f"dh{layer}"]), reads=(h,))]
+    return [Slip(name=name, compute=lambda ns, v: ns.mul(at_h(ns, v), v[times]), reads=(h,))]
 
 
 def _dh_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
     """dL/dh^(l) through W^(l+1): the updated W, or W not transposed (when it is square)."""
-    w, dz = f"W{layer + 1}", f"dz{layer + 1}"
-    if spec.inputs != (w, dz):  # the sum of the skip path, or the step back through a mask
+    if _kinds(spec.inputs) != [Kind.W, Kind.dz]:  # the skip path's sum, or back through a mask
         return []
+    w, dz = spec.inputs
+    updated = _id(Kind.W_next, layer + 1)
     out = [
         Slip(
             name="the already-updated W^(l+1) used for dL/dh^(l)",
-            compute=lambda ns, v: ns.matmul_nt(v[dz], ns.transpose(v[f"{w}_next"])),
-            reads=(f"{w}_next",),
+            compute=lambda ns, v: ns.matmul_nt(v[dz], ns.transpose(v[updated])),
+            reads=(updated,),
         )
     ]
     if p.widths[layer] == p.widths[layer + 1]:
@@ -177,21 +183,30 @@ def _dh_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
 
 
 def _update_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
-    """Plain gradient descent only: other optimizers' updates read more than W and g."""
+    """Plain gradient descent only (θ - η dL/dθ): other optimizers' updates read more."""
     if p.optimizer.name != "sgd" or p.optimizer.weight_decay:
         return []
-    name = spec.id[: -len("_next")]
-    rate, grad = p.learning_rate, f"d{name}"
+    theta, grad = spec.inputs
+    rate = p.learning_rate
     return [
         Slip(
             name="the update's sign flipped (W + η g)",
-            compute=lambda ns, v: ns.add(v[name], ns.mul(rate, v[grad])),
+            compute=lambda ns, v: ns.add(v[theta], ns.mul(rate, v[grad])),
         ),
         Slip(
             name="the learning rate left out (W - g)",
-            compute=lambda ns, v: ns.sub(v[name], v[grad]),
+            compute=lambda ns, v: ns.sub(v[theta], v[grad]),
         ),
     ]
+
+
+def _id(kind: Kind, layer: int) -> str:
+    return str(ids.StepId(kind=kind, layer=layer))
+
+
+def _kinds(step_ids: tuple[str, ...]) -> list[Kind | None]:
+    parsed = [ids.parse(s) for s in step_ids]
+    return [None if s is None else s.kind for s in parsed]
 
 
 def _loss_slips(p: Problem, spec: StepSpec) -> list[Slip]:
@@ -216,14 +231,14 @@ def _loss_slips(p: Problem, spec: StepSpec) -> list[Slip]:
     return out
 
 
-BY_KIND: dict[ids.Kind, Callable[[Problem, StepSpec, int], list[Slip]]] = {
-    ids.Kind.dW: _outer_slips,
-    ids.Kind.db: _bias_slips,
-    ids.Kind.dhdz: _derivative_slips,
-    ids.Kind.dz: _hidden_dz_slips,
-    ids.Kind.dh: _dh_slips,
-    ids.Kind.dh_W: _dh_slips,
-    ids.Kind.dhd: _dh_slips,
-    ids.Kind.W_next: _update_slips,
-    ids.Kind.b_next: _update_slips,
+BY_KIND: dict[Kind, Callable[[Problem, StepSpec, int], list[Slip]]] = {
+    Kind.dW: _outer_slips,
+    Kind.db: _bias_slips,
+    Kind.dhdz: _derivative_slips,
+    Kind.dz: _hidden_dz_slips,
+    Kind.dh: _dh_slips,
+    Kind.dh_W: _dh_slips,
+    Kind.dhd: _dh_slips,
+    Kind.W_next: _update_slips,
+    Kind.b_next: _update_slips,
 }
