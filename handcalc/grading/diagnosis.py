@@ -68,6 +68,6 @@ def _misplaced_point(work: Work, i: int, value: Decimal) -> str | None:
         if reference and value:
             shift = math.log10(abs(value / reference))
             k = round(shift)
-            if k and abs(shift - k) < 0.01 and abs(value - reference.scaleb(k)) <= tol * 10**k:
+            if k and abs(shift - k) < 0.01 and abs(value - reference.scaleb(k)) <= tol.scaleb(k):
                 return f"a misplaced decimal point (off by a factor of 10^{k})"
     return None
