@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from handcalc import trace
 from handcalc.config import load as config
 from handcalc.config.source import read_text
+from handcalc.model.runner import make_trace
 
 
 def whole_process(repeats: int = 15) -> tuple[float, float]:
@@ -71,7 +71,7 @@ def child(per: str) -> None:
     assert node is not None
     problem = config.build(node, "mnist.yaml")
     start = time.perf_counter()
-    t = trace.make(problem)
+    t = make_trace(problem)
     cycle = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()

@@ -56,9 +56,9 @@ def run(
     learning_rate; float32 and jacobians add the float32 column and the local Jacobians.
     Errors are the CLI's, raised as HandcalcError (ConfigError, ComputationError).
     """
-    from handcalc import trace
     from handcalc.config import load as cfg
     from handcalc.config import source
+    from handcalc.model.runner import make_trace
 
     unknown = sorted(set(overrides) - set(_OVERRIDES))
     if unknown:
@@ -70,4 +70,4 @@ def run(
         problem = cfg.load(Path(config) if config is not None else None, flags)
     else:
         problem = cfg.load_node(source.from_data(config, "config"), "config", flags)
-    return trace.make(problem, float32=float32, jacobians=jacobians)
+    return make_trace(problem, float32=float32, jacobians=jacobians)

@@ -126,8 +126,8 @@ def run(
 ) -> None:
     """Run one update cycle and show every written number beside float64."""
     _check_format(fmt)
-    from handcalc import trace as tr
     from handcalc.config import load as cfg
+    from handcalc.model.runner import make_trace
 
     flags = {
         "rounding.digits": ("--digits", digits),
@@ -140,7 +140,7 @@ def run(
     }
     overrides = {k: (v, flag) for k, (flag, v) in flags.items() if v is not None}
     problem = cfg.load(config, overrides)
-    trace = tr.make(problem, float32=float32, jacobians=jacobians)
+    trace = make_trace(problem, float32=float32, jacobians=jacobians)
     if explain:
         from handcalc.explain import explain_all
 
@@ -216,10 +216,10 @@ def check(
     force: ForceOption = False,
 ) -> None:
     """Grade a student's answers: correct, carried (error carried forward) or wrong."""
-    from handcalc import trace as tr
     from handcalc.config import load as cfg
     from handcalc.grading import answers as ans
     from handcalc.grading import check as chk
+    from handcalc.model.runner import make_trace
 
     items = list(paths or [])
     if fmt not in ("terminal", "json"):
@@ -228,7 +228,7 @@ def check(
         want = "[CONFIG]" if template else "[CONFIG] ANSWERS"
         raise ConfigError(f"check: expected {want}, got {len(items)} file names")
     config_path = items[0] if (template and items) or len(items) == 2 else None
-    trace = tr.make(cfg.load(config_path))
+    trace = make_trace(cfg.load(config_path))
     if template:
         _write(ans.template(trace, chk.answerable(trace)), output, force)
         return
@@ -313,18 +313,18 @@ def worksheet(
     force: ForceOption = False,
 ) -> None:
     """Write a printable worksheet, or with --key its answer key."""
-    from handcalc import trace as tr
     from handcalc.config import load as cfg
     from handcalc.documents import formats as printing
     from handcalc.documents import paper as document
     from handcalc.files import write_atomic
+    from handcalc.model.runner import make_trace
 
     if output == Path():
         raise ConfigError(
             "--output: missing (a file name ending in .pdf, .typ, .tex, .md or .html)"
         )
     suffix = printing.suffix_of(output)
-    trace = tr.make(cfg.load(config), jacobians=jacobians)
+    trace = make_trace(cfg.load(config), jacobians=jacobians)
     doc = document.build(trace, key=key, hints=hints)
     write_atomic(output, printing.render([doc], suffix, doc.header.title), force)
 

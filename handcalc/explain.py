@@ -16,6 +16,7 @@ from decimal import Decimal
 from handcalc.errors import ConfigError
 from handcalc.model import ids
 from handcalc.model.ids import Kind
+from handcalc.model.steps import Phase
 from handcalc.numbers import NumberSystem, Rounding, hand
 from handcalc.render.tables import fmt_deviation, fmt_float, fmt_units
 from handcalc.trace import Step, Trace, _indices
@@ -94,7 +95,7 @@ def explain(trace: Trace, step: Step, i: int) -> list[str]:
         lines += _sum_lines(hand(step.rounding), step.rounding, total)
     else:
         lines += _reads(trace, step, i)
-        if _kind(step.id) in UPDATES:
+        if step.spec.kind in UPDATES:
             lines.append(_update_line(trace, step, i))
     lines.append(f"  written  {step.text(i)}   ({step.rounding.describe()})")
     lines.append(
@@ -102,11 +103,6 @@ def explain(trace: Trace, step: Step, i: int) -> list[str]:
         f"{fmt_deviation(step.deviations[i])} ({fmt_units(step.units()[i])} units)"
     )
     return lines
-
-
-def _kind(step_id: str) -> Kind | None:
-    parsed = ids.parse(step_id)
-    return None if parsed is None else parsed.kind
 
 
 def _label(step: Step, i: int) -> str:
@@ -145,8 +141,7 @@ def _flat(step: Step, pos: tuple[int, ...]) -> int:
 
 def _sum(trace: Trace, step: Step, i: int) -> Sum | None:
     """What a summed entry adds up, read from the steps it is computed from; None if no sum."""
-    kind = _kind(step.id)
-    build = SUMS.get(kind) if kind is not None else None
+    build = SUMS.get(step.spec.kind)
     if build is None:
         return None
     steps = _by_id(trace)
@@ -172,7 +167,7 @@ def _affine(inputs: list[Step], pos: tuple[int, ...]) -> Sum:
 
 def _through_w(inputs: list[Step], pos: tuple[int, ...]) -> Sum | None:
     """dL/dh_nk = Σ_j W_jk dL/dz_nj, when the step is that product (not a skip sum or a mask)."""
-    if [_kind(s.id) for s in inputs] != [Kind.W, Kind.dz]:
+    if [s.spec.kind for s in inputs] != [Kind.W, Kind.dz]:
         return None
     w, dz = inputs
     n, k = pos
@@ -296,7 +291,7 @@ def _reads(trace: Trace, step: Step, i: int) -> list[str]:
                     f"{_label(source, k)} = {source.text(k)}" for k in range(len(source.values))
                 )
             )
-    if step.spec.phase == "update":
+    if step.spec.phase is Phase.update:
         out.append(f"η = {trace.problem.learning_rate}")
     return [f"  with     {line}" for line in out]
 

@@ -8,7 +8,7 @@ and reduction, calls loss.backward(), takes the gradient step and prints everyth
 from __future__ import annotations
 
 from handcalc.config.problem import Block, Problem
-from handcalc.model.cycle import plan
+from handcalc.model.plan import plan
 from handcalc.version import __version__
 
 ACTIVATION = {

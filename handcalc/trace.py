@@ -6,7 +6,6 @@ Renderers read only this; they never do arithmetic.
 from __future__ import annotations
 
 import json
-import operator
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,12 +13,10 @@ from functools import cache
 from itertools import product
 from typing import Any
 
-from handcalc.config.load import check_step_keys, normalized
+from handcalc.config.load import normalized
 from handcalc.config.problem import Problem
-from handcalc.model import cycle
-from handcalc.model.cycle import StepSpec
-from handcalc.numbers import Flat, Rounding, Shape, float64, hand
-from handcalc.numbers import float32 as float32_system
+from handcalc.model.steps import StepSpec
+from handcalc.numbers import Rounding, Shape
 from handcalc.version import __version__
 
 SCHEMA = "handcalc.trace/1"
@@ -238,51 +235,6 @@ def dumps(value: Any, indent: str = "") -> str:
     if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
         return "[\n" + ",\n".join(inner + dumps(v, inner) for v in value) + f"\n{indent}]"
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-
-
-def make(p: Problem, float32: bool = False, jacobians: bool = False) -> Trace:
-    """Run the cycle by hand and in float64 (and float32) and pair the runs step by step."""
-    plan = cycle.plan(p, jacobians)
-    check_step_keys(p, [s.id for s in plan[0].specs])
-    hand_runs = cycle.run(p, hand(p.rounding), plan)
-    float_runs = cycle.run(p, float64(), plan)
-    single_runs = cycle.run(p, float32_system(), plan) if float32 else None
-    return assemble(p, plan, hand_runs, float_runs, single_runs)
-
-
-def assemble(
-    p: Problem,
-    plan: list[cycle.Iteration],
-    hand_runs: list[dict[str, Any]],
-    float_runs: list[dict[str, Any]],
-    single_runs: list[dict[str, Any]] | None = None,
-) -> Trace:
-    """The runs of each number system, paired step by step into a trace."""
-    singles: list[dict[str, Any] | None] = list(single_runs) if single_runs else [None] * len(plan)
-    iterations = [
-        [
-            _pair(it.problem, spec, hv[spec.id], fv[spec.id], k == 0, sv[spec.id] if sv else None)
-            for spec in it.specs
-        ]
-        for k, (it, hv, fv, sv) in enumerate(zip(plan, hand_runs, float_runs, singles, strict=True))
-    ]
-    info = [IterationInfo(it.number, it.epoch, it.examples, it.problem) for it in plan]
-    return Trace(p, iterations, info)
-
-
-def _pair(
-    p: Problem, spec: StepSpec, by_hand: Flat, f64: Flat, first: bool, f32: Flat | None = None
-) -> Step:
-    values: list[Decimal] = by_hand.data
-    floats: list[float] = f64.data
-    if first and spec.compute is None:  # both runs start from the same given numbers
-        deviation = [0.0] * len(values)
-    else:
-        deviation = list(map(operator.sub, map(float, values), floats))
-    example_axis = spec.per_example and p.batched
-    shape = spec.shape if example_axis or not spec.per_example else spec.shape[1:]
-    singles = None if f32 is None else [float(x) for x in f32.data]
-    return Step(spec, shape, example_axis, values, floats, deviation, p.rounding, singles)
 
 
 def _unit(rounding: Rounding, value: Decimal, f: float) -> float:

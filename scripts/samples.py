@@ -29,13 +29,13 @@ def main() -> None:
 
 def documents() -> None:
     """The default config's worksheet and key as PDF, and their first pages as PNG."""
-    from handcalc import trace
     from handcalc.config import load as config
     from handcalc.documents import paper as document
+    from handcalc.model.runner import make_trace
     from handcalc.render import typst
     from handcalc.render.pdf import png_pages
 
-    t = trace.make(config.load(None))
+    t = make_trace(config.load(None))
     for name, key in (("worksheet", False), ("key", True)):
         pdf = ROOT / "samples" / f"default-{name}.pdf"
         handcalc("worksheet", "--output", str(pdf), "--force", *(["--key"] if key else []))

@@ -13,10 +13,11 @@ import pytest
 import yaml
 
 from conftest import ROOT, problem
-from handcalc import trace
 from handcalc.config import load as config
 from handcalc.config.problem import Problem
 from handcalc.model import cycle
+from handcalc.model.given import given_values
+from handcalc.model.runner import make_trace, recompute
 from handcalc.numbers import NumberSystem, hand
 from handcalc.trace import nest
 
@@ -29,13 +30,13 @@ def student(p: Problem, slips: Slips | None = None, rounding: Any = None) -> dic
     """A student who works the whole cycle, making the given slips and everything else right."""
     r = rounding or p.rounding
     ns = hand(r)
-    values = cycle.given_values(replace(p, rounding=r), ns)
+    values = given_values(replace(p, rounding=r), ns)
     out = {}
     for spec in cycle.build(p):
         if spec.compute is None:
             continue
         compute = (slips or {}).get(spec.id, spec.compute)
-        values[spec.id] = cycle.recompute(replace(spec, compute=compute), ns, values)
+        values[spec.id] = recompute(replace(spec, compute=compute), ns, values)
         shape = spec.shape[1:] if spec.per_example and not p.batched else spec.shape
         out[spec.id] = nest([r.text(v) for v in values[spec.id].data], shape)
     return out
@@ -175,7 +176,7 @@ def test_each_slip_is_named(
     path = write(tmp_path, data)
     p = config.load(path)
     if "already-updated" in name:  # the student reads W2_next from the key's update
-        key = trace.make(p)
+        key = make_trace(p)
         w2_next = key.step("W2_next").values
 
         def slip(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
@@ -241,7 +242,7 @@ def test_decimal_point_misplaced_to_the_left(run_cli: Cli, tmp_path: Path) -> No
 
 
 def float64_student() -> dict[str, Any]:
-    t = trace.make(config.load(DEFAULT))
+    t = make_trace(config.load(DEFAULT))
     r = t.problem.rounding
     return {
         s.id: nest([r.text(Decimal(repr(f))) for f in s.floats], s.shape)
@@ -323,7 +324,7 @@ def test_template_lists_every_step(run_cli: Cli, tmp_path: Path) -> None:
     code, out, _ = run_cli("check", str(DEFAULT), "--template")
     assert code == 0
     blank = yaml.safe_load(out)
-    key = trace.make(config.load(DEFAULT))
+    key = make_trace(config.load(DEFAULT))
     assert set(blank) == {s.id for s in key.iterations[0] if s.spec.phase != "given"}
     assert blank["dW1"] == [[None] * 5] * 3 and blank["loss"] is None
     path = tmp_path / "blank.yaml"

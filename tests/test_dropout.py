@@ -13,6 +13,7 @@ import yaml
 import handcalc
 from conftest import problem
 from handcalc import trace
+from handcalc.model.runner import make_trace
 from oracle import arrays, finite_differences, loss
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -82,7 +83,7 @@ def _masks(t: trace.Trace) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize(("scaling", "seed", "batch"), CASES)
 def test_gradients_match_finite_differences(scaling: str, seed: int, batch: int) -> None:
     p = problem(config(scaling, seed, bool(batch)))
-    t = trace.make(p)
+    t = make_trace(p)
     masks = _masks(t)
     assert set(masks) == {"d0", "d1", "d2"}
     params, x, y = arrays(p)
@@ -96,7 +97,7 @@ def test_gradients_match_finite_differences(scaling: str, seed: int, batch: int)
 def test_dropout_matches_torch(scaling: str, seed: int, batch: int) -> None:
     torch = pytest.importorskip("torch")
     p = problem(config(scaling, seed, bool(batch)))
-    t = trace.make(p)
+    t = make_trace(p)
     masks = {k: torch.tensor(v, dtype=torch.float64) for k, v in _masks(t).items()}
     params, x, _ = arrays(p)
     tp = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()}
@@ -120,13 +121,13 @@ def test_dropout_matches_torch(scaling: str, seed: int, batch: int) -> None:
 
 
 def test_masks_are_drawn_from_the_seed() -> None:
-    a = trace.make(problem(config("notes", 1, False)))
-    b = trace.make(problem(config("notes", 1, False)))
+    a = make_trace(problem(config("notes", 1, False)))
+    b = make_trace(problem(config("notes", 1, False)))
     assert a.step("d1").values == b.step("d1").values
     assert (
         len(
             {
-                tuple(trace.make(problem(config("notes", s, False))).step("d1").values)
+                tuple(make_trace(problem(config("notes", s, False))).step("d1").values)
                 for s in range(1, 8)
             }
         )

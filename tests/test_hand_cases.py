@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from conftest import problem
-from handcalc import trace
+from handcalc.model.runner import make_trace
 
 
 def texts(data: dict[str, Any]) -> dict[str, list[str]]:
-    t = trace.make(problem(data))
+    t = make_trace(problem(data))
     return {s.id: s.texts() for s in t.iterations[0]}
 
 

@@ -12,6 +12,7 @@ from conftest import CONFIGS, problem
 from handcalc import trace
 from handcalc.config import load as config
 from handcalc.model.functions import ACTIVATIONS
+from handcalc.model.runner import make_trace
 from oracle import arrays, finite_differences, loss
 
 PAIRS = [
@@ -92,7 +93,7 @@ def test_float64_gradients_match_finite_differences(
     seed: int, head: str, loss_name: str, batch: int | None, residual: bool
 ) -> None:
     p = problem(random_config(seed, head, loss_name, batch, residual))
-    t = trace.make(p)
+    t = make_trace(p)
     params, x, y = arrays(p)
     assert t.step("loss").floats[0] == pytest.approx(loss(p, params, x, y), rel=1e-12, abs=1e-14)
     for name, expected in finite_differences(p).items():
@@ -113,7 +114,7 @@ def test_fifteen_significant_digits_agree_with_float64(
 ) -> None:
     data = random_config(seed, head, loss_name, batch, residual)
     data["rounding"] = {"digits": 15, "mode": "significant"}
-    t = trace.make(problem(data))
+    t = make_trace(problem(data))
     for step in t.iterations[0]:
         assert _relative_gap(step) < 1e-12, step.id
 
@@ -123,13 +124,13 @@ def test_configs_at_fifteen_digits(path: Any) -> None:
     p = config.load(
         path, {"rounding.digits": ("15", "--digits"), "rounding.mode": ("significant", "--mode")}
     )
-    for step in trace.make(p).iterations[0]:
+    for step in make_trace(p).iterations[0]:
         assert _relative_gap(step) < 1e-12, step.id
 
 
 def test_the_classic_2_2_2_example() -> None:
     """The float64 column reproduces the widely published worked example to its 9 digits."""
-    t = trace.make(config.load(CONFIGS[[c.name for c in CONFIGS].index("sigmoid-2-2-2.yaml")]))
+    t = make_trace(config.load(CONFIGS[[c.name for c in CONFIGS].index("sigmoid-2-2-2.yaml")]))
     assert t.step("loss").floats[0] == pytest.approx(0.298371109, abs=5e-10)
     w2 = t.step("W2_next").floats
     assert w2 == pytest.approx([0.35891648, 0.408666186, 0.511301270, 0.561370121], abs=5e-9)
@@ -140,7 +141,7 @@ def test_the_classic_2_2_2_example() -> None:
 def test_several_steps_continue_from_the_updates() -> None:
     data = random_config(3, "softmax", "cross_entropy", None, False)
     data["training"]["steps"] = 3
-    t = trace.make(problem(data))
+    t = make_trace(problem(data))
     assert len(t.iterations) == 3
     for k in (1, 2):
         for name in t.problem.parameters:
@@ -156,7 +157,7 @@ def test_float64_matches_pytorch(
 ) -> None:
     torch = pytest.importorskip("torch")
     p = problem(random_config(seed, head, loss_name, batch, residual))
-    t = trace.make(p)
+    t = make_trace(p)
     params, x, y = arrays(p)
     tp = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()}
     h = torch.tensor(x, dtype=torch.float64)

@@ -16,11 +16,11 @@ import yaml
 
 import handcalc
 from conftest import CONFIGS, ROOT
-from handcalc import trace
 from handcalc.config import load as config
 from handcalc.config.fields import SPEC
 from handcalc.config.problem import Problem
 from handcalc.config.schema import json_schema
+from handcalc.model.runner import make_trace
 
 Cli = Callable[..., tuple[int, str, str]]
 DEFAULT = ROOT / "configs" / "default.yaml"
@@ -283,7 +283,7 @@ def test_trace_renders_in_rich() -> None:
     from rich.console import Console
 
     console = Console(width=80, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
-    console.print(trace.make(config.load(None)))
+    console.print(make_trace(config.load(None)))
     assert "FORWARD PASS" in console.export_text()
 
 

@@ -16,7 +16,8 @@ from typing import Any
 from handcalc.config.draw import SCHEMES
 from handcalc.config.source import Node
 from handcalc.errors import ConfigError
-from handcalc.model.functions import ACTIVATIONS, HEADS, LOSSES
+from handcalc.model.functions import ACTIVATIONS, LOSSES
+from handcalc.model.heads import HEADS
 from handcalc.model.optimizers import OPTIMIZERS
 from handcalc.numbers import MAX_DIGITS, MODES, PERS, RULES
 
@@ -73,7 +74,7 @@ SPEC: dict[str, dict[str, Key]] = {
             "relu",
             tuple(ACTIVATIONS),
         ),
-        "head": Key("choice", "Applied to the logits z^(L).", "softmax", HEADS),
+        "head": Key("choice", "Applied to the logits z^(L).", "softmax", tuple(HEADS)),
         "loss": Key("choice", "The loss of (ŷ, y).", "cross_entropy", tuple(LOSSES)),
         "bias": Key("bool", "false: no bias vectors at all.", True),
         "residual": Key("layers", "Hidden layers l with h^(l) = σ(z^(l)) + h^(l-1)."),

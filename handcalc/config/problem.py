@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from handcalc.config.draw import Init
 from handcalc.model.optimizers import Optimizer
@@ -40,14 +42,43 @@ class Exam:
         return {n: getattr(self, n) for n in names if getattr(self, n) not in (None, False)}
 
 
+Scaling = Literal["notes", "inverted"]  # the notes scale W by p at test time; inverted: h / p
+
+
 @dataclass(frozen=True, slots=True)
 class Dropout:
     """Keep probabilities per layer input, masks given explicitly, and the scaling convention."""
 
     keep: tuple[Decimal, ...]  # p^(0) ... p^(L-1)
     masks: dict[str, Block]  # d0, d1, ...: N x d_(l-1), 0 or 1
-    scaling: str = "notes"
+    scaling: Scaling = "notes"
     mc_masks: dict[str, Block] = field(default_factory=dict)  # d0, ...: passes x d_(l-1)
+
+    def keep_probability(self, i: int) -> Decimal | None:
+        """p^(i) where dropout acts on layer input h^(i) (kept with probability below 1)."""
+        return self.keep[i] if self.keep[i] < 1 else None
+
+    def divisor(self, i: int) -> Decimal | None:
+        """What training divides the kept units of h^(i) by: p^(i) under inverted scaling."""
+        return self.keep_probability(i) if self.scaling == "inverted" else None
+
+    def test_factor(self, i: int) -> Decimal | None:
+        """What the test-time pass multiplies W^(i+1) by: p^(i) under the notes' scaling."""
+        return self.keep_probability(i) if self.scaling == "notes" else None
+
+    def mask(
+        self, i: int, rows: tuple[int, ...], width: int, seed: str, given: Mapping[str, Block]
+    ) -> Block:
+        """Mask d^(i) for `rows`: those rows of a given mask, or drawn anew from the seed, each
+        entry 1 with probability p^(i)."""
+        block = given.get(f"d{i}")
+        if block is not None:
+            data = tuple(v for r in rows for v in block.data[r * width : (r + 1) * width])
+            return Block(shape=(len(rows), width), data=data)
+        rng = random.Random(f"{seed}-{i}")
+        count = len(rows) * width
+        drawn = tuple(Decimal(int(rng.random() < self.keep[i])) for _ in range(count))
+        return Block(shape=(len(rows), width), data=drawn)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,8 @@ from handcalc.documents import formats as printing
 from handcalc.documents import paper as document
 from handcalc.errors import ComputationError, ConfigError, OutputError
 from handcalc.files import write_atomic
-from handcalc.trace import Trace, make
+from handcalc.model.runner import make_trace
+from handcalc.trace import Trace
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,7 @@ def _has_ties(t: Trace) -> bool:
     r = t.problem.rounding
     other = replace(r, rule="half_even" if r.rule == "half_up" else "half_up")
     try:
-        twin = make(replace(t.problem, rounding=other))
+        twin = make_trace(replace(t.problem, rounding=other))
     except ComputationError:
         return True
     return any(
@@ -150,7 +151,7 @@ def draw(base: Problem, count: int) -> list[Variant]:
         tries += 1
         seed += 1
         try:
-            t = make(candidate(base, seed))
+            t = make_trace(candidate(base, seed))
         except ComputationError:
             failed["computable"] += 1
             continue

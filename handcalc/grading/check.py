@@ -18,7 +18,7 @@ from handcalc.grading.follow_through import OwnValues
 from handcalc.grading.mixed_rules import MixedRules
 from handcalc.grading.slips import slips
 from handcalc.grading.verdicts import Entry, Report, StepReport, Verdict
-from handcalc.model.cycle import StepSpec
+from handcalc.model.steps import Phase, StepSpec
 from handcalc.numbers import hand
 from handcalc.trace import Step, Trace
 
@@ -30,7 +30,7 @@ Finding = tuple[Verdict, str | None, str | None, str | None]  # verdict, recompu
 
 def answerable(trace: Trace) -> dict[str, Step]:
     """The steps a student writes (everything but the given numbers), by id."""
-    return {s.id: s for s in trace.iterations[0] if s.spec.phase != "given"}
+    return {s.id: s for s in trace.iterations[0] if s.spec.phase is not Phase.given}
 
 
 def grade(

@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from handcalc.errors import HandcalcError
 from handcalc.grading.answers import Given
-from handcalc.model import cycle
-from handcalc.model.cycle import Compute, StepSpec
+from handcalc.model.runner import recompute
+from handcalc.model.steps import Compute, StepSpec
 from handcalc.numbers import Flat, NumberSystem
 from handcalc.trace import Step
 
@@ -45,7 +45,7 @@ class OwnValues:
         target = spec if compute is None else replace(spec, compute=compute)
         try:
             inputs = {i: self.value(i) for i in spec.inputs + reads}
-            out: list[Decimal] = cycle.recompute(target, self.ns, inputs).data
+            out: list[Decimal] = recompute(target, self.ns, inputs).data
         except (HandcalcError, AssertionError, ArithmeticError, KeyError):
             return None
         return out

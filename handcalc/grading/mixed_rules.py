@@ -7,8 +7,9 @@ from dataclasses import dataclass, field, replace
 
 from handcalc.config.problem import Problem
 from handcalc.errors import HandcalcError
+from handcalc.model.runner import make_trace
 from handcalc.numbers import Rounding
-from handcalc.trace import Trace, make
+from handcalc.trace import Trace
 
 PLACES = {"decimals": "decimal places", "significant": "significant digits"}
 PER = {"value": "written value", "operation": "operation"}
@@ -51,7 +52,7 @@ class MixedRules:
     def _trace(self, rounding: Rounding) -> Trace:
         if rounding not in self._traces:
             try:
-                self._traces[rounding] = make(replace(self.problem, rounding=rounding))
+                self._traces[rounding] = make_trace(replace(self.problem, rounding=rounding))
             except HandcalcError:
                 self._traces[rounding] = self.trace
         return self._traces[rounding]

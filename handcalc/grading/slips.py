@@ -6,20 +6,18 @@ when the inputs already carried an earlier error.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from handcalc.config.problem import Problem
 from handcalc.model import ids
-from handcalc.model.cycle import StepSpec
 from handcalc.model.functions import ACTIVATIONS, LOSSES
 from handcalc.model.ids import Kind
+from handcalc.model.steps import Compute, Phase, StepSpec, Values
 from handcalc.numbers import Flat, NumberSystem
 
 LN10 = Decimal(10).ln()
-Values = Mapping[str, Flat]
-Compute = Callable[[NumberSystem, Values], Flat]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,17 +36,15 @@ def slips(p: Problem, spec: StepSpec) -> list[Slip]:
     """The slips worth trying on a step of problem `p` (none for most steps)."""
     if _is_output_gradient(spec):
         return _output_slips(p)
-    if spec.phase == "loss":
+    if spec.phase is Phase.loss:
         return _loss_slips(p, spec)
-    step = ids.parse(spec.id)
-    assert step is not None, spec.id
-    builder = BY_KIND.get(step.kind)
-    return builder(p, spec, step.layer or 0) if builder else []
+    builder = BY_KIND.get(spec.kind)
+    return builder(p, spec, spec.layer or 0) if builder else []
 
 
 def _is_output_gradient(spec: StepSpec) -> bool:
     """The gradient taken of the loss itself: read from ŷ and y."""
-    return spec.phase == "backward" and spec.inputs == ("yhat", "y")
+    return spec.phase is Phase.backward and spec.inputs == ("yhat", "y")
 
 
 def _outer_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:

@@ -7,58 +7,61 @@ in the hand arithmetic beside float64.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
 
 from handcalc.config.problem import Problem
 from handcalc.errors import ConfigError
-from handcalc.model import cycle
-from handcalc.model.cycle import Iteration, StepSpec
-from handcalc.numbers import NumberSystem, float64, hand
-from handcalc.trace import Trace, assemble
-
-KEEP = ("given", "forward", "loss")
+from handcalc.model.forward import forward
+from handcalc.model.given import given
+from handcalc.model.ids import Kind, StepId
+from handcalc.model.loss import loss, output_gradient
+from handcalc.model.plan import Iteration
+from handcalc.model.runner import paired
+from handcalc.model.steps import Phase, StepSpec, Values
+from handcalc.numbers import Flat, NumberSystem
+from handcalc.trace import Trace
 
 
 def _steps(p: Problem, rate: Decimal) -> list[StepSpec]:
     """The forward pass, the loss and dL/dz̃ of the cycle, then dL/dT and the step in T."""
-    specs = cycle.build(p)
-    head_gradient = next(s for s in specs if s.id == "dzT")
-    kept = [s for s in specs if s.phase in KEEP and not s.id.endswith("_prev")]
-    L = p.layers
-    size = p.examples * p.widths[-1]
+    givens = [s for s in given(p) if not s.ident.prev]
+    in_scaled = output_gradient(p)[:-1]  # up to dL/dz̃; the step to dL/dz^(L) is not needed
+    return [*givens, *forward(p), *loss(p), *in_scaled, _gradient(p), _step(rate)]
 
-    def gradient(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+
+def _gradient(p: Problem) -> StepSpec:
+    """dL/dT = -(1/T^2) Σ_n Σ_j (dL/dz̃)_nj z^(L)_nj."""
+    L, size = p.layers, p.examples * p.widths[-1]
+
+    def compute(ns: NumberSystem, v: Values) -> Flat:
         total = ns.total(ns.reshape(ns.mul(v["dzT"], v[f"z{L}"]), (size,)), 0)
         return ns.neg(ns.div(total, ns.mul(v["T"], v["T"])))
 
-    return [
-        *kept,
-        *[s for s in specs if s.phase == "backward" and s.id in ("dyhat", "dyhat_dz", "J_softmax")],
-        head_gradient,
-        StepSpec(
-            "dT",
-            "backward",
-            "dL/dT",
-            f"-(1/T^2) Σ_n Σ_j (dL/dz̃^({L}))_nj z^({L})_nj",
-            ("dzT", f"z{L}", "T"),
-            (),
-            False,
-            gradient,
-        ),
-        StepSpec(
-            "T_next",
-            "update",
-            "T",
-            "T - η_T dL/dT",
-            ("T", "dT"),
-            (),
-            False,
-            lambda ns, v: ns.sub(v["T"], ns.mul(rate, v["dT"])),
-        ),
-    ]
+    return StepSpec(
+        ident=StepId(kind=Kind.dT),
+        phase=Phase.backward,
+        symbol="dL/dT",
+        formula=f"-(1/T^2) Σ_n Σ_j (dL/dz̃^({L}))_nj z^({L})_nj",
+        inputs=("dzT", f"z{L}", "T"),
+        shape=(),
+        per_example=False,
+        compute=compute,
+    )
+
+
+def _step(rate: Decimal) -> StepSpec:
+    """T ← T - η_T dL/dT."""
+    return StepSpec(
+        ident=StepId(kind=Kind.T_next),
+        phase=Phase.update,
+        symbol="T",
+        formula="T - η_T dL/dT",
+        inputs=("T", "dT"),
+        shape=(),
+        per_example=False,
+        compute=lambda ns, v: ns.sub(v["T"], ns.mul(rate, v["dT"])),
+    )
 
 
 def problem(p: Problem) -> Problem:
@@ -81,24 +84,14 @@ def problem(p: Problem) -> Problem:
     )
 
 
-def run(p: Problem, ns: NumberSystem, plan: list[Iteration]) -> list[dict[str, Any]]:
-    values = cycle.given_values(p, ns)
-    out = []
-    for it in plan:
-        values = dict(values)
-        for spec in it.specs:
-            if spec.compute is not None:
-                values[spec.id] = cycle.recompute(spec, ns, values)
-        out.append(values)
-        values = {**values, "T": values["T_next"]}
-    return out
-
-
 def make(config: Problem) -> Trace:
     """Every calibration iteration, by hand and in float64."""
     p = problem(config)
     assert config.calibration is not None
     specs = _steps(p, config.calibration.learning_rate)
     examples = tuple(range(1, p.examples + 1))
-    plan = [Iteration(k + 1, k + 1, examples, p, specs) for k in range(p.steps)]
-    return assemble(p, plan, run(p, hand(p.rounding), plan), run(p, float64(), plan))
+    iterations = [
+        Iteration(number=k + 1, epoch=k + 1, examples=examples, problem=p, specs=specs)
+        for k in range(p.steps)
+    ]
+    return paired(p, iterations)

@@ -1,4 +1,4 @@
-"""Activations, heads and losses: each value beside its derivative, written against a number system.
+"""Activations and losses: each value beside its derivative, written against a number system.
 
 Derivatives of sigmoid and tanh read the written h (h(1 - h), 1 - h^2), as a student computes them;
 ReLU'(0) = 0 and leaky_relu'(0) = 0.01, as in PyTorch.
@@ -9,15 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
-from handcalc.numbers import NumberSystem
+from handcalc.numbers import Flat, NumberSystem
+
+if TYPE_CHECKING:
+    from handcalc.model.heads import HeadName
 
 ONE = Decimal(1)
 ZERO = Decimal(0)
 LEAK = Decimal("0.01")
 
-Fn = Callable[[NumberSystem, Any], Any]
+Fn = Callable[[NumberSystem, Flat], Flat]
+LossName = Literal["cross_entropy", "binary_cross_entropy", "mse", "sse", "half_sse"]
+LossFn = Callable[[NumberSystem, Flat, Flat, int], Flat]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,16 +32,16 @@ class Activation:
     name: str
     formula: str
     derivative_formula: str
-    reads: str
+    reads: Literal["z", "h"]
     value: Fn
     derivative: Fn
 
 
-def _ones(ns: NumberSystem, a: Any) -> Any:
+def _ones(ns: NumberSystem, a: Flat) -> Flat:
     return ns.where_positive(a, ONE, ONE)
 
 
-def _sigmoid(ns: NumberSystem, z: Any) -> Any:
+def sigmoid(ns: NumberSystem, z: Flat) -> Flat:
     return ns.div(ONE, ns.add(ONE, ns.exp(ns.neg(z))))
 
 
@@ -64,7 +69,7 @@ ACTIVATIONS: dict[str, Activation] = {
             "1 / (1 + e^(-z))",
             "{h} (1 - {h})",
             "h",
-            _sigmoid,
+            sigmoid,
             lambda ns, h: ns.mul(h, ns.sub(ONE, h)),
         ),
         Activation(
@@ -86,8 +91,6 @@ ACTIVATIONS: dict[str, Activation] = {
     )
 }
 
-HEADS = ("identity", "sigmoid", "softmax")
-
 
 @dataclass(frozen=True, slots=True)
 class Loss:
@@ -96,24 +99,24 @@ class Loss:
     `fused` names the head whose Jacobian folds into the gradient, which is then dL/dz^(L) itself.
     """
 
-    name: str
+    name: LossName
     formula: str
     gradient_formula: str
-    fused: str | None
-    per_example: Callable[[NumberSystem, Any, Any, int], Any]
-    gradient: Callable[[NumberSystem, Any, Any, int], Any]
+    fused: HeadName | None
+    per_example: LossFn
+    gradient: LossFn
 
 
-def _squares(ns: NumberSystem, p: Any, y: Any) -> Any:
+def _squares(ns: NumberSystem, p: Flat, y: Flat) -> Flat:
     e = ns.sub(p, y)
     return ns.total(ns.mul(e, e), 1)
 
 
-def _cross_entropy(ns: NumberSystem, p: Any, y: Any, d: int) -> Any:
+def _cross_entropy(ns: NumberSystem, p: Flat, y: Flat, d: int) -> Flat:
     return ns.neg(ns.total(ns.xlogy(y, p), 1))
 
 
-def _binary_cross_entropy(ns: NumberSystem, p: Any, y: Any, d: int) -> Any:
+def _binary_cross_entropy(ns: NumberSystem, p: Flat, y: Flat, d: int) -> Flat:
     terms = ns.add(ns.xlogy(y, p), ns.xlogy(ns.sub(ONE, y), ns.sub(ONE, p)))
     return ns.div(ns.neg(ns.total(terms, 1)), Decimal(d))
 

@@ -186,6 +186,13 @@ def _base(text: str) -> StepId | None:
     return StepId(kind=Kind(name), layer=layer)
 
 
+def known(text: str) -> StepId:
+    """The structure of an id the program itself wrote, such as a parameter's name."""
+    step = parse(text)
+    assert step is not None, text
+    return step
+
+
 def parse_entry(text: str) -> tuple[str, tuple[int, ...]] | None:
     """An entry as written: 'dW2[1,3]' -> ('dW2', (1, 3)), 1-based indices; None if not one.
 

@@ -10,131 +10,127 @@ scaling; inverted: divided by p), as dropout stays on.
 
 from __future__ import annotations
 
-import random
-from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
 
 from handcalc.config.problem import Block, Problem
 from handcalc.errors import ConfigError
-from handcalc.model import cycle
-from handcalc.model.cycle import Iteration, StepSpec, dropped
-from handcalc.numbers import NumberSystem, float64, hand
-from handcalc.trace import Trace, assemble
+from handcalc.model.forward import forward
+from handcalc.model.given import given
+from handcalc.model.ids import Kind, StepId
+from handcalc.model.plan import Iteration
+from handcalc.model.runner import paired
+from handcalc.model.steps import Compute, Phase, StepSpec, Values
+from handcalc.numbers import Flat, NumberSystem
+from handcalc.trace import Trace
 
 MAX_PASSES = 200
+
+
+def steps(p: Problem, passes: int) -> list[StepSpec]:
+    """The givens, each pass's masks and forward steps, then the mean and the variance."""
+    worked, all_given = forward(p), given(p)
+    masks = [s for s in all_given if s.kind == Kind.d]
+    own = {s.id for s in [*worked, *masks]}  # what each pass has of its own
+    shared = [s for s in all_given if s.id not in own and not s.ident.prev and s.kind != Kind.y]
+    each = [
+        step
+        for k in range(1, passes + 1)
+        for step in [*(_mask(p, s, k) for s in masks), *(_rename(s, own, k) for s in worked)]
+    ]
+    outputs = tuple(f"yhat_{k}" for k in range(1, passes + 1))
+    return [*shared, *each, *_statistics(p, outputs)]
+
+
+def _mask(p: Problem, spec: StepSpec, k: int) -> StepSpec:
+    """Mask d^(i) of pass k."""
+    given_masks = p.dropout.mc_masks if p.dropout else {}
+    how = "given" if spec.id in given_masks else "drawn"
+    return replace(
+        spec,
+        ident=replace(spec.ident, mc_pass=k),
+        symbol=f"{spec.symbol} [pass {k}]",
+        formula=f"{how} for pass {k}",
+    )
 
 
 def _rename(spec: StepSpec, own: set[str], k: int) -> StepSpec:
     """The step of pass k: its id and the ids it reads from the same pass get a suffix."""
     return replace(
         spec,
-        id=f"{spec.id}_{k}",
+        ident=replace(spec.ident, mc_pass=k),
         symbol=f"{spec.symbol} [pass {k}]",
         inputs=tuple(f"{i}_{k}" if i in own else i for i in spec.inputs),
         compute=_reading(spec, own, k),
     )
 
 
-def _reading(spec: StepSpec, own: set[str], k: int) -> Any:
+def _reading(spec: StepSpec, own: set[str], k: int) -> Compute:
     compute = spec.compute
     assert compute is not None
 
-    def run(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+    def run(ns: NumberSystem, v: Values) -> Flat:
         return compute(ns, {i: v[f"{i}_{k}" if i in own else i] for i in spec.inputs})
 
     return run
 
 
-def _masks(p: Problem, passes: int) -> dict[str, Block]:
-    out: dict[str, Block] = {}
-    for k in range(1, passes + 1):
-        for i in range(p.layers):
-            keep = dropped(p, i)
-            if keep is None:
-                continue
-            assert p.dropout is not None
-            given = p.dropout.mc_masks.get(f"d{i}")
-            if given is not None:  # pass k's row, for the one example
-                width = p.widths[i]
-                out[f"d{i}_{k}"] = Block((1, width), given.data[(k - 1) * width : k * width])
-                continue
-            rng = random.Random(f"handcalc-mc-dropout-{p.init.seed}-{k}-{i}")
-            size = p.examples * p.widths[i]
-            data = tuple(Decimal(int(rng.random() < keep)) for _ in range(size))
-            out[f"d{i}_{k}"] = Block((p.examples, p.widths[i]), data)
-    return out
+def _total(ns: NumberSystem, items: list[Flat]) -> Flat:
+    total = items[0]
+    for item in items[1:]:
+        total = ns.add(total, item)
+    return total
 
 
-def steps(p: Problem, passes: int) -> list[StepSpec]:
-    forward = [s for s in cycle.build(p) if s.phase == "forward"]
-    own = {s.id for s in forward} | {f"d{i}" for i in range(p.layers) if dropped(p, i) is not None}
-    given = [
-        s
-        for s in cycle.build(p)
-        if s.phase == "given" and s.id not in own and not s.id.endswith("_prev") and s.id != "y"
-    ]
-    out = list(given)
-    for k in range(1, passes + 1):
-        out += [
-            replace(
-                s,
-                id=f"d{s.id[1:]}_{k}",
-                symbol=f"{s.symbol} [pass {k}]",
-                formula=("given" if p.dropout and s.id in p.dropout.mc_masks else "drawn")
-                + f" for pass {k}",
-            )
-            for s in cycle.build(p)
-            if s.id in own and s.phase == "given"
-        ]
-        out += [_rename(s, own, k) for s in forward]
-    shape = (p.examples, p.widths[-1])
-    outputs = tuple(f"yhat_{k}" for k in range(1, passes + 1))
-    count = Decimal(passes)
+def _statistics(p: Problem, outputs: tuple[str, ...]) -> list[StepSpec]:
+    """mean = (1/T) Σ_k ŷ_k and var = (1/T) Σ_k (ŷ_k − mean)², entry by entry."""
+    count = Decimal(len(outputs))
 
-    def mean(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
-        total = v[outputs[0]]
-        for name in outputs[1:]:
-            total = ns.add(total, v[name])
-        return ns.div(total, count)
+    def mean(ns: NumberSystem, v: Values) -> Flat:
+        return ns.div(_total(ns, [v[name] for name in outputs]), count)
 
-    def variance(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
+    def variance(ns: NumberSystem, v: Values) -> Flat:
         squares = [ns.mul(e, e) for e in (ns.sub(v[name], v["mean"]) for name in outputs)]
-        total = squares[0]
-        for square in squares[1:]:
-            total = ns.add(total, square)
-        return ns.div(total, count)
+        return ns.div(_total(ns, squares), count)
 
     return [
-        *out,
-        StepSpec("mean", "test", "mean ŷ", "(1/T) Σ_k ŷ_k", outputs, shape, True, mean),
-        StepSpec(
-            "var",
-            "test",
-            "var ŷ",
-            "(1/T) Σ_k (ŷ_k - mean)^2",
-            (*outputs, "mean"),
-            shape,
-            True,
-            variance,
-        ),
+        _test_step(p, Kind.mean, "mean ŷ", "(1/T) Σ_k ŷ_k", outputs, mean),
+        _test_step(p, Kind.var, "var ŷ", "(1/T) Σ_k (ŷ_k - mean)^2", (*outputs, "mean"), variance),
     ]
 
 
-def _run(p: Problem, ns: NumberSystem, it: Iteration) -> list[dict[str, Any]]:
-    values = {
-        **cycle.given_values(p, ns),
-        **{k: ns.array(m.data, m.shape) for k, m in it.masks.items()},
+def _test_step(
+    p: Problem, kind: Kind, symbol: str, formula: str, inputs: tuple[str, ...], compute: Compute
+) -> StepSpec:
+    return StepSpec(
+        ident=StepId(kind=kind),
+        phase=Phase.test,
+        symbol=symbol,
+        formula=formula,
+        inputs=inputs,
+        shape=(p.examples, p.widths[-1]),
+        per_example=True,
+        compute=compute,
+    )
+
+
+def _masks(p: Problem, passes: int) -> dict[str, Block]:
+    """Each pass's masks: row k of the given ones (one example), or drawn from the seed."""
+    d = p.dropout
+    assert d is not None
+    # given masks hold a row per pass; drawn ones cover every example
+    rows = [(k - 1,) if d.mc_masks else tuple(range(p.examples)) for k in range(1, passes + 1)]
+    return {
+        f"d{i}_{k}": d.mask(
+            i, rows[k - 1], p.widths[i], f"handcalc-mc-dropout-{p.init.seed}-{k}", d.mc_masks
+        )
+        for k in range(1, passes + 1)
+        for i in range(p.layers)
+        if d.keep_probability(i) is not None
     }
-    for spec in it.specs:
-        if spec.compute is not None:
-            values[spec.id] = cycle.recompute(spec, ns, values)
-    return [values]
 
 
-def make(p: Problem, passes: int) -> Trace:
-    """The T passes, their mean and variance, by hand and in float64."""
+def _check(p: Problem, passes: int) -> None:
     if p.dropout is None or all(k >= 1 for k in p.dropout.keep):
         raise ConfigError(
             f"{p.name}: network.dropout: no layer input is dropped (expected "
@@ -153,5 +149,17 @@ def make(p: Problem, passes: int) -> Trace:
                 f"--passes: {passes}, but network.dropout.mc_masks.{name} gives "
                 f"{masks.shape[0]} masks (one per pass)"
             )
-    it = Iteration(1, 1, tuple(range(1, p.examples + 1)), p, steps(p, passes), _masks(p, passes))
-    return assemble(p, [it], _run(p, hand(p.rounding), it), _run(p, float64(), it))
+
+
+def make(p: Problem, passes: int) -> Trace:
+    """The T passes, their mean and variance, by hand and in float64."""
+    _check(p, passes)
+    it = Iteration(
+        number=1,
+        epoch=1,
+        examples=tuple(range(1, p.examples + 1)),
+        problem=p,
+        specs=steps(p, passes),
+        masks=_masks(p, passes),
+    )
+    return paired(p, [it])

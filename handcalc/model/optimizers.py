@@ -11,158 +11,219 @@ With weight decay λ, the gradient first becomes g = dL/dθ + λ θ (L2, as torc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Literal
 
-from handcalc.numbers import NumberSystem, Shape
+from handcalc.model.ids import Kind, StepId, known
+from handcalc.model.steps import Compute, Phase, StepSpec, Values, sup
+from handcalc.numbers import Flat, NumberSystem, Shape
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+OptimizerName = Literal["sgd", "momentum", "nesterov", "adam"]
+OPTIMIZERS: tuple[OptimizerName, ...] = ("sgd", "momentum", "nesterov", "adam")
 ONE = Decimal(1)
+Ref = tuple[str, str]  # a quantity the update reads: its step id and its symbol
 
 
 @dataclass(frozen=True, slots=True)
 class Optimizer:
-    name: str = "sgd"
+    name: OptimizerName = "sgd"
     momentum: Decimal = Decimal("0.9")
     beta1: Decimal = Decimal("0.9")
     beta2: Decimal = Decimal("0.999")
     epsilon: Decimal = Decimal("1e-8")
     weight_decay: Decimal = Decimal(0)
 
-    def state(self) -> tuple[str, ...]:
-        """The prefixes of the state carried between iterations (v, or m and s)."""
-        return {"sgd": (), "momentum": ("v",), "nesterov": ("v",), "adam": ("m", "s")}[self.name]
+    def state(self) -> tuple[Kind, ...]:
+        """The quantities carried between iterations (v, or m and s)."""
+        carried: dict[OptimizerName, tuple[Kind, ...]] = {
+            "sgd": (),
+            "momentum": (Kind.v,),
+            "nesterov": (Kind.v,),
+            "adam": (Kind.m, Kind.s),
+        }
+        return carried[self.name]
 
 
 @dataclass(frozen=True, slots=True)
-class Update:
-    """One step of the update phase, before it becomes a StepSpec."""
+class Parameter:
+    """The parameter θ an update works on, and the names of its optimizer's quantities."""
 
-    id: str
-    symbol: str
-    formula: str
-    inputs: tuple[str, ...]
-    compute: Any
+    name: StepId
+    shape: Shape
 
+    @property
+    def theta(self) -> str:
+        assert self.name.layer is not None
+        return sup(self.name.kind, self.name.layer)
 
-def _sym(prefix: str, name: str) -> str:
-    return f"{prefix}_{name[0]}^({name[1:]})"
+    def quantity(self, kind: Kind, prev: bool = False) -> StepId:
+        """Quantity `kind` of this parameter: Kind.v of W1 is vW1."""
+        return StepId(kind=kind, layer=self.name.layer, param=self.name.kind, prev=prev)
 
+    def of(self, kind: Kind, prev: bool = False) -> str:
+        return str(self.quantity(kind, prev))
 
-def updates(opt: Optimizer, name: str, rate: Decimal, t: int) -> list[Update]:
-    """The update steps of parameter `name` (W1, b1, ...) at iteration t (1-based)."""
-    theta = f"{name[0]}^({name[1:]})"
-    out: list[Update] = []
-    raw = f"d{name}"
-    grad = f"g{name}" if opt.weight_decay else raw  # the gradient the optimizer uses
-    if opt.weight_decay:
-        lam = opt.weight_decay
-        out.append(
-            Update(
-                grad,
-                _sym("g", name),
-                f"dL/d{theta} + λ {theta}",
-                (raw, name),
-                lambda ns, v: ns.add(v[raw], ns.mul(lam, v[name])),
-            )
+    def sym(self, prefix: str) -> str:
+        """The symbol of a quantity of this parameter: sym('v') of W1 is 'v_W^(1)'."""
+        return f"{prefix}_{self.theta}"
+
+    def step(
+        self, kind: Kind, symbol: str, formula: str, inputs: tuple[str, ...], compute: Compute
+    ) -> StepSpec:
+        """An update step computing quantity `kind` of this parameter."""
+        return StepSpec(
+            ident=self.quantity(kind),
+            phase=Phase.update,
+            symbol=symbol,
+            formula=formula,
+            inputs=inputs,
+            shape=self.shape,
+            per_example=False,
+            compute=compute,
         )
-    g_sym = _sym("g", name) if opt.weight_decay else f"dL/d{theta}"
-    if opt.name == "sgd":
-        direction, d_sym = grad, g_sym
-    elif opt.name in ("momentum", "nesterov"):
-        mu, v = opt.momentum, f"v{name}"
-        out.append(
-            Update(
-                v,
-                _sym("v", name),
-                f"μ {_sym('v', name)}_prev + {g_sym}",
-                (f"{v}_prev", grad),
-                lambda ns, x: ns.add(ns.mul(mu, x[f"{v}_prev"]), x[grad]),
-            )
-        )
-        direction, d_sym = v, _sym("v", name)
-        if opt.name == "nesterov":
-            out.append(
-                Update(
-                    f"n{name}",
-                    _sym("n", name),
-                    f"{g_sym} + μ {_sym('v', name)}",
-                    (grad, v),
-                    lambda ns, x: ns.add(x[grad], ns.mul(mu, x[v])),
-                )
-            )
-            direction, d_sym = f"n{name}", _sym("n", name)
-    else:
-        out += _adam(opt, name, grad, g_sym, t)
-        direction, d_sym = f"u{name}", _sym("u", name)
-    out.append(
-        Update(
-            f"{name}_next",
-            theta,
-            f"{theta} - η {d_sym}",
-            (name, direction),
-            lambda ns, v: ns.sub(v[name], ns.mul(rate, v[direction])),
-        )
+
+
+def updates(opt: Optimizer, param: Parameter, rate: Decimal, t: int) -> list[StepSpec]:
+    """The update steps of a parameter at iteration t (1-based)."""
+    decay = _decay(opt, param)
+    grad = (decay[0].id, decay[0].symbol) if decay else (f"d{param.name}", f"dL/d{param.theta}")
+    moves = MOVES[opt.name](opt, param, grad, t)
+    direction = (moves[-1].id, moves[-1].symbol) if moves else grad
+    return [*decay, *moves, _next(param, rate, direction)]
+
+
+def _decay(opt: Optimizer, param: Parameter) -> list[StepSpec]:
+    """g = dL/dθ + λ θ, the gradient the optimizer uses under weight decay."""
+    if not opt.weight_decay:
+        return []
+    lam, raw, name, theta = opt.weight_decay, f"d{param.name}", str(param.name), param.theta
+
+    def compute(ns: NumberSystem, v: Values) -> Flat:
+        return ns.add(v[raw], ns.mul(lam, v[name]))
+
+    formula = f"dL/d{theta} + λ {theta}"
+    return [param.step(Kind.g, param.sym("g"), formula, (raw, name), compute)]
+
+
+def _next(param: Parameter, rate: Decimal, direction: Ref) -> StepSpec:
+    """θ ← θ − η times the direction."""
+    name, (d, d_sym) = str(param.name), direction
+
+    def compute(ns: NumberSystem, v: Values) -> Flat:
+        return ns.sub(v[name], ns.mul(rate, v[d]))
+
+    kind = Kind.W_next if param.name.kind == Kind.W else Kind.b_next
+    return StepSpec(
+        ident=StepId(kind=kind, layer=param.name.layer),
+        phase=Phase.update,
+        symbol=param.theta,
+        formula=f"{param.theta} - η {d_sym}",
+        inputs=(name, d),
+        shape=param.shape,
+        per_example=False,
+        compute=compute,
     )
-    return out
 
 
-def _adam(opt: Optimizer, name: str, grad: str, g_sym: str, t: int) -> list[Update]:
-    b1, b2, eps = opt.beta1, opt.beta2, opt.epsilon
-    m, s = f"m{name}", f"s{name}"
-    c1, c2 = ONE - b1**t, ONE - b2**t  # bias corrections, exact decimals
+def _sgd(opt: Optimizer, param: Parameter, grad: Ref, t: int) -> list[StepSpec]:
+    return []
 
-    def moment2(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
-        return ns.add(ns.mul(b2, v[f"{s}_prev"]), ns.mul(ONE - b2, ns.mul(v[grad], v[grad])))
 
-    def direction(ns: NumberSystem, v: Mapping[str, Any]) -> Any:
-        return ns.div(v[f"mhat{name}"], ns.add(ns.sqrt(v[f"shat{name}"]), eps))
+def _momentum(opt: Optimizer, param: Parameter, grad: Ref, t: int) -> list[StepSpec]:
+    """v = μ v_prev + g."""
+    mu, (g, g_sym), prev = opt.momentum, grad, param.of(Kind.v, prev=True)
 
+    def compute(ns: NumberSystem, x: Values) -> Flat:
+        return ns.add(ns.mul(mu, x[prev]), x[g])
+
+    formula = f"μ {param.sym('v')}_prev + {g_sym}"
+    return [param.step(Kind.v, param.sym("v"), formula, (prev, g), compute)]
+
+
+def _nesterov(opt: Optimizer, param: Parameter, grad: Ref, t: int) -> list[StepSpec]:
+    """v as momentum, then the look-ahead direction n = g + μ v."""
+    mu, (g, g_sym), v = opt.momentum, grad, param.of(Kind.v)
+
+    def compute(ns: NumberSystem, x: Values) -> Flat:
+        return ns.add(x[g], ns.mul(mu, x[v]))
+
+    formula = f"{g_sym} + μ {param.sym('v')}"
+    look_ahead = param.step(Kind.n, param.sym("n"), formula, (g, v), compute)
+    return [*_momentum(opt, param, grad, t), look_ahead]
+
+
+def _adam(opt: Optimizer, param: Parameter, grad: Ref, t: int) -> list[StepSpec]:
+    """The two moments, their bias corrections and the direction m̂ / (√ŝ + ε)."""
+    return [*_moments(opt, param, grad), *_corrected(opt, param, t), _adam_direction(opt, param)]
+
+
+def _moments(opt: Optimizer, param: Parameter, grad: Ref) -> list[StepSpec]:
+    b1, b2, (g, g_sym) = opt.beta1, opt.beta2, grad
+    m_prev, s_prev = param.of(Kind.m, prev=True), param.of(Kind.s, prev=True)
+
+    def first(ns: NumberSystem, v: Values) -> Flat:
+        return ns.add(ns.mul(b1, v[m_prev]), ns.mul(ONE - b1, v[g]))
+
+    def second(ns: NumberSystem, v: Values) -> Flat:
+        return ns.add(ns.mul(b2, v[s_prev]), ns.mul(ONE - b2, ns.mul(v[g], v[g])))
+
+    m_formula = f"β1 {param.sym('m')}_prev + (1 - β1) {g_sym}"
+    s_formula = f"β2 {param.sym('s')}_prev + (1 - β2) ({g_sym})^2"
     return [
-        Update(
-            m,
-            _sym("m", name),
-            f"β1 {_sym('m', name)}_prev + (1 - β1) {g_sym}",
-            (f"{m}_prev", grad),
-            lambda ns, v: ns.add(ns.mul(b1, v[f"{m}_prev"]), ns.mul(ONE - b1, v[grad])),
-        ),
-        Update(
-            s,
-            _sym("s", name),
-            f"β2 {_sym('s', name)}_prev + (1 - β2) ({g_sym})^2",
-            (f"{s}_prev", grad),
-            moment2,
-        ),
-        Update(
-            f"mhat{name}",
-            _sym("m̂", name),
-            f"{_sym('m', name)} / (1 - β1^{t})",
-            (m,),
-            lambda ns, v: ns.div(v[m], c1),
-        ),
-        Update(
-            f"shat{name}",
-            _sym("ŝ", name),
-            f"{_sym('s', name)} / (1 - β2^{t})",
-            (s,),
-            lambda ns, v: ns.div(v[s], c2),
-        ),
-        Update(
-            f"u{name}",
-            _sym("u", name),
-            f"{_sym('m̂', name)} / (√{_sym('ŝ', name)} + ε)",
-            (f"mhat{name}", f"shat{name}"),
-            direction,
-        ),
+        param.step(Kind.m, param.sym("m"), m_formula, (m_prev, g), first),
+        param.step(Kind.s, param.sym("s"), s_formula, (s_prev, g), second),
     ]
 
 
-def initial_state(opt: Optimizer, parameters: Mapping[str, Shape]) -> dict[str, Shape]:
+def _corrected(opt: Optimizer, param: Parameter, t: int) -> list[StepSpec]:
+    """m̂ = m / (1 − β1^t) and ŝ = s / (1 − β2^t), the corrections exact decimals."""
+    m, s = param.of(Kind.m), param.of(Kind.s)
+    c1, c2 = ONE - opt.beta1**t, ONE - opt.beta2**t
+    m_formula = f"{param.sym('m')} / (1 - β1^{t})"
+    s_formula = f"{param.sym('s')} / (1 - β2^{t})"
+    return [
+        param.step(Kind.mhat, param.sym("m̂"), m_formula, (m,), _divided(m, c1)),
+        param.step(Kind.shat, param.sym("ŝ"), s_formula, (s,), _divided(s, c2)),
+    ]
+
+
+def _divided(source: str, by: Decimal) -> Compute:
+    return lambda ns, v: ns.div(v[source], by)
+
+
+def _adam_direction(opt: Optimizer, param: Parameter) -> StepSpec:
+    eps, mhat, shat = opt.epsilon, param.of(Kind.mhat), param.of(Kind.shat)
+
+    def compute(ns: NumberSystem, v: Values) -> Flat:
+        return ns.div(v[mhat], ns.add(ns.sqrt(v[shat]), eps))
+
+    formula = f"{param.sym('m̂')} / (√{param.sym('ŝ')} + ε)"
+    return param.step(Kind.u, param.sym("u"), formula, (mhat, shat), compute)
+
+
+Moves = Callable[[Optimizer, Parameter, Ref, int], list[StepSpec]]
+MOVES: dict[OptimizerName, Moves] = {
+    "sgd": _sgd,
+    "momentum": _momentum,
+    "nesterov": _nesterov,
+    "adam": _adam,
+}
+
+
+def initial_state(opt: Optimizer, parameters: Mapping[str, Shape]) -> dict[StepId, Shape]:
     """The state given to the first iteration (all zeros), by step id, with its shape."""
-    return {
-        f"{prefix}{name}_prev": shape
-        for name, shape in parameters.items()
-        for prefix in opt.state()
-    }
+    out: dict[StepId, Shape] = {}
+    for name, shape in parameters.items():
+        param = known(name)
+        for kind in opt.state():
+            ident = StepId(kind=kind, layer=param.layer, param=param.kind, prev=True)
+            out[ident] = shape
+    return out
+
+
+def state_symbol(ident: StepId) -> str:
+    """The symbol of a given state: v_W^(1)_prev."""
+    assert ident.param is not None and ident.layer is not None
+    return f"{ident.kind}_{sup(ident.param, ident.layer)}_prev"

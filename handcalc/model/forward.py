@@ -1,0 +1,139 @@
+"""The forward pass (notes section 3.1): per layer the dropout mask, z = W h + b and h = σ(z);
+then the head, on z^(L) / T under temperature scaling (section 7)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from handcalc.config.problem import Problem
+from handcalc.model.functions import ACTIVATIONS
+from handcalc.model.heads import HEADS, Logits
+from handcalc.model.ids import Kind, StepId
+from handcalc.model.steps import Phase, StepSpec, Values, sup
+from handcalc.numbers import Flat, NumberSystem
+
+
+def forward(p: Problem) -> list[StepSpec]:
+    """The forward steps, from the first layer's input to ŷ."""
+    out: list[StepSpec] = []
+    for layer in range(1, p.layers + 1):
+        if keep_probability(p, layer - 1) is not None:
+            out.append(_masked(p, layer - 1))
+        out.append(_affine(p, layer))
+        if layer < p.layers:
+            out += _activation(p, layer)
+    return out + _head(p)
+
+
+def keep_probability(p: Problem, i: int) -> Decimal | None:
+    """p^(i) where dropout acts on layer input h^(i), else None."""
+    return None if p.dropout is None else p.dropout.keep_probability(i)
+
+
+def input_of(p: Problem, layer: int) -> tuple[str, str]:
+    """The id and symbol layer `layer` reads: h^(l-1), or its masked h̃^(l-1) under dropout."""
+    i = layer - 1
+    masked = keep_probability(p, i) is not None
+    return (f"hd{i}", f"h̃^({i})") if masked else (f"h{i}", f"h^({i})")
+
+
+def _masked(p: Problem, i: int) -> StepSpec:
+    """h̃ = h ⊙ d (section 11); the inverted convention also divides by p while training."""
+    assert p.dropout is not None
+    divisor = p.dropout.divisor(i)
+
+    def compute(ns: NumberSystem, v: Values) -> Flat:
+        masked = ns.mul(v[f"h{i}"], v[f"d{i}"])
+        return masked if divisor is None else ns.div(masked, divisor)
+
+    return StepSpec(
+        ident=StepId(kind=Kind.hd, layer=i),
+        phase=Phase.forward,
+        symbol=sup("h̃", i),
+        formula=f"h^({i}) ⊙ d^({i})" + ("" if divisor is None else f" / {divisor}"),
+        inputs=(f"h{i}", f"d{i}"),
+        shape=(p.examples, p.widths[i]),
+        per_example=True,
+        compute=compute,
+    )
+
+
+def _affine(p: Problem, layer: int) -> StepSpec:
+    """z^(l) = W^(l) h^(l-1) + b^(l), row by row over the examples."""
+    (h_in, h_sym), w, b = input_of(p, layer), f"W{layer}", f"b{layer}"
+
+    def compute(ns: NumberSystem, v: Values) -> Flat:
+        return ns.matmul_nt(v[h_in], v[w], v[b] if p.bias else None)
+
+    return StepSpec(
+        ident=StepId(kind=Kind.z, layer=layer),
+        phase=Phase.forward,
+        symbol=sup("z", layer),
+        formula=f"W^({layer}) {h_sym}" + (f" + b^({layer})" if p.bias else ""),
+        inputs=(w, h_in, b) if p.bias else (w, h_in),
+        shape=(p.examples, p.widths[layer]),
+        per_example=True,
+        compute=compute,
+    )
+
+
+def _activation(p: Problem, layer: int) -> list[StepSpec]:
+    """h = σ(z); on a residual layer a = σ(z) first, then h = a + h^(l-1) (section 13)."""
+    act, z = ACTIVATIONS[p.activations[layer - 1]], f"z{layer}"
+    kind = Kind.a if layer in p.residual else Kind.h
+    value = StepSpec(
+        ident=StepId(kind=kind, layer=layer),
+        phase=Phase.forward,
+        symbol=sup(kind, layer),
+        formula=f"{act.name}(z^({layer}))",
+        inputs=(z,),
+        shape=(p.examples, p.widths[layer]),
+        per_example=True,
+        compute=lambda ns, v: act.value(ns, v[z]),
+    )
+    return [value, _skip(p, layer)] if layer in p.residual else [value]
+
+
+def _skip(p: Problem, layer: int) -> StepSpec:
+    """h^(l) = a^(l) + h^(l-1): the skip path adds the layer's input."""
+    a, skip = f"a{layer}", f"h{layer - 1}"
+    return StepSpec(
+        ident=StepId(kind=Kind.h, layer=layer),
+        phase=Phase.forward,
+        symbol=sup("h", layer),
+        formula=f"a^({layer}) + h^({layer - 1})",
+        inputs=(a, skip),
+        shape=(p.examples, p.widths[layer]),
+        per_example=True,
+        compute=lambda ns, v: ns.add(v[a], v[skip]),
+    )
+
+
+def logits(p: Problem) -> Logits:
+    """What the head reads: z^(L), or z^(L) / T under temperature scaling."""
+    source = f"z{p.layers}" if p.temperature is None else "zT"
+    return Logits(source=source, layer=p.layers, examples=p.examples, width=p.widths[-1])
+
+
+def _head(p: Problem) -> list[StepSpec]:
+    scaled = [] if p.temperature is None else [_scaled_logits(p)]
+    return scaled + HEADS[p.head].forward(logits(p))
+
+
+def _scaled_logits(p: Problem) -> StepSpec:
+    """Temperature scaling (section 7): the head reads z^(L) / T."""
+    L, shape = p.layers, (p.examples, p.widths[-1])
+
+    def compute(ns: NumberSystem, v: Values) -> Flat:
+        return ns.div(v[f"z{L}"], ns.fill(v["T"], shape))
+
+    return StepSpec(
+        ident=StepId(kind=Kind.zT),
+        phase=Phase.forward,
+        symbol=f"z̃^({L})",
+        formula=f"z^({L}) / T",
+        inputs=(f"z{L}", "T"),
+        shape=shape,
+        per_example=True,
+        compute=compute,
+    )

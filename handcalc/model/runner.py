@@ -1,0 +1,147 @@
+"""The one runner: a plan of iterations over a number system, each iteration starting from the
+last one's updates, and the runs of the hand system and float64 paired into a trace."""
+
+from __future__ import annotations
+
+import math
+import operator
+from decimal import Decimal
+
+from handcalc.config.load import check_step_keys
+from handcalc.config.problem import Problem
+from handcalc.errors import ComputationError
+from handcalc.model.given import given_values
+from handcalc.model.ids import STATES, Kind, StepId
+from handcalc.model.plan import Iteration, plan
+from handcalc.model.steps import StepSpec, Values
+from handcalc.numbers import Breakdown, Flat, NumberSystem, float64, hand
+from handcalc.numbers import float32 as float32_system
+from handcalc.trace import IterationInfo, Step, Trace
+
+Run = list[dict[str, Flat]]  # every iteration's values by step id
+
+
+def make_trace(p: Problem, float32: bool = False, jacobians: bool = False) -> Trace:
+    """Run the cycle by hand and in float64 (and float32), paired step by step."""
+    iterations = plan(p, jacobians)
+    check_step_keys(p, [s.id for s in iterations[0].specs])
+    return paired(p, iterations, float32)
+
+
+def paired(p: Problem, iterations: list[Iteration], float32: bool = False) -> Trace:
+    """The iterations run by hand, in float64 and optionally float32, as one trace."""
+    hand_runs, float_runs = run(p, hand(p.rounding), iterations), run(p, float64(), iterations)
+    singles: list[Values | None] = [None] * len(iterations)
+    if float32:
+        singles = list(run(p, float32_system(), iterations))
+    steps = [
+        [_pair(it.problem, spec, k == 0, hv, fv, sv) for spec in it.specs]
+        for k, (it, hv, fv, sv) in enumerate(
+            zip(iterations, hand_runs, float_runs, singles, strict=True)
+        )
+    ]
+    info = [
+        IterationInfo(number=it.number, epoch=it.epoch, examples=it.examples, problem=it.problem)
+        for it in iterations
+    ]
+    return Trace(problem=p, iterations=steps, info=info)
+
+
+def run(p: Problem, ns: NumberSystem, iterations: list[Iteration]) -> Run:
+    """Every iteration's values; each is given the last one's updates and optimizer state."""
+    state = given_values(p, ns)
+    out: Run = []
+    for it in iterations:
+        values = {**state, **_data(ns, it)}
+        for spec in it.specs:
+            if spec.compute is not None:
+                values[spec.id] = recompute(spec, ns, values)
+        out.append(values)
+        state = {**state, **_carried(it.specs, values)}
+    return out
+
+
+def _data(ns: NumberSystem, it: Iteration) -> dict[str, Flat]:
+    """The iteration's own given numbers: its examples and its dropout masks."""
+    return {
+        "h0": ns.array(it.problem.x.data, it.problem.x.shape),
+        "y": ns.array(it.problem.y.data, it.problem.y.shape),
+        **{k: ns.array(m.data, m.shape) for k, m in it.masks.items()},
+    }
+
+
+def _carried(specs: list[StepSpec], values: Values) -> dict[str, Flat]:
+    """The givens the next iteration takes from this one: W <- W_next, vW1_prev <- vW1, ..."""
+    sources = {spec.id: str(_source(spec.ident)) for spec in specs if spec.compute is None}
+    return {
+        given: values[source]
+        for given, source in sources.items()
+        if source != given and source in values
+    }
+
+
+def _source(ident: StepId) -> StepId:
+    """The step whose value a given takes in the next iteration (itself if it stays)."""
+    updated = {Kind.W: Kind.W_next, Kind.b: Kind.b_next, Kind.T: Kind.T_next}
+    if ident.kind in updated:
+        return StepId(kind=updated[ident.kind], layer=ident.layer)
+    if ident.kind in STATES and ident.prev:
+        return StepId(kind=ident.kind, layer=ident.layer, param=ident.param)
+    return ident
+
+
+def recompute(spec: StepSpec, ns: NumberSystem, inputs: Values) -> Flat:
+    """One step from the given input values, written down by the system's rule."""
+    assert spec.compute is not None, spec.id
+    try:
+        with ns.session():
+            return ns.write(spec.compute(ns, inputs))
+    except Breakdown as e:
+        raise ComputationError(_breakdown_message(spec, e, ns.name)) from None
+    except (FloatingPointError, ArithmeticError) as e:
+        raise ComputationError(
+            f"step {spec.id} ({spec.symbol}): {ns.name} arithmetic failed ({e}); "
+            "the numbers are too large for this network (smaller parameters or inputs)"
+        ) from None
+
+
+def _breakdown_message(spec: StepSpec, e: Breakdown, system: str) -> str:
+    own = spec.shape[1:] if spec.per_example else spec.shape
+    symbol, inner = spec.operand or (spec.symbol, own)
+    size = math.prod(inner)
+    example, flat = divmod(e.index, size)
+    where = ""
+    if inner:
+        idx = [flat // inner[1] + 1, flat % inner[1] + 1] if len(inner) == 2 else [flat + 1]
+        where = f", entry {symbol}_{','.join(map(str, idx))}"
+    if spec.per_example and spec.shape[0] > 1:
+        where += f" of example {example + 1}"
+    return (
+        f"step {spec.id}{where}: {e.what} in the {system} run: rounding broke the computation "
+        "(more digits: --digits, or rounding.mode: significant)"
+    )
+
+
+def _pair(
+    p: Problem, spec: StepSpec, first: bool, by_hand: Values, f64: Values, f32: Values | None
+) -> Step:
+    """A step's hand, float64 (and float32) values and their deviations as a trace record."""
+    values: list[Decimal] = by_hand[spec.id].data
+    floats: list[float] = f64[spec.id].data
+    if first and spec.compute is None:  # both runs start from the same given numbers
+        deviation = [0.0] * len(values)
+    else:
+        deviation = list(map(operator.sub, map(float, values), floats))
+    example_axis = spec.per_example and p.batched
+    shape = spec.shape if example_axis or not spec.per_example else spec.shape[1:]
+    singles = None if f32 is None else [float(x) for x in f32[spec.id].data]
+    return Step(
+        spec=spec,
+        shape=shape,
+        example_axis=example_axis,
+        values=values,
+        floats=floats,
+        deviations=deviation,
+        rounding=p.rounding,
+        floats32=singles,
+    )
