@@ -44,7 +44,16 @@ def slips(p: Problem, spec: StepSpec) -> list[Slip]:
 
 def _is_output_gradient(spec: StepSpec) -> bool:
     """The gradient taken of the loss itself: read from ŷ and y."""
-    return spec.phase is Phase.backward and spec.inputs == ("yhat", "y")
+    return spec.phase is Phase.backward and _kinds(spec.inputs) == [Kind.yhat, Kind.y]
+
+
+def _id(kind: Kind, layer: int) -> str:
+    return str(ids.StepId(kind=kind, layer=layer))
+
+
+def _kinds(step_ids: tuple[str, ...]) -> list[Kind | None]:
+    parsed = [ids.parse(s) for s in step_ids]
+    return [None if s is None else s.kind for s in parsed]
 
 
 def _outer_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
@@ -74,18 +83,20 @@ def _batch_twice(p: Problem, base: Compute) -> list[Slip]:
 
 
 def _output_slips(p: Problem) -> list[Slip]:
-    loss, dl = LOSSES[p.loss], p.widths[-1]
-    n = Decimal(p.examples)
+    """The gradient of the loss itself: its sign, the batch's 1/N, the label's index."""
+    loss, dl, n = LOSSES[p.loss], p.widths[-1], Decimal(p.examples)
     mean = p.reduction == "mean" and p.examples > 1
 
     def grad(ns: NumberSystem, v: Values, y: Flat | None = None) -> Flat:
-        out: Flat = loss.gradient(ns, v["yhat"], v["y"] if y is None else y, dl)
-        return out
+        return loss.gradient(ns, v["yhat"], v["y"] if y is None else y, dl)
+
+    def scaled(ns: NumberSystem, g: Flat) -> Flat:
+        return ns.div(g, n) if mean else g
 
     out = [
         Slip(
             name="y - ŷ instead of ŷ - y (the sign flipped)",
-            compute=lambda ns, v: ns.neg(ns.div(grad(ns, v), n) if mean else grad(ns, v)),
+            compute=lambda ns, v: ns.neg(scaled(ns, grad(ns, v))),
         )
     ]
     if mean:
@@ -98,14 +109,7 @@ def _output_slips(p: Problem) -> list[Slip]:
         ]
     shifted = _shifted_targets(p)
     if shifted is not None:
-        out.append(
-            Slip(
-                name=ZERO_BASED,
-                compute=lambda ns, v: (
-                    ns.div(grad(ns, v, shifted), n) if mean else grad(ns, v, shifted)
-                ),
-            )
-        )
+        out.append(Slip(name=ZERO_BASED, compute=lambda ns, v: scaled(ns, grad(ns, v, shifted))))
     return out
 
 
@@ -147,8 +151,7 @@ def _at_h(p: Problem, layer: int, times: str | None) -> list[Slip]:
     name = "the derivative taken at h instead of z (σ'(h))"
 
     def at_h(ns: NumberSystem, v: Values) -> Flat:
-        out: Flat = act.derivative(ns, act.value(ns, v[h]))
-        return out
+        return act.derivative(ns, act.value(ns, v[h]))
 
     if times is None:
         return [Slip(name=name, compute=at_h)]
@@ -196,31 +199,21 @@ def _update_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
     ]
 
 
-def _id(kind: Kind, layer: int) -> str:
-    return str(ids.StepId(kind=kind, layer=layer))
-
-
-def _kinds(step_ids: tuple[str, ...]) -> list[Kind | None]:
-    parsed = [ids.parse(s) for s in step_ids]
-    return [None if s is None else s.kind for s in parsed]
-
-
 def _loss_slips(p: Problem, spec: StepSpec) -> list[Slip]:
     loss, dl = LOSSES[p.loss], p.widths[-1]
 
     def per_example(ns: NumberSystem, v: Values, y: Flat) -> Flat:
-        per: Flat = loss.per_example(ns, v["yhat"], y, dl)
+        per = loss.per_example(ns, v["yhat"], y, dl)
         return ns.reshape(per, ()) if spec.shape == () else per
 
     out = []
     if loss.name in ("cross_entropy", "binary_cross_entropy"):
-
-        def log10(ns: NumberSystem, v: Values) -> Flat:
-            per: Flat = loss.per_example(ns, v["yhat"], v["y"], dl)
-            per = ns.div(per, LN10)
-            return ns.reshape(per, ()) if spec.shape == () else per
-
-        out.append(Slip(name="log10 instead of ln", compute=log10))
+        out.append(
+            Slip(
+                name="log10 instead of ln",
+                compute=lambda ns, v: ns.div(per_example(ns, v, v["y"]), LN10),
+            )
+        )
     shifted = _shifted_targets(p) if "y" in spec.inputs else None
     if shifted is not None:
         out.append(Slip(name=ZERO_BASED, compute=lambda ns, v: per_example(ns, v, shifted)))
