@@ -25,7 +25,15 @@ from handcalc.trace import Step, Trace
 TRANSPOSED = "the matrix written transposed (h dz^T instead of dz h^T)"
 CLOSER_TO_FLOAT = "closer to the unrounded float64 value: more digits kept than the rule"
 
-Finding = tuple[Verdict, str | None, str | None, str | None]  # verdict, recomputed, slip, note
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """An entry's verdict, what the step gives from the student's own inputs, the slip, a note."""
+
+    verdict: Verdict
+    recomputed: str | None = None
+    diagnosis: str | None = None
+    note: str | None = None
 
 
 def answerable(trace: Trace) -> dict[str, Step]:
@@ -102,7 +110,7 @@ class _Grader:
         self, work: Work, i: int, value: Decimal, transposed: bool, label: tuple[int | None, str]
     ) -> Entry:
         judge = self.transposed if transposed else self.judge
-        verdict, recomputed, diagnosis, note = judge(work, i, value)
+        found = judge(work, i, value)
         formula = f"{work.step.spec.symbol} = {work.step.spec.formula}"
         return Entry(
             index=i,
@@ -111,23 +119,24 @@ class _Grader:
             value=value,
             key=work.step.text(i),
             tolerance=work.tolerances[i],
-            verdict=verdict,
-            recomputed=recomputed,
-            diagnosis=diagnosis,
-            hint=f"the notes' formula: {formula}" if diagnosis else None,
-            note=note,
+            verdict=found.verdict,
+            recomputed=found.recomputed,
+            diagnosis=found.diagnosis,
+            hint=f"the notes' formula: {formula}" if found.diagnosis else None,
+            note=found.note,
         )
 
     def judge(self, work: Work, i: int, value: Decimal) -> Finding:
-        """The verdict on entry i, what the student's inputs give, the slip, a note."""
+        """Correct within the tolerance, else carried from the student's inputs, else wrong."""
         step, tol, own = work.step, work.tolerances[i], work.own
         key = step.values[i]
         if abs(value - key) <= tol:
-            return "correct", None, None, _closer_to_float(step, i, value)
+            return Finding(verdict="correct", note=_closer_to_float(step, i, value))
         recomputed = step.rounding.text(own[i]) if own is not None else None
         if own is not None and abs(value - own[i]) <= tol:
-            return "carried", recomputed, None, None
-        return "wrong", recomputed, diagnose(work, i, value, self.rules), None
+            return Finding(verdict="carried", recomputed=recomputed)
+        diagnosis = diagnose(work, i, value, self.rules)
+        return Finding(verdict="wrong", recomputed=recomputed, diagnosis=diagnosis)
 
     def transposed(self, work: Work, i: int, value: Decimal) -> Finding:
         """A matrix written transposed is wrong, right numbers or not: W^(l) is d_l x d_(l-1)."""
@@ -135,7 +144,8 @@ class _Grader:
         right = abs(value - work.step.values[i]) <= tol or (
             own is not None and abs(value - own[i]) <= tol
         )
-        return "wrong", None, TRANSPOSED if right else diagnose(work, i, value, self.rules), None
+        diagnosis = TRANSPOSED if right else diagnose(work, i, value, self.rules)
+        return Finding(verdict="wrong", diagnosis=diagnosis)
 
 
 def _closer_to_float(step: Step, i: int, value: Decimal) -> str | None:
