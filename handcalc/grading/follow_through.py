@@ -31,9 +31,9 @@ class OwnValues:
         key = self.key[step_id]
         given = self.given.get(step_id)
         if given is None:
-            return Flat(key.spec.shape, list(key.values))
+            return Flat(shape=key.spec.shape, data=list(key.values))
         data = [k if g is None else g for g, k in zip(given.values, key.values, strict=True)]
-        return Flat(key.spec.shape, data)
+        return Flat(shape=key.spec.shape, data=data)
 
     def recompute(
         self, spec: StepSpec, compute: Compute | None = None, reads: tuple[str, ...] = ()

@@ -122,7 +122,7 @@ def _shifted_targets(p: Problem) -> Flat | None:
     if p.labels is None or any(c >= dl for c in p.labels):
         return None
     data = [Decimal(1) if j == c else Decimal(0) for c in p.labels for j in range(dl)]
-    return Flat((len(p.labels), dl), data)
+    return Flat(shape=(len(p.labels), dl), data=data)
 
 
 def _derivative_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
