@@ -23,16 +23,13 @@ def other_rules(r: Rounding) -> list[tuple[Rounding, str]]:
      '4 significant digits instead of 4 decimal places',
      'rounded every operation instead of every written value']
     """
-    rule = "half_even" if r.rule == "half_up" else "half_up"
-    mode = "significant" if r.mode == "decimals" else "decimals"
-    per = "operation" if r.per == "value" else "value"
+    by_rule = replace(r, rule="half_even" if r.rule == "half_up" else "half_up")
+    by_mode = replace(r, mode="significant" if r.mode == "decimals" else "decimals")
+    by_per = replace(r, per="operation" if r.per == "value" else "value")
     return [
-        (replace(r, rule=rule), f"rounded {rule} instead of {r.rule}"),
-        (
-            replace(r, mode=mode),
-            f"{r.digits} {PLACES[mode]} instead of {r.digits} {PLACES[r.mode]}",
-        ),
-        (replace(r, per=per), f"rounded every {PER[per]} instead of every {PER[r.per]}"),
+        (by_rule, f"rounded {by_rule.rule} instead of {r.rule}"),
+        (by_mode, f"{r.digits} {PLACES[by_mode.mode]} instead of {r.digits} {PLACES[r.mode]}"),
+        (by_per, f"rounded every {PER[by_per.per]} instead of every {PER[r.per]}"),
     ]
 
 
