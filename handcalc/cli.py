@@ -14,7 +14,7 @@ from handcalc import cli_options as opt
 from handcalc.errors import ConfigError, HandcalcError
 
 if TYPE_CHECKING:
-    from handcalc.grading.check import Report
+    from handcalc.grading.verdicts import Report
     from handcalc.trace import Trace
 
 EXAMPLES = """Examples:

@@ -2,25 +2,37 @@
 
 Sums (z, dL/dh, dL/dW, dL/db, S) are expanded term by term, each product and partial sum rounded
 under `per: operation` and exact under `per: value`; other entries list the written numbers they
-are computed from.
+are computed from. The products and partial sums are the number system's own: the partial sum of
+the first k terms is its dot product (or total) of those k terms, the order the cycle sums in.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
-from decimal import Decimal, localcontext
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 
 from handcalc.errors import ConfigError
 from handcalc.model import ids
-from handcalc.model.backward import direct_dh
-from handcalc.model.forward import input_of
-from handcalc.numbers import WORKING, Rounding
+from handcalc.model.ids import Kind
+from handcalc.model.steps import Phase
+from handcalc.numbers import NumberSystem, Rounding, hand
 from handcalc.render.tables import fmt_deviation, fmt_float, fmt_units
 from handcalc.rowmajor import indices
 from handcalc.trace import Step, Trace
 
-Term = tuple[str, Decimal, Decimal | None]  # label, a, b (a product when b is given)
+Labelled = tuple[str, Decimal]  # an entry's label and value
+
+
+@dataclass(frozen=True, slots=True)
+class Sum:
+    """What a summed entry adds up in index order: numbers `a`, or products a b; then a bias."""
+
+    labels: list[str]
+    a: list[Decimal]
+    b: list[Decimal] | None  # the second factors, when the terms are products
+    bias: Labelled | None = None
 
 
 def parse(trace: Trace, text: str) -> tuple[Step, int]:
@@ -32,32 +44,40 @@ def parse(trace: Trace, text: str) -> tuple[Step, int]:
             "indices, such as dW2[1,3] or z1[2])"
         )
     step_id, raw = entry
-    steps = {s.id: s for s in trace.iterations[0]}
+    step = _step(trace, step_id)
+    _check_indices(text.strip(), step, raw)
+    return step, indices(step.shape).index(raw)
+
+
+def _step(trace: Trace, step_id: str) -> Step:
+    steps = _by_id(trace)
     if step_id not in steps:
         close = difflib.get_close_matches(step_id, list(steps), n=1)
         hint = f"did you mean {close[0]}? " if close else ""
         raise ConfigError(f"--explain: {step_id}: unknown step ({hint}the ids of the JSON trace)")
-    step = steps[step_id]
+    return steps[step_id]
+
+
+def _check_indices(text: str, step: Step, raw: tuple[int, ...]) -> None:
     shape = step.shape
     if len(raw) != len(shape):
         count = {1: "one index", 2: "two indices", 3: "three indices"}.get(len(shape), "indices")
         example = ",".join("1" for _ in shape)
-        want = f"{count}, such as {step_id}[{example}]" if shape else "no index: the id alone"
+        want = f"{count}, such as {step.id}[{example}]" if shape else "no index: the id alone"
         raise ConfigError(
-            f"--explain: {text.strip()}: {step_id} has shape "
+            f"--explain: {text}: {step.id} has shape "
             f"{' x '.join(map(str, shape)) or 'scalar'} ({want})"
         )
     for k, (i, size) in enumerate(zip(raw, shape, strict=True)):
         if not 1 <= i <= size:
             raise ConfigError(
-                f"--explain: {text.strip()}: index {k + 1} is {i}, out of range (1 to {size})"
+                f"--explain: {text}: index {k + 1} is {i}, out of range (1 to {size})"
             )
-    return step, indices(shape).index(tuple(raw))
 
 
 def parse_scalar(trace: Trace, text: str) -> tuple[Step, int]:
     """Also accept a bare id for a scalar such as the loss."""
-    steps = {s.id: s for s in trace.iterations[0]}
+    steps = _by_id(trace)
     name = text.strip()
     if name in steps and not steps[name].shape:
         return steps[name], 0
@@ -70,14 +90,13 @@ def explain_all(trace: Trace, entries: list[str]) -> str:
 
 
 def explain(trace: Trace, step: Step, i: int) -> list[str]:
-    label = _label(step, i)
-    lines = [f"{label} = {step.spec.formula}   [{step.id}, {step.spec.phase}]"]
-    terms = _terms(trace, step, i)
-    if terms is not None:
-        lines += _sum_lines(step.rounding, terms)
+    lines = [f"{_label(step, i)} = {step.spec.formula}   [{step.id}, {step.spec.phase}]"]
+    total = _sum(trace, step, i)
+    if total is not None:
+        lines += _sum_lines(hand(step.rounding), step.rounding, total)
     else:
         lines += _reads(trace, step, i)
-        if step.id.endswith("_next"):
+        if step.spec.kind in UPDATES:
             lines.append(_update_line(trace, step, i))
     lines.append(f"  written  {step.text(i)}   ({step.rounding.describe()})")
     lines.append(
@@ -96,7 +115,7 @@ def _by_id(trace: Trace) -> dict[str, Step]:
     return {s.id: s for s in trace.iterations[0]}
 
 
-def _entry(step: Step, *index: int) -> tuple[str, Decimal]:
+def _entry(step: Step, *index: int) -> Labelled:
     """A step's entry by 0-based index in its full (internal) shape: its label and value."""
     flat = _flat(step, index)
     return _label(step, flat), step.values[flat]
@@ -111,43 +130,138 @@ def _position(step: Step, i: int) -> tuple[int, ...]:
     return tuple(reversed(out))
 
 
-def _terms(trace: Trace, step: Step, i: int) -> tuple[list[Term], Term | None] | None:
-    """The products (or numbers) a summed entry adds up, in index order, and its bias."""
-    steps, sid, p = _by_id(trace), step.id, trace.info[0].problem
-    pos = _position(step, i)
-    if re.fullmatch(r"z\d+", sid):
-        layer = int(sid[1:])
-        n, j = pos
-        w, h = steps[f"W{layer}"], steps[input_of(p, layer)[0]]
-        terms = [_product(_entry(w, j, k), _entry(h, n, k)) for k in range(p.widths[layer - 1])]
-        bias = _entry(steps[f"b{layer}"], j) if p.bias else None
-        return terms, (bias[0], bias[1], None) if bias else None
-    step_id = ids.parse(sid)
-    assert step_id is not None, sid
-    kind, layer = step_id.kind, step_id.layer or 0
-    if kind in ("dh_W", "dhd") or (kind == "dh" and direct_dh(p, layer)):
-        n, k = pos
-        w, dz = steps[f"W{layer + 1}"], steps[f"dz{layer + 1}"]
-        return [
-            _product(_entry(w, j, k), _entry(dz, n, j)) for j in range(p.widths[layer + 1])
-        ], None
-    if re.fullmatch(r"dW\d+", sid):
-        layer = int(sid[2:])
-        m, k = pos
-        dz, h = steps[f"dz{layer}"], steps[input_of(p, layer)[0]]
-        examples = dz.spec.shape[0]  # this iteration's (mini-)batch
-        return [_product(_entry(dz, n, m), _entry(h, n, k)) for n in range(examples)], None
-    if re.fullmatch(r"db\d+", sid):
-        dz = steps[f"dz{sid[2:]}"]
-        return [(*_entry(dz, n, pos[0]), None) for n in range(dz.spec.shape[0])], None
-    if sid == "sum_exp":
-        e = steps["exp_z"]
-        return [(*_entry(e, pos[0], j), None) for j in range(p.widths[-1])], None
-    return None
+def _flat(step: Step, pos: tuple[int, ...]) -> int:
+    flat = 0
+    for i, size in zip(pos, step.spec.shape, strict=True):
+        flat = flat * size + i
+    return flat
 
 
-def _product(a: tuple[str, Decimal], b: tuple[str, Decimal]) -> Term:
-    return f"{a[0]} {b[0]}", a[1], b[1]
+# ---------------------------------------------------------------- the sums
+
+
+def _sum(trace: Trace, step: Step, i: int) -> Sum | None:
+    """What a summed entry adds up, read from the steps it is computed from; None if no sum."""
+    build = SUMS.get(step.spec.kind)
+    if build is None:
+        return None
+    steps = _by_id(trace)
+    return build([steps[s] for s in step.spec.inputs], _position(step, i))
+
+
+def _products(pairs: list[tuple[Labelled, Labelled]], bias: Labelled | None = None) -> Sum:
+    labels = [f"{x[0]} {y[0]}" for x, y in pairs]
+    return Sum(labels=labels, a=[x[1] for x, _ in pairs], b=[y[1] for _, y in pairs], bias=bias)
+
+
+def _numbers(entries: list[Labelled]) -> Sum:
+    return Sum(labels=[e[0] for e in entries], a=[e[1] for e in entries], b=None)
+
+
+def _affine(inputs: list[Step], pos: tuple[int, ...]) -> Sum:
+    """z_nj = Σ_k W_jk h_nk (+ b_j)."""
+    w, h, *bias = inputs
+    n, j = pos
+    pairs = [(_entry(w, j, k), _entry(h, n, k)) for k in range(w.spec.shape[1])]
+    return _products(pairs, _entry(bias[0], j) if bias else None)
+
+
+def _through_w(inputs: list[Step], pos: tuple[int, ...]) -> Sum | None:
+    """dL/dh_nk = Σ_j W_jk dL/dz_nj, when the step is that product (not a skip sum or a mask)."""
+    if [s.spec.kind for s in inputs] != [Kind.W, Kind.dz]:
+        return None
+    w, dz = inputs
+    n, k = pos
+    return _products([(_entry(w, j, k), _entry(dz, n, j)) for j in range(w.spec.shape[0])])
+
+
+def _outer(inputs: list[Step], pos: tuple[int, ...]) -> Sum:
+    """dL/dW_mk = Σ_n dL/dz_nm h_nk over this iteration's (mini-)batch."""
+    dz, h = inputs
+    m, k = pos
+    return _products([(_entry(dz, n, m), _entry(h, n, k)) for n in range(dz.spec.shape[0])])
+
+
+def _over_examples(inputs: list[Step], pos: tuple[int, ...]) -> Sum:
+    """dL/db_m = Σ_n dL/dz_nm."""
+    (dz,) = inputs
+    return _numbers([_entry(dz, n, pos[0]) for n in range(dz.spec.shape[0])])
+
+
+def _over_classes(inputs: list[Step], pos: tuple[int, ...]) -> Sum:
+    """S_n = Σ_j exp(z_nj)."""
+    (e,) = inputs
+    return _numbers([_entry(e, pos[0], j) for j in range(e.spec.shape[-1])])
+
+
+SUMS: dict[Kind, Callable[[list[Step], tuple[int, ...]], Sum | None]] = {
+    Kind.z: _affine,
+    Kind.dh: _through_w,
+    Kind.dh_W: _through_w,
+    Kind.dhd: _through_w,
+    Kind.dW: _outer,
+    Kind.db: _over_examples,
+    Kind.sum_exp: _over_classes,
+}
+UPDATES = {Kind.W_next, Kind.b_next, Kind.T_next}
+
+
+def _partial_sums(ns: NumberSystem, total: Sum) -> list[Decimal]:
+    """The sum of the first k terms for every k (then with the bias), as the system sums."""
+    with ns.session():
+        out = [_sum_of(ns, total, k) for k in range(1, len(total.a) + 1)]
+        if total.bias is not None:
+            out.append(_sum_of(ns, total, len(total.a), total.bias[1]))
+    return out
+
+
+def _sum_of(ns: NumberSystem, total: Sum, k: int, bias: Decimal | None = None) -> Decimal:
+    """The first k terms summed by the system's dot product (or total), then the bias added."""
+    a = ns.array(total.a[:k], (1, k))
+    if total.b is None:
+        out: Decimal = ns.total(a, 1).data[0]
+        return out
+    b, extra = ns.array(total.b[:k], (1, k)), None if bias is None else ns.array([bias], (1,))
+    dot: Decimal = ns.matmul_nt(a, b, extra).data[0]
+    return dot
+
+
+def _products_of(ns: NumberSystem, total: Sum) -> list[Decimal]:
+    """Each product a b as the system writes it (rounded under `per: operation`)."""
+    assert total.b is not None
+    with ns.session():
+        n = len(total.a)
+        out: list[Decimal] = ns.mul(ns.array(total.a, (n,)), ns.array(total.b, (n,))).data
+    return out
+
+
+def _sum_lines(ns: NumberSystem, r: Rounding, total: Sum) -> list[str]:
+    """A line per term with its partial sum, then the bias, then the sum."""
+    rounded = r.per == "operation"
+    shown = _shown(ns, r, total)
+    names = [f"term {k + 1}" for k in range(len(total.a))]
+    if total.bias is not None:
+        shown.append(f"{total.bias[0]} = {r.text(total.bias[1])}")
+        names.append("bias")
+    partials = _partial_sums(ns, total)
+    lines = [
+        f"  {name:<8} {text}   partial sum {r.text(s) if rounded else exact_text(s, r)}"
+        for name, text, s in zip(names, shown, partials, strict=True)
+    ]
+    how = "every product and partial sum rounded" if rounded else "the exact sum, rounded once"
+    return [*lines, f"  sum      {exact_text(partials[-1], r)} ({how})"]
+
+
+def _shown(ns: NumberSystem, r: Rounding, total: Sum) -> list[str]:
+    """Each term with its numbers: 'label = a', or 'label = (a)(b) = a b'."""
+    if total.b is None:
+        return [f"{label} = {r.text(a)}" for label, a in zip(total.labels, total.a, strict=True)]
+    products = _products_of(ns, total)
+    write = r.text if r.per == "operation" else (lambda x: exact_text(x, r))
+    return [
+        f"{label} = ({r.text(a)})({r.text(b)}) = {write(ab)}"
+        for label, a, b, ab in zip(total.labels, total.a, total.b, products, strict=True)
+    ]
 
 
 def exact_text(x: Decimal, r: Rounding) -> str:
@@ -157,32 +271,7 @@ def exact_text(x: Decimal, r: Rounding) -> str:
     return format(abs(x) if x.is_zero() else x.normalize(), "f")
 
 
-def _sum_lines(r: Rounding, terms_bias: tuple[list[Term], Term | None]) -> list[str]:
-    terms, bias = terms_bias
-    rounded = r.per == "operation"
-    rnd = r.rounder()
-    text = r.text
-    lines = []
-    with localcontext(WORKING):
-        acc: Decimal | None = None
-        for k, (label, a, b) in enumerate([*terms, *([bias] if bias else [])]):
-            is_bias = bias is not None and k == len(terms)
-            value = a if b is None else a * b
-            shown = f"{label} = {text(a)}" if b is None else f"{label} = ({text(a)})({text(b)})"
-            if b is not None:
-                exact = exact_text(value, r)
-                value = rnd(value) if rounded else value
-                shown += f" = {text(value) if rounded else exact}"
-            acc = value if acc is None else acc + value
-            if rounded:
-                acc = rnd(acc)
-            name = "bias" if is_bias else f"term {k + 1}"
-            partial = text(acc) if rounded else exact_text(acc, r)
-            lines.append(f"  {name:<8} {shown}   partial sum {partial}")
-    assert acc is not None
-    how = "every product and partial sum rounded" if rounded else "the exact sum, rounded once"
-    lines.append(f"  sum      {exact_text(acc, r)} ({how})")
-    return lines
+# ---------------------------------------------------------------- other entries
 
 
 def _reads(trace: Trace, step: Step, i: int) -> list[str]:
@@ -203,29 +292,20 @@ def _reads(trace: Trace, step: Step, i: int) -> list[str]:
                     f"{_label(source, k)} = {source.text(k)}" for k in range(len(source.values))
                 )
             )
-    if step.spec.phase == "update":
+    if step.spec.phase is Phase.update:
         out.append(f"η = {trace.problem.learning_rate}")
     return [f"  with     {line}" for line in out]
 
 
 def _update_line(trace: Trace, step: Step, i: int) -> str:
-    """W - η g with the numbers: η g, then the difference (each rounded under per operation)."""
-    steps, r = _by_id(trace), step.rounding
+    """W - η g with the numbers: η g as the system writes it, then the exact difference."""
+    steps, r, ns = _by_id(trace), step.rounding, hand(step.rounding)
     old, grad = steps[step.spec.inputs[0]].values[i], steps[step.spec.inputs[1]].values[i]
     rate = trace.problem.learning_rate
-    with localcontext(WORKING):
-        scaled = rate * grad
-        if r.per == "operation":
-            scaled = r.rounder()(scaled)
+    with ns.session():
+        scaled: Decimal = ns.mul(rate, ns.array([grad], ())).data[0]
         result = old - scaled
     return (
         f"  so       {r.text(old)} - {rate} × ({r.text(grad)}) = {r.text(old)} - "
         f"({exact_text(scaled, r)}) = {exact_text(result, r)}"
     )
-
-
-def _flat(step: Step, pos: tuple[int, ...]) -> int:
-    flat = 0
-    for i, size in zip(pos, step.spec.shape, strict=True):
-        flat = flat * size + i
-    return flat

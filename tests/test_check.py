@@ -233,6 +233,14 @@ def test_misplaced_decimal_point(run_cli: Cli, tmp_path: Path) -> None:
     assert diagnoses(report, "z1") == {"a misplaced decimal point (off by a factor of 10^1)"}
 
 
+def test_decimal_point_misplaced_to_the_left(run_cli: Cli, tmp_path: Path) -> None:
+    answers = student(config.load(DEFAULT))
+    answers["z1"][1] = str(Decimal(answers["z1"][1]) / 10)
+    code, report = grade(run_cli, tmp_path, answers)
+    assert code == 1
+    assert diagnoses(report, "z1") == {"a misplaced decimal point (off by a factor of 10^-1)"}
+
+
 def float64_student() -> dict[str, Any]:
     t = make_trace(config.load(DEFAULT))
     r = t.problem.rounding

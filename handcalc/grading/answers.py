@@ -33,8 +33,10 @@ class Given:
     transposed: bool = False  # written in the transposed shape (a matrix)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Answers:
+    """What an answers file gives, by step id, and what could not be read or needed reading."""
+
     given: dict[str, Given] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -70,23 +72,33 @@ def read(path: Path, shapes: dict[str, Shape]) -> Answers:
         root = read_file(path)
     except HandcalcError as e:
         return Answers(problems=[str(e)])
+    entries = _entries(path, root)
+    if isinstance(entries, str):
+        return Answers(problems=[entries])
     out = Answers()
-    if root is None or (root.is_map and not root.value):
-        out.problems.append(f"{path}: no answers in the file (expected step ids such as z1: [...])")
-        return out
-    if not root.is_map or not isinstance(root.value, dict):
-        out.problems.append(f"{root.where}: expected a mapping of step ids to values")
-        return out
-    for step_id, node in root.value.items():
+    for step_id, node in entries.items():
         if step_id not in shapes:
-            close = difflib.get_close_matches(step_id, list(shapes), n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
-            out.problems.append(f"{node.where}: {step_id}: unknown step id ({hint}see --template)")
+            out.problems.append(_unknown(step_id, node, shapes))
             continue
         given = _read_step(step_id, node, shapes[step_id], out)
         if given is not None:
             out.given[step_id] = given
     return out
+
+
+def _entries(path: Path, root: Node | None) -> dict[str, Node] | str:
+    """The file's mapping of step ids to answers, or what is wrong with the file."""
+    if root is None or (root.is_map and not root.value):
+        return f"{path}: no answers in the file (expected step ids such as z1: [...])"
+    if not root.is_map or not isinstance(root.value, dict):
+        return f"{root.where}: expected a mapping of step ids to values"
+    return root.value
+
+
+def _unknown(step_id: str, node: Node, shapes: dict[str, Shape]) -> str:
+    close = difflib.get_close_matches(step_id, list(shapes), n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return f"{node.where}: {step_id}: unknown step id ({hint}see --template)"
 
 
 def _read_step(step_id: str, node: Node, shape: Shape, out: Answers) -> Given | None:
@@ -99,24 +111,27 @@ def _read_step(step_id: str, node: Node, shape: Shape, out: Answers) -> Given | 
             f"{node.where}: {step_id}: shape {have or 'one number'}, expected {want}"
         )
         return None
-    values: list[Decimal | None] = []
-    for path, leaf in _leaves(node, step_id):
-        if leaf.kind == "null":
-            values.append(None)
-            continue
-        try:
-            value, note = parse_number(str(leaf.value))
-        except ValueError as e:
-            out.problems.append(f"{leaf.where}: {path}: {leaf.value!r} is {e}")
-            values.append(None)
-            continue
-        if note:
-            out.notes.append(f"{leaf.where}: {path}: read {leaf.value!r} as {value} ({note})")
-        values.append(value)
+    values = [_read_leaf(path, leaf, out) for path, leaf in _leaves(node, step_id)]
     if transposed:
         rows, cols = shape[1], shape[0]
         values = [values[i * cols + j] for j in range(cols) for i in range(rows)]
-    return Given(step_id, shape, values, node.where, transposed)
+    return Given(
+        step_id=step_id, shape=shape, values=values, where=node.where, transposed=transposed
+    )
+
+
+def _read_leaf(path: str, leaf: Node, out: Answers) -> Decimal | None:
+    """One entry's number; None when left blank or unreadable (reported in `out`)."""
+    if leaf.kind == "null":
+        return None
+    try:
+        value, note = parse_number(str(leaf.value))
+    except ValueError as e:
+        out.problems.append(f"{leaf.where}: {path}: {leaf.value!r} is {e}")
+        return None
+    if note:
+        out.notes.append(f"{leaf.where}: {path}: read {leaf.value!r} as {value} ({note})")
+    return value
 
 
 def _shape_of(node: Node) -> Shape | None:

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from handcalc.grading.check import Entry, Report, StepReport
+from handcalc.grading.verdicts import Entry, Report, StepReport
 from handcalc.model.steps import Phase
 
 SCHEMA = "handcalc.check/1"
