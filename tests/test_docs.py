@@ -66,16 +66,16 @@ def blocks(path: Path) -> list[Block]:
     """The fenced blocks of a Markdown file, each with the `## ` section it sits in."""
     found: list[Block] = []
     lines = path.read_text(encoding="utf-8").splitlines()
-    section, start, lang = "", -1, ""
+    section, start, lang, indent = "", -1, "", 0
     for number, line in enumerate(lines):
-        fence = FENCE.match(line)
+        fence = FENCE.match(line.strip())
         if start < 0 and line.startswith("## "):
             section = line[3:].strip()
         elif fence and start < 0:
-            start, lang = number, fence.group(1)
-        elif line.startswith("```") and start >= 0:
+            start, lang, indent = number, fence.group(1), len(line) - len(line.lstrip())
+        elif line.strip().startswith("```") and start >= 0:
             torch = start > 0 and lines[start - 1].strip() == TORCH
-            body = tuple(lines[start + 1 : number])
+            body = tuple(text[indent:] for text in lines[start + 1 : number])
             found.append(Block(path, start + 1, section, lang, body, torch))
             start = -1
     return found
