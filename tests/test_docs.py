@@ -10,7 +10,7 @@ The convention the documents follow:
   test suite, the linters, the sample writer, the benchmark) are not run here: CI runs them.
 - The blocks of one `## ` section run in order in one fresh folder, which holds a copy of
   configs/ only when a command of the section names it. `<!-- test: needs torch -->` on the
-  line before a block skips its section where torch is not installed.
+  line before a block stops its section there where torch is not installed.
 - `>>>` sessions are doctests, run from the project folder.
 - No other block holds a command.
 """
@@ -18,6 +18,7 @@ The convention the documents follow:
 from __future__ import annotations
 
 import doctest
+import importlib.util
 import os
 import re
 import shutil
@@ -195,13 +196,13 @@ SECTIONS = sections()
 @pytest.mark.parametrize("name", list(SECTIONS))
 def test_examples_run_as_printed(name: str, tmp_path: Path) -> None:
     group = SECTIONS[name]
-    if any(block.torch for block in group):
-        pytest.importorskip("torch")
     env = shims(tmp_path)
     folder = tmp_path / "work"
     folder.mkdir()
     prepare(folder, group)
     for block in group:
+        if block.torch and importlib.util.find_spec("torch") is None:
+            pytest.skip(f"{block.path.name}:{block.line} needs torch")
         (run_console if block.lang == "console" else run_script)(block, folder, env)
 
 
