@@ -6,8 +6,8 @@ The convention the documents follow:
   the lines up to the next prompt are what the command prints (standard output, then standard
   error), compared line by line apart from trailing spaces. A line `...` stands for any lines.
   A document that means an exit code shows it, as `; echo "exit code $?"` prints it.
-- A ```sh block is a script that must exit 0. Lines that set up the software (a venv, pip, the
-  test suite, the linters, the sample writer, the benchmark) are not run here: CI runs them.
+- A ```sh block is a script that must exit 0. Lines that work on the checkout itself (a venv,
+  pip, the test suite, the linters, git, the sample writer, the benchmark) are not run here.
 - The blocks of one `## ` section run in order in one fresh folder, which holds a copy of
   configs/ only when a command of the section names it. `<!-- test: needs torch -->` on the
   line before a block stops its section there where torch is not installed.
@@ -37,9 +37,11 @@ TESTED = {"console", "sh"}
 TORCH = "<!-- test: needs torch -->"
 SETUP = re.compile(
     r"(python3 -m venv|\. \.venv/bin/activate|python -m pip install|python -m pytest"
-    r"|ruff |mypy|python scripts/samples\.py|python bench/bench\.py)"
+    r"|ruff |mypy|git |python scripts/samples\.py|python bench/bench\.py)"
 )
 FENCE = re.compile(r"^```(\w*)\s*$")
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+REPO_PATH = re.compile(r"`((?:handcalc|configs|samples|tests|scripts|bench|docs|\.ci)/[^`\s]*)`")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +100,7 @@ def commands(block: Block) -> list[Command]:
 
 
 def script(block: Block) -> str:
-    """A sh block as a script, without the lines that install or lint the project."""
+    """A sh block as a script, without the lines that work on the checkout itself."""
     kept = []
     for line in block.lines:
         parts = [p for p in line.split(" && ") if not SETUP.match(p.strip())]
@@ -245,3 +247,44 @@ def test_python_sessions() -> None:
         os.chdir(here)
     assert sum(r.attempted for r in results) >= 5 and sum(r.failed for r in results) == 0
     assert doctest.testmod(handcalc).failed == 0
+
+
+def prose(path: Path) -> list[str]:
+    """The lines of a Markdown file outside its fenced blocks."""
+    out: list[str] = []
+    inside = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip().startswith("```"):
+            inside = not inside
+        elif not inside:
+            out.append(line)
+    return out
+
+
+def slug(title: str) -> str:
+    """The anchor GitHub gives a heading.
+
+    >>> slug("Mini-batches and epochs"), slug("Correct, carried, wrong")
+    ('mini-batches-and-epochs', 'correct-carried-wrong')
+    """
+    return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    """The anchors of a Markdown file's headings."""
+    return {slug(line.lstrip("#").strip()) for line in prose(path) if line.startswith("#")}
+
+
+def test_links_and_paths_lead_somewhere() -> None:
+    """Every relative link reaches a file and heading, and every repository path named exists."""
+    for path in DOCS:
+        for line in prose(path):
+            for target in LINK.findall(line):
+                if target.startswith(("http://", "https://")):
+                    continue
+                file, _, anchor = target.partition("#")
+                linked = (path.parent / file).resolve() if file else path
+                assert linked.exists(), f"{path.name}: {target}"
+                assert not anchor or anchor in anchors(linked), f"{path.name}: {target}"
+            for named in REPO_PATH.findall(line):
+                assert any(ROOT.glob(named.rstrip("/"))), f"{path.name}: {named}"
