@@ -55,6 +55,10 @@ class Block:
     lines: tuple[str, ...]
     torch: bool
 
+    @property
+    def where(self) -> str:
+        return f"{self.path.relative_to(ROOT)}:{self.line}"
+
 
 @dataclass(frozen=True, slots=True)
 class Command:
@@ -88,7 +92,7 @@ def commands(block: Block) -> list[Command]:
     found: list[Command] = []
     lines = list(block.lines)
     while lines:
-        assert lines[0].startswith("$ "), f"{block.path.name}:{block.line}: {lines[0]!r}"
+        assert lines[0].startswith("$ "), f"{block.where}: {lines[0]!r}"
         text = lines.pop(0)[2:]
         while text.endswith("\\"):
             text += "\n" + lines.pop(0)
@@ -114,7 +118,7 @@ def sections() -> dict[str, list[Block]]:
     for path in DOCS:
         for block in blocks(path):
             if block.lang in TESTED:
-                grouped.setdefault(f"{path.name}: {block.section}", []).append(block)
+                grouped.setdefault(f"{path.relative_to(ROOT)}: {block.section}", []).append(block)
     return grouped
 
 
@@ -181,7 +185,7 @@ def prepare(folder: Path, group: list[Block]) -> None:
 def run_console(block: Block, folder: Path, env: dict[str, str]) -> None:
     for command in commands(block):
         code, out = shell(command.text, folder, env)
-        where = f"{block.path.name}:{block.line}: $ {command.text}"
+        where = f"{block.where}: $ {command.text}"
         expected = trimmed(list(command.output))
         shown = "\n".join(["expected:", *expected, "printed:", *out])
         assert matches(expected, trimmed(out)), f"{where}: exit {code}\n{shown}"
@@ -189,7 +193,7 @@ def run_console(block: Block, folder: Path, env: dict[str, str]) -> None:
 
 def run_script(block: Block, folder: Path, env: dict[str, str]) -> None:
     code, out = shell(script(block), folder, env, "-e")
-    assert code == 0, f"{block.path.name}:{block.line}: exit {code}\n" + "\n".join(out)
+    assert code == 0, f"{block.where}: exit {code}\n" + "\n".join(out)
 
 
 SECTIONS = sections()
@@ -204,7 +208,7 @@ def test_examples_run_as_printed(name: str, tmp_path: Path) -> None:
     prepare(folder, group)
     for block in group:
         if block.torch and importlib.util.find_spec("torch") is None:
-            pytest.skip(f"{block.path.name}:{block.line} needs torch")
+            pytest.skip(f"{block.where} needs torch")
         (run_console if block.lang == "console" else run_script)(block, folder, env)
 
 
@@ -215,7 +219,7 @@ def test_every_command_example_is_tested() -> None:
             if block.lang in TESTED:
                 continue
             shown = [line for line in block.lines if line.startswith(("$ ", "handcalc "))]
-            assert not shown, f"{path.name}:{block.line}: a ```{block.lang} block with {shown}"
+            assert not shown, f"{block.where}: a ```{block.lang} block with {shown}"
 
 
 def test_setup_lines_name_what_exists() -> None:
@@ -278,13 +282,14 @@ def anchors(path: Path) -> set[str]:
 def test_links_and_paths_lead_somewhere() -> None:
     """Every relative link reaches a file and heading, and every repository path named exists."""
     for path in DOCS:
+        name = path.relative_to(ROOT)
         for line in prose(path):
             for target in LINK.findall(line):
                 if target.startswith(("http://", "https://")):
                     continue
                 file, _, anchor = target.partition("#")
                 linked = (path.parent / file).resolve() if file else path
-                assert linked.exists(), f"{path.name}: {target}"
-                assert not anchor or anchor in anchors(linked), f"{path.name}: {target}"
+                assert linked.exists(), f"{name}: {target}"
+                assert not anchor or anchor in anchors(linked), f"{name}: {target}"
             for named in REPO_PATH.findall(line):
-                assert any(ROOT.glob(named.rstrip("/"))), f"{path.name}: {named}"
+                assert any(ROOT.glob(named.rstrip("/"))), f"{name}: {named}"
