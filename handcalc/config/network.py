@@ -8,7 +8,8 @@ from decimal import Decimal
 from handcalc.config.fields import choice, fail, integer, read, sequence
 from handcalc.config.source import Node
 from handcalc.config.spec import MAX_PARAMETERS
-from handcalc.model.functions import ACTIVATIONS, valid_pair
+from handcalc.model.functions import ACTIVATIONS, LossName, valid_pair
+from handcalc.model.heads import HeadName
 from handcalc.rounding import Rounding
 
 
@@ -18,8 +19,8 @@ class Network:
 
     widths: tuple[int, ...]
     activations: tuple[str, ...]
-    head: str
-    loss: str
+    head: HeadName
+    loss: LossName
     bias: bool
     residual: tuple[int, ...]
     temperature: Decimal | None
@@ -97,9 +98,9 @@ def _residual_layer(item: Node, path: str, widths: tuple[int, ...]) -> int:
     return layer
 
 
-def _head_loss(net: dict[str, Node]) -> tuple[str, str]:
-    head: str = read(net, "network", "head")
-    loss: str = read(net, "network", "loss")
+def _head_loss(net: dict[str, Node]) -> tuple[HeadName, LossName]:
+    head: HeadName = read(net, "network", "head")
+    loss: LossName = read(net, "network", "loss")
     if not valid_pair(head, loss):
         node = net.get("loss") or net.get("head")
         raise fail(

@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from handcalc.config.draw import Init
+from handcalc.model.functions import LossName
+from handcalc.model.heads import HeadName
 from handcalc.model.optimizers import Optimizer
 from handcalc.numbers import Shape
 from handcalc.rounding import Rounding
@@ -110,8 +112,8 @@ class Problem:
     title: str | None
     widths: tuple[int, ...]
     activations: tuple[str, ...]
-    head: str
-    loss: str
+    head: HeadName
+    loss: LossName
     bias: bool
     x: Block  # N x d_0
     y: Block  # N x d_L

@@ -38,7 +38,7 @@ def candidate(base: Problem, seed: int) -> Problem:
     parameters = {
         k: base.parameters[k]
         if k in base.given_parameters
-        else Block(b.shape, tuple(map(r, drawn[k])))
+        else Block(shape=b.shape, data=tuple(map(r, drawn[k])))
         for k, b in base.parameters.items()
     }
     p = replace(base, parameters=parameters, init=replace(base.init, seed=seed))
@@ -46,7 +46,7 @@ def candidate(base: Problem, seed: int) -> Problem:
     if base.exam.input:
         values = params.grid(base.init) or [Decimal(0)]
         data = tuple(r(values[int(rng.random() * len(values))]) for _ in base.x.data)
-        p = replace(p, x=Block(base.x.shape, data))
+        p = replace(p, x=Block(shape=base.x.shape, data=data))
     if base.exam.label:
         p = _with_labels(p, rng)
     return p
@@ -56,7 +56,7 @@ def _with_labels(p: Problem, rng: random.Random) -> Problem:
     dl = p.widths[-1]
     labels = tuple(int(rng.random() * dl) + 1 for _ in range(p.examples))
     y = tuple(p.rounding.rounder()(Decimal(int(j + 1 == c))) for c in labels for j in range(dl))
-    return replace(p, labels=labels, y=Block(p.y.shape, y))
+    return replace(p, labels=labels, y=Block(shape=p.y.shape, data=y))
 
 
 def violations(t: Trace) -> list[str]:
