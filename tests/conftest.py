@@ -5,19 +5,18 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Generator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from goldens import CONFIGS as CONFIGS
+from goldens import ROOT as ROOT
 from handcalc import cli
 from handcalc.config import load as config
 from handcalc.config.problem import Problem
 from handcalc.config.source import read_text
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
 
 

@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 
 from conftest import CONFIGS, ROOT
+from goldens import sample_paths
 from handcalc.config import load as config
 from handcalc.version import __version__
 
 Cli = Callable[..., tuple[int, str, str]]
-sys.path.insert(0, str(ROOT / "scripts"))
-from samples import sample_paths  # noqa: E402
 
 
 def test_run_without_config_prints_the_default(run_cli: Cli) -> None:
