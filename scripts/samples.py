@@ -1,4 +1,5 @@
-"""Regenerate samples/: each config's terminal text (80 columns), JSON and Markdown, via the CLI."""
+"""Regenerate samples/ and tests/golden/: each config's terminal text (80 columns), JSON and
+Markdown via the CLI, and the default config's worksheet and key. The paths: tests/goldens.py."""
 
 from __future__ import annotations
 
@@ -6,12 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OUTPUTS = {"txt": "terminal", "json": "json", "md": "markdown"}
-
-
-def sample_paths(config: Path) -> dict[str, Path]:
-    return {fmt: ROOT / "samples" / f"{config.stem}.{ext}" for ext, fmt in OUTPUTS.items()}
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from goldens import CONFIGS, KEY_TYPST, ROOT, SAMPLES, document_paths, sample_paths
 
 
 def handcalc(*args: str) -> None:
@@ -19,8 +16,8 @@ def handcalc(*args: str) -> None:
 
 
 def main() -> None:
-    (ROOT / "samples").mkdir(exist_ok=True)
-    for config in sorted((ROOT / "configs").glob("*.yaml")):
+    SAMPLES.mkdir(exist_ok=True)
+    for config in CONFIGS:
         for fmt, path in sample_paths(config).items():
             handcalc("run", str(config), "--format", fmt, "--output", str(path), "--force")
             print(f"wrote {path.relative_to(ROOT)}")
@@ -28,7 +25,7 @@ def main() -> None:
 
 
 def documents() -> None:
-    """The default config's worksheet and key as PDF, and their first pages as PNG."""
+    """The default config's worksheet and key as PDF, their first pages as PNG, the key's source."""
     from handcalc.config import load as config
     from handcalc.documents import paper as document
     from handcalc.model.runner import make_trace
@@ -37,13 +34,13 @@ def documents() -> None:
 
     t = make_trace(config.load(None))
     for name, key in (("worksheet", False), ("key", True)):
-        pdf = ROOT / "samples" / f"default-{name}.pdf"
+        pdf, png = document_paths(name)
         handcalc("worksheet", "--output", str(pdf), "--force", *(["--key"] if key else []))
         source = typst.document(document.build(t, key=key))
-        (ROOT / "samples" / f"default-{name}-page1.png").write_bytes(png_pages(source, 80)[0])
+        png.write_bytes(png_pages(source, 80)[0])
         if key:
-            (ROOT / "tests" / "golden" / "default-key.typ").write_text(source)
-        print(f"wrote samples/default-{name}.pdf and its first page")
+            KEY_TYPST.write_text(source)
+        print(f"wrote {pdf.relative_to(ROOT)} and its first page")
 
 
 if __name__ == "__main__":

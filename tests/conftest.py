@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Generator
 from typing import Any
 
 import pytest
 import yaml
 
+from goldens import CONFIGS as CONFIGS
+from goldens import ROOT as ROOT
 from handcalc import cli
 from handcalc.config import load as config
 from handcalc.config.problem import Problem
 from handcalc.config.source import read_text
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
+CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
 
 
 def problem(data: dict[str, Any], name: str = "test.yaml") -> Problem:
@@ -43,3 +44,20 @@ def run_cli(
         return (int(code) if isinstance(code, int) else (0 if code is None else 1)), out, err
 
     return call
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Under CI every PyTorch cross-check runs: a missing torch fails the test, never skips it."""
+    report = yield
+    if (
+        CI
+        and report.skipped
+        and call.excinfo
+        and "could not import 'torch'" in str(call.excinfo.value)
+    ):
+        report.outcome = "failed"
+        report.longrepr = f"CI runs every PyTorch cross-check, but {call.excinfo.value}"
+    return report

@@ -13,14 +13,13 @@ from typing import Any
 import pytest
 
 from conftest import CONFIGS, ROOT
+from goldens import sample_paths
 from handcalc.config import load as config
 from handcalc.config import source
 from handcalc.errors import ConfigError
 from handcalc.version import __version__
 
 Cli = Callable[..., tuple[int, str, str]]
-sys.path.insert(0, str(ROOT / "scripts"))
-from samples import sample_paths  # noqa: E402
 
 
 def test_run_without_config_prints_the_default(run_cli: Cli) -> None:

@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 import handcalc
 from conftest import ROOT
+from goldens import KEY_TYPST as GOLDEN
 from handcalc.config import load as config
 from handcalc.documents import paper as document
 from handcalc.documents.variants import draw, violations
@@ -25,7 +26,6 @@ from handcalc.render import markdown_paper as mdoc
 
 Cli = Callable[..., tuple[int, str, str]]
 DEFAULT = ROOT / "configs" / "default.yaml"
-GOLDEN = ROOT / "tests" / "golden" / "default-key.typ"
 
 
 def text_of(pdf: bytes | Path) -> list[str]:

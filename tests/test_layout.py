@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import json
+import os
 import statistics
 import subprocess
 import sys
@@ -33,8 +35,8 @@ def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
     return out
 
 
-def imports(path: Path) -> set[str]:
-    """The handcalc modules a module imports, at any depth of its code."""
+def imported_names(path: Path) -> set[str]:
+    """Every name a module imports, at any depth of its code: modules and names in them."""
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
@@ -48,8 +50,13 @@ def imports(path: Path) -> set[str]:
                 base = ".".join([*parts, base]).strip(".")
             found.add(base)
             found.update(f"{base}.{a.name}" for a in node.names)
+    return found
+
+
+def imports(path: Path) -> set[str]:
+    """The handcalc modules a module imports, at any depth of its code."""
     known = {module_name(p) for p in MODULES}
-    return {m for m in found if m in known and m != name}
+    return {m for m in imported_names(path) if m in known and m != module_name(path)}
 
 
 def graph() -> dict[str, set[str]]:
@@ -78,11 +85,51 @@ def test_no_import_circle() -> None:
             visit(m)
 
 
-@pytest.mark.parametrize(
-    "module", [module_name(p) for p in MODULES if p.name not in ("export_torch.py", "__main__.py")]
-)
-def test_each_module_imports_alone(module: str) -> None:
-    subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
+# One interpreter loads the third-party libraries once; then each handcalc module is imported in a
+# fresh fork of it, where no handcalc module is loaded yet: alone, and in a few seconds in all.
+ALONE = """
+import importlib, json, multiprocessing, os, sys, traceback
+
+def alone(name):
+    try:
+        importlib.import_module(name)
+    except BaseException:
+        return name, traceback.format_exc()
+    return name, ""
+
+for name in json.loads(sys.argv[1]):
+    try:
+        importlib.import_module(name)
+    except ImportError:  # a class or function imported from a module, or absent here
+        pass
+forks = multiprocessing.get_context("fork")
+with forks.Pool(os.cpu_count(), maxtasksperchild=1) as pool:
+    print(json.dumps(dict(pool.map(alone, json.loads(sys.argv[2]), chunksize=1))))
+"""
+ALONE_MODULES = [module_name(p) for p in MODULES if p.name != "__main__.py"]  # __main__ runs
+
+
+def third_party() -> list[str]:
+    """The names outside handcalc that the package imports (not all of them modules)."""
+    names = {n for p in MODULES for n in imported_names(p)}
+    return sorted(n for n in names if n.partition(".")[0] not in ("handcalc", "__future__", ""))
+
+
+@pytest.fixture(scope="module")
+def imported_alone() -> dict[str, str]:
+    """Each module's import error (empty when it imported), each in a fresh process."""
+    args = [json.dumps(third_party()), json.dumps(ALONE_MODULES)]
+    done = subprocess.run(
+        [sys.executable, "-c", ALONE, *args], capture_output=True, text=True, check=True
+    )
+    result: dict[str, str] = json.loads(done.stdout)
+    return result
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="imports each module in a fork")
+@pytest.mark.parametrize("module", ALONE_MODULES)
+def test_each_module_imports_alone(imported_alone: dict[str, str], module: str) -> None:
+    assert imported_alone[module] == "", imported_alone[module]
 
 
 def functions() -> list[tuple[str, int]]:
