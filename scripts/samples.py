@@ -8,7 +8,15 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from goldens import CONFIGS, KEY_TYPST, ROOT, SAMPLES, document_paths, sample_paths
+from goldens import (
+    CONFIGS,
+    KEY_TYPST,
+    PICTURED_PAGE,
+    ROOT,
+    SAMPLES,
+    document_paths,
+    sample_paths,
+)
 
 
 def handcalc(*args: str) -> None:
@@ -25,7 +33,7 @@ def main() -> None:
 
 
 def documents() -> None:
-    """The default config's worksheet and key as PDF, their first pages as PNG, the key's source."""
+    """The default config's worksheet and key as PDF, a page of each as PNG, the key's source."""
     from handcalc.config import load as config
     from handcalc.documents import paper as document
     from handcalc.model.runner import make_trace
@@ -37,10 +45,10 @@ def documents() -> None:
         pdf, png = document_paths(name)
         handcalc("worksheet", "--output", str(pdf), "--force", *(["--key"] if key else []))
         source = typst.document(document.build(t, key=key))
-        png.write_bytes(png_pages(source, 80)[0])
+        png.write_bytes(png_pages(source, 80)[PICTURED_PAGE[name] - 1])
         if key:
             KEY_TYPST.write_text(source)
-        print(f"wrote {pdf.relative_to(ROOT)} and its first page")
+        print(f"wrote {pdf.relative_to(ROOT)} and {png.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,11 @@ def sample_paths(config: Path) -> dict[str, Path]:
     return {fmt: SAMPLES / f"{config.stem}.{ext}" for ext, fmt in OUTPUTS.items()}
 
 
+# The page the README shows: the worksheet's first, and the key's second, where the answers begin
+PICTURED_PAGE = {"worksheet": 1, "key": 2}
+
+
 def document_paths(name: str) -> tuple[Path, Path]:
-    """The default config's worksheet or key (`name`): its PDF and a PNG of its first page."""
-    return SAMPLES / f"default-{name}.pdf", SAMPLES / f"default-{name}-page1.png"
+    """The default config's worksheet or key (`name`): its PDF and a PNG of its pictured page."""
+    page = PICTURED_PAGE[name]
+    return SAMPLES / f"default-{name}.pdf", SAMPLES / f"default-{name}-page{page}.png"
