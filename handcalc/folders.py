@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import glob
 import os
 import shutil
 import tempfile
@@ -62,9 +63,10 @@ def publish(folder: Path, files: Mapping[str, bytes], force: bool, is_ours: Reco
 
 def sweep(parent: Path, name: str) -> None:
     """Remove what killed runs into `name` left behind; a folder still locked is in use."""
-    for leftover in parent.glob(f".{name}.{REPLACED}*"):
+    stem = glob.escape(name)
+    for leftover in parent.glob(f".{stem}.{REPLACED}*"):
         discard(leftover)
-    for leftover in parent.glob(f".{name}.{INCOMPLETE}*"):
+    for leftover in parent.glob(f".{stem}.{INCOMPLETE}*"):
         with contextlib.suppress(OSError), _locked(leftover, wait=False):
             discard(leftover)
 
