@@ -371,3 +371,13 @@ def test_two_exams_into_one_new_folder(tmp_path: Path) -> None:
         assert document.config_hash(again) == row["config_hash"]
         stamp = f"seed {row['seed']} · config {row['config_hash']}"
         assert all(stamp in page for page in text_of(folder / row["key"]))
+
+
+def test_leftovers_of_another_folder_are_not_swept(run_cli: Cli, tmp_path: Path) -> None:
+    """The sweep matches the folder's own name literally, even with glob characters in it."""
+    other = tmp_path / ".ex1.handcalc-incomplete-abc"
+    other.mkdir()
+    mine = tmp_path / ".ex[1].handcalc-incomplete-abc"
+    mine.mkdir()
+    assert run_cli("exam", "-o", str(tmp_path / "ex[1]"))[0] == 0
+    assert other.is_dir() and not mine.exists()
