@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,11 +11,16 @@ import typer
 
 from handcalc import OVERRIDES
 from handcalc import cli_options as opt
-from handcalc.errors import ConfigError, HandcalcError
+from handcalc.errors import ConfigError, HandcalcError, OutputError
+from handcalc.text import clean, json_safe, message
 
 if TYPE_CHECKING:
+    from handcalc.config.problem import Problem
     from handcalc.grading.verdicts import Report
     from handcalc.trace import Trace
+
+STDIN = "<stdin>"
+STDIN_LIMIT = 20_000_000  # bytes of a config read from standard input
 
 EXAMPLES = """Examples:
 
@@ -41,7 +46,7 @@ app = typer.Typer(
     name="handcalc",
     help="One training step of a small neural network, computed by hand-calculation rules.",
     epilog=EXAMPLES,
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -74,7 +79,7 @@ def run(
     explain: opt.ExplainOption = None,
 ) -> None:
     """Run one update cycle and show every written number beside float64."""
-    shown = _format(fmt, opt.FORMATS)
+    shown = opt.format_of(fmt, opt.FORMATS)
     overrides = _overrides(
         digits=digits,
         mode=mode,
@@ -93,14 +98,6 @@ def run(
     _emit(trace, shown, output, force, rows, tolerances)
 
 
-def _format(fmt: str, allowed: tuple[opt.Format, ...]) -> opt.Format:
-    """The --format value as one of `allowed`, or the error that lists them."""
-    for known in allowed:
-        if fmt == known:
-            return known
-    raise ConfigError(f"--format: unknown value {fmt!r} (one of {', '.join(allowed)})")
-
-
 def _overrides(**given: str | None) -> dict[str, tuple[str, str]]:
     """Options given that override config keys, as `load` takes them: key -> (text, flag)."""
     return {
@@ -110,6 +107,24 @@ def _overrides(**given: str | None) -> dict[str, tuple[str, str]]:
     }
 
 
+def _load(config: Path | None, overrides: dict[str, tuple[str, str]] | None = None) -> Problem:
+    """The config named on the command line: a file, - for standard input, or the default."""
+    from handcalc.config import load as cfg
+
+    if config is None or str(config) != "-":
+        return cfg.load(config, overrides)
+    from handcalc.config.source import read_text
+
+    raw = sys.stdin.buffer.read(STDIN_LIMIT + 1)
+    if len(raw) > STDIN_LIMIT:
+        raise ConfigError(f"{STDIN}: more than {STDIN_LIMIT:,} bytes (a YAML config)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{STDIN}: not UTF-8 text (expected a YAML config)") from None
+    return cfg.load_node(read_text(text, STDIN), STDIN, overrides)
+
+
 def _trace(
     config: Path | None,
     overrides: dict[str, tuple[str, str]] | None = None,
@@ -117,10 +132,9 @@ def _trace(
     float32: bool = False,
     jacobians: bool = False,
 ) -> Trace:
-    from handcalc.config import load as cfg
     from handcalc.model.runner import make_trace
 
-    return make_trace(cfg.load(config, overrides), float32=float32, jacobians=jacobians)
+    return make_trace(_load(config, overrides), float32=float32, jacobians=jacobians)
 
 
 def _emit(
@@ -134,17 +148,21 @@ def _emit(
         terminal.render(trace, Console(), rows, tolerances)
         return
     if fmt == "json":
-        text = trace.to_json()
-    elif fmt == "markdown":
+        _write(trace.to_json(), output, force, json=True)
+        return
+    if fmt == "markdown":
         text = markdown.render(trace, rows, tolerances)
     else:
         text = terminal.to_text(trace, max_rows=rows, tolerances=tolerances)
     _write(text, output, force)
 
 
-def _write(text: str, output: Path | None, force: bool) -> None:
+def _write(text: str, output: Path | None, force: bool, json: bool = False) -> None:
+    """Text to standard output or a file; whatever came from input, no control character in it
+    reaches either (each renderer escapes; this is the backstop)."""
     from handcalc.files import write_atomic
 
+    text = json_safe(text) if json else clean(text, newlines=True)
     if output is None:
         sys.stdout.write(text)
     else:
@@ -162,7 +180,7 @@ def check(
     force: opt.ForceOption = False,
 ) -> None:
     """Grade a student's answers: correct, carried (error carried forward) or wrong."""
-    shown = _format(fmt, opt.REPORT_FORMATS)
+    shown = opt.format_of(fmt, opt.REPORT_FORMATS)
     items = list(paths or [])
     trace = _trace(_check_config(items, template))
     if template:
@@ -192,22 +210,9 @@ def _grade(trace: Trace, answers: Path, tolerance: str | None, carried_credit: s
     return chk.grade(
         trace,
         given,
-        _decimal_option("--tolerance", tolerance, 0, None),
-        _decimal_option("--carried-credit", carried_credit, 0, 1) or Decimal(0),
+        opt.decimal_option("--tolerance", tolerance, 0, None),
+        opt.decimal_option("--carried-credit", carried_credit, 0, 1) or Decimal(0),
     )
-
-
-def _decimal_option(flag: str, text: str | None, low: int, high: int | None) -> Decimal | None:
-    if text is None:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ConfigError(f"{flag}: expected a number, got {text!r}") from None
-    if not value.is_finite() or value < low or (high is not None and value > high):
-        bound = f"{low} to {high}" if high is not None else f"{low} or more"
-        raise ConfigError(f"{flag}: {text} is out of range ({bound})")
-    return value
 
 
 def _report(report: Report, fmt: opt.Format, output: Path | None, force: bool) -> None:
@@ -215,7 +220,7 @@ def _report(report: Report, fmt: opt.Format, output: Path | None, force: bool) -
     from handcalc.rowmajor import dumps
 
     if fmt == "json":
-        _write(dumps(rep.to_dict(report)) + "\n", output, force)
+        _write(dumps(rep.to_dict(report)) + "\n", output, force, json=True)
         return
     if output is None:
         from rich.console import Console
@@ -240,13 +245,14 @@ def init(
         sys.stdout.write(text)
         return
     write_atomic(path, text, force)
-    print(f"wrote {path}; run it with: handcalc run {path}", file=sys.stderr)
+    shown = clean(str(path))
+    print(f"wrote {shown}; run it with: handcalc run {shown}", file=sys.stderr)
 
 
 @app.command()
 def worksheet(
     config: opt.ConfigArg = None,
-    output: opt.PaperOutputOption = Path(),
+    output: opt.PaperOutputOption = None,
     key: opt.KeyOption = False,
     hints: opt.HintsOption = False,
     jacobians: opt.PaperJacobiansOption = False,
@@ -257,10 +263,11 @@ def worksheet(
     from handcalc.documents import paper as document
     from handcalc.files import write_atomic
 
-    if output == Path():
-        raise ConfigError(
-            "--output: missing (a file name ending in .pdf, .typ, .tex, .md or .html)"
-        )
+    wanted = "a file name ending in .pdf, .typ, .tex, .md or .html"
+    if output is None:
+        raise ConfigError(f"--output: missing ({wanted})")
+    if output.is_dir():
+        raise OutputError(f"--output: {output}: is a directory ({wanted})")
     suffix = printing.suffix_of(output)
     doc = document.build(_trace(config, jacobians=jacobians), key=key, hints=hints)
     write_atomic(output, printing.render([doc], suffix, doc.header.title), force)
@@ -270,21 +277,18 @@ def worksheet(
 def exam(
     config: opt.ConfigArg = None,
     variants: opt.VariantsOption = 1,
-    output: opt.FolderOption = Path(),
+    output: opt.FolderOption = None,
     moodle: opt.MoodleOption = None,
     force: opt.FolderForceOption = False,
 ) -> None:
     """Make exam variants: per variant a worksheet, a key and its config; combined PDFs."""
-    from handcalc.config import load as cfg
     from handcalc.documents import exam as ex
 
-    if output == Path():
+    if output is None:
         raise ConfigError("--output: missing (the folder to write the exam into)")
-    written = ex.write(cfg.load(config), variants, output, force, moodle)
-    print(
-        f"wrote {len(written)} files to {output}" + (f" and {moodle}" if moodle else ""),
-        file=sys.stderr,
-    )
+    written = ex.write(_load(config), variants, output, force, moodle)
+    quiz = f" and {moodle}" if moodle else ""
+    print(clean(f"wrote {len(written)} files to {output}{quiz}"), file=sys.stderr)
 
 
 @app.command()
@@ -296,28 +300,30 @@ def calibrate(
     rows: opt.RowsOption = 24,
 ) -> None:
     """Fit the temperature T on the config's calibration set by gradient steps in T."""
-    from handcalc.config import load as cfg
     from handcalc.model import calibration as cal
 
-    shown = _format(fmt, opt.FORMATS)
-    _emit(cal.make(cfg.load(config)), shown, output, force, rows, False)
+    shown = opt.format_of(fmt, opt.FORMATS)
+    _emit(cal.make(_load(config)), shown, output, force, rows, False)
 
 
 @app.command("mc-dropout")
 def mc_dropout(
     config: opt.ConfigArg = None,
-    passes: opt.PassesOption = 10,
+    passes: opt.PassesOption = None,
     fmt: opt.FormatOption = "terminal",
     output: opt.OutputOption = None,
     force: opt.ForceOption = False,
     rows: opt.RowsOption = 24,
 ) -> None:
     """Monte Carlo dropout: T stochastic test-time passes, their mean and per-class variance."""
-    from handcalc.config import load as cfg
     from handcalc.model import mc_dropout as mcdropout
 
-    shown = _format(fmt, opt.FORMATS)
-    _emit(mcdropout.make(cfg.load(config), passes), shown, output, force, rows, False)
+    shown = opt.format_of(fmt, opt.FORMATS)
+    problem = _load(config)
+    given = problem.dropout.mc_masks if problem.dropout else {}
+    if passes is None:  # one pass per given mask, else 10
+        passes = next(iter(given.values())).shape[0] if given else 10
+    _emit(mcdropout.make(problem, passes), shown, output, force, rows, False)
 
 
 @app.command("export-torch")
@@ -327,11 +333,12 @@ def export_torch(
     force: opt.ForceOption = False,
 ) -> None:
     """Write a standalone PyTorch script that runs the same cycle (float64 or float32)."""
-    from handcalc.config import load as cfg
     from handcalc.export_torch import script
 
-    problem = cfg.load(config)
-    _write(script(problem, str(config) if config else "the embedded default config"), output, force)
+    problem = _load(config)
+    named = str(config) if config is not None else None
+    source = {None: "the embedded default config", "-": "standard input"}.get(named, str(named))
+    _write(script(problem, source), output, force)
 
 
 @app.command()
@@ -345,12 +352,30 @@ def schema() -> None:
 
 
 def main() -> None:
-    """Console entry point: every HandcalcError ends as one line on stderr and exit code 2."""
+    """Console entry point: every error, ours or the option parser's, ends as one line on
+    stderr and exit code 2."""
     try:
-        app()
+        code = app(prog_name="handcalc", standalone_mode=False)
+        sys.stdout.flush()  # a full disk behind standard output is an error like any other
     except HandcalcError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        _fail(str(e))
     except BrokenPipeError:  # `handcalc run | head`: the reader left; not an error
         sys.stderr.close()
         sys.exit(0)
+    except OSError as e:  # one no message above foresaw; named by its file when it has one
+        where = e.filename if e.filename is not None else "standard output"
+        _fail(f"{where}: cannot be written ({e.strerror or e})")
+    except Exception as e:
+        line = opt.usage_message(e)
+        if line is None:
+            raise
+        if type(e).__name__ == "NoArgsIsHelpError":  # `handcalc` alone: the help
+            print(getattr(e, "message", ""), file=sys.stderr)
+            sys.exit(2)
+        _fail(line)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(text: str) -> None:
+    print(f"error: {message(text)}", file=sys.stderr)
+    sys.exit(2)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
 import typer
 
+from handcalc.errors import ConfigError
 from handcalc.version import __version__
 
 Format = Literal["terminal", "json", "markdown"]
@@ -20,16 +25,94 @@ def print_version(value: bool) -> None:
         raise typer.Exit()
 
 
+def format_of(fmt: str, allowed: tuple[Format, ...]) -> Format:
+    """The --format value as one of `allowed`, or the error that lists them."""
+    for known in allowed:
+        if fmt == known:
+            return known
+    close = difflib.get_close_matches(fmt.lower(), allowed, n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise ConfigError(f"--format: unknown value {fmt!r} ({hint}one of {', '.join(allowed)})")
+
+
+def decimal_option(flag: str, text: str | None, low: int, high: int | None) -> Decimal | None:
+    """A number option within its range (None when not given)."""
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ConfigError(f"{flag}: expected a number, got {text!r}") from None
+    if not value.is_finite() or value < low or (high is not None and value > high):
+        bound = f"{low} to {high}" if high is not None else f"{low} or more"
+        raise ConfigError(f"{flag}: {text} is out of range ({bound})")
+    return value
+
+
+def whole(flag: str, low: int, high: int | None = None) -> Callable[[str | int], int]:
+    """A parser of a whole-number option that words its errors as every other message does."""
+    bound = f"{low} to {high}" if high is not None else f"{low} or more"
+
+    def parse(value: str | int) -> int:
+        text = str(value).strip()
+        if not re.fullmatch(r"[+-]?[0-9]+", text):
+            raise typer.BadParameter(f"expected a whole number, got {text!r}", param_hint=flag)
+        digits = len(text.lstrip("+-").lstrip("0"))
+        number = int(text) if digits <= 1000 else None  # Python refuses to read much longer ones
+        if number is None:
+            raise typer.BadParameter(f"{text} is too large ({bound})", param_hint=flag)
+        if number < low or (high is not None and number > high):
+            raise typer.BadParameter(f"{text} is out of range ({bound})", param_hint=flag)
+        return number
+
+    return parse
+
+
+def usage_message(error: Exception) -> str | None:
+    """A usage error from typer's parser as `FLAG: what is wrong`; None for any other error.
+
+    Typer raises click's family of usage errors: a message, and the option it concerns.
+    """
+    message = getattr(error, "message", None)
+    if not isinstance(message, str) or not hasattr(error, "exit_code"):
+        return None
+    message = re.sub(r"\.? Did you mean (.*)\?$", r" (did you mean \1?)", message.rstrip("."))
+    flag = getattr(error, "param_hint", None) or _flag(getattr(error, "param", None))
+    if flag is None:
+        flag = getattr(error, "option_name", None)
+        message = {True: "no such option", False: message}[message.startswith("No such option")]
+        if "requires an argument" in message:
+            message = "expects a value"
+    close = getattr(error, "possibilities", None)
+    if close:
+        message += f" (did you mean {close[0]}?)"
+    text = message[:1].lower() + message[1:]
+    return f"{flag}: {text}" if flag else text
+
+
+def _flag(param: object) -> str | None:
+    """An option's long name, or an argument's metavar."""
+    if param is None:
+        return None
+    names = [str(o) for o in getattr(param, "opts", [])]
+    longs = [n for n in names if n.startswith("--")]
+    return longs[0] if longs else str(getattr(param, "human_readable_name", names[0]))
+
+
 VersionOption = Annotated[
     bool,
     typer.Option(
-        "--version", callback=print_version, is_eager=True, help="Print the version and exit."
+        "--version",
+        "-V",
+        callback=print_version,
+        is_eager=True,
+        help="Print the version and exit.",
     ),
 ]
 ConfigArg = Annotated[
     Path | None,
     typer.Argument(
-        help="YAML config; the embedded default when left out.",
+        help="YAML config (- for standard input); the embedded default when left out.",
         show_default=False,
         metavar="[CONFIG]",
     ),
@@ -42,7 +125,10 @@ FormatOption = Annotated[
     str, typer.Option("--format", "-f", metavar="terminal|json|markdown", help="Output format.")
 ]
 RowsOption = Annotated[
-    int, typer.Option(help="Rows shown per step in tables (0: all).", min=0, metavar="N")
+    int,
+    typer.Option(
+        help="Rows shown per step in tables (0: all).", parser=whole("--rows", 0), metavar="N"
+    ),
 ]
 
 # run
@@ -110,7 +196,7 @@ ReportFormatOption = Annotated[
 # init, worksheet, exam, mc-dropout
 InitPathArg = Annotated[Path, typer.Argument(help="Where to write it; - for standard output.")]
 PaperOutputOption = Annotated[
-    Path,
+    Path | None,
     typer.Option(
         "--output",
         "-o",
@@ -124,15 +210,40 @@ PaperJacobiansOption = Annotated[
     bool, typer.Option("--jacobians", help="Add the local Jacobians and the 3-tensor.")
 ]
 VariantsOption = Annotated[
-    int, typer.Option("--variants", "-n", min=1, max=500, help="How many variants.")
+    int,
+    typer.Option(
+        "--variants",
+        "-n",
+        parser=whole("--variants", 1, 500),
+        metavar="N",
+        help="How many variants, 1 to 500.",
+    ),
 ]
 FolderOption = Annotated[
-    Path,
-    typer.Option("--output", "-o", metavar="DIR", help="The folder to write the exam into."),
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="DIR",
+        help="The folder to write the exam into, written as a whole: a new or empty folder, "
+        "or with --force an exam folder handcalc wrote before.",
+    ),
 ]
 MoodleOption = Annotated[
     Path | None,
     typer.Option("--moodle", metavar="FILE", help="Also write the variants as a Moodle XML quiz."),
 ]
-FolderForceOption = Annotated[bool, typer.Option("--force", help="Write into a non-empty DIR.")]
-PassesOption = Annotated[int, typer.Option("--passes", "-T", help="Stochastic forward passes.")]
+FolderForceOption = Annotated[
+    bool, typer.Option("--force", help="Replace an exam folder (and a quiz file) written before.")
+]
+PassesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--passes",
+        "-T",
+        parser=whole("--passes", 2),
+        metavar="T",
+        show_default=False,
+        help="Stochastic forward passes (default: one per mask given in mc_masks, else 10).",
+    ),
+]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from handcalc.config.problem import Block, Problem
 from handcalc.model.plan import plan
+from handcalc.text import clean
 from handcalc.version import __version__
 
 ACTIVATION = {
@@ -61,8 +62,8 @@ def script(p: Problem, source: str) -> str:
     forward_out, backward_out = _recorded(p)
     return TEMPLATE.format(
         version=__version__,
-        title=p.title or "one training step",
-        source=source,
+        title=_docstring(p.title or "one training step"),
+        source=_docstring(source),
         widths="-".join(map(str, p.widths)),
         layers=_layers(p),
         forward="\n".join(_forward(p, first.masks)),
@@ -83,6 +84,16 @@ def script(p: Problem, source: str) -> str:
         squeeze=not p.batched,
         rounding=p.rounding.describe(),
     )
+
+
+def _docstring(text: str) -> str:
+    r"""Text inside the script's docstring: one line, its quotes and backslashes escaped, so it
+    can never end the docstring and become code.
+
+    >>> print(_docstring('a "quote" and a \\ backslash'))
+    a \"quote\" and a \\ backslash
+    """
+    return clean(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _layers(p: Problem) -> str:

@@ -459,3 +459,79 @@ def test_normalized_config_reproduces_the_run(run_cli: Cli, tmp_path: Path, path
     again = tmp_path / "again.yaml"
     again.write_text(json.dumps(json.loads(first)["config"]))  # JSON is YAML
     assert run_cli("run", str(again), "--format", "json")[1] == first
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--rows", "-1"], "--rows: -1 is out of range (0 or more)"),
+        (["run", "--rows", "1.5"], "--rows: expected a whole number, got '1.5'"),
+        (["exam", "-n", "0", "-o", "e"], "--variants: 0 is out of range (1 to 500)"),
+        (["exam", "--variants", "501", "-o", "e"], "--variants: 501 is out of range (1 to 500)"),
+        (["mc-dropout", "--passes", "1"], "--passes: 1 is out of range (2 or more)"),
+        (["run", "--rowz", "3"], "--rowz: no such option (did you mean --rows?)"),
+        (["run", "--rows"], "--rows: expects a value"),
+        (["rn"], "no such command 'rn' (did you mean 'run'?)"),
+        (["run", "a.yaml", "b.yaml"], "got unexpected extra argument(s) (b.yaml)"),
+        (
+            ["run", "--format", "jsn"],
+            "--format: unknown value 'jsn' (did you mean json? one of terminal, json, markdown)",
+        ),
+        (
+            ["check", "a.yaml", "--format", "JSON"],
+            "--format: unknown value 'JSON' (did you mean json? one of terminal, json)",
+        ),
+        (
+            ["worksheet", "-o", "."],
+            "--output: .: is a directory (a file name ending in .pdf, .typ, .tex, .md or .html)",
+        ),
+        (["worksheet"], "--output: missing (a file name ending in .pdf, .typ, .tex, .md or .html)"),
+        (["exam"], "--output: missing (the folder to write the exam into)"),
+    ],
+)
+def test_option_errors_are_one_line(run_cli: Cli, args: list[str], message: str) -> None:
+    code, out, err = run_cli(*args)
+    assert (code, out, err) == (2, "", f"error: {message}\n")
+
+
+def test_short_version_and_completion(run_cli: Cli) -> None:
+    assert run_cli("-V") == (0, f"handcalc {__version__}\n", "")
+    code, out, _ = run_cli("--show-completion", "bash")
+    assert code == 0 and "_HANDCALC_COMPLETE" in out
+
+
+def test_run_reads_the_config_from_stdin(
+    run_cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import io
+
+    from handcalc import cli
+
+    text = (ROOT / "configs" / "binary.yaml").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text)))
+    code, out, err = run_cli("run", "-", "--format", "json")
+    assert code == 0, err
+    assert out == run_cli("run", str(ROOT / "configs" / "binary.yaml"), "--format", "json")[1]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"network: {widths: [2]}\n")))
+    code, _, err = run_cli("run", "-")
+    assert code == 2 and err.startswith("error: <stdin>:1: ")
+    monkeypatch.setattr(cli, "STDIN_LIMIT", 100)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text)))
+    assert run_cli("run", "-")[2] == "error: <stdin>: more than 100 bytes (a YAML config)\n"
+
+
+def test_help_shows_only_defaults_that_work(run_cli: Cli, tmp_path: Path) -> None:
+    for command in ("run", "check", "init", "worksheet", "exam", "calibrate", "mc-dropout"):
+        code, out, _ = run_cli(command, "--help")
+        assert code == 0 and "[default: .]" not in out, command
+    _, out, _ = run_cli("mc-dropout", "--help")
+    assert "default: 10]" not in out
+    mc = ROOT / "configs" / "mc-dropout.yaml"
+    assert run_cli("mc-dropout", str(mc), "-o", str(tmp_path / "mc.txt"))[0] == 0
+    assert "4 passes" in (tmp_path / "mc.txt").read_text()
+
+
+def test_calibrate_prints_the_fitted_temperature_last(run_cli: Cli) -> None:
+    code, out, _ = run_cli("calibrate", str(ROOT / "configs" / "calibration.yaml"))
+    assert code == 0
+    assert out.splitlines()[-1] == "fitted temperature: T = 1.3592 by hand, 1.35918653 in float64"

@@ -172,7 +172,7 @@ def test_exam_folder(run_cli: Cli, tmp_path: Path) -> None:
         if s.spec.phase != "given"
     )
     code, _, err = run_cli("exam", "--variants", "3", "--output", str(folder))
-    assert code == 2 and "not empty (use --force" in err
+    assert code == 2 and err == f"error: {folder}: not empty (use --force to replace it)\n"
 
 
 def test_same_seed_same_variant(tmp_path: Path) -> None:
@@ -253,3 +253,131 @@ def test_labels_are_given(run_cli: Cli, tmp_path: Path) -> None:
     out = tmp_path / "sheet.md"
     assert run_cli("worksheet", str(ROOT / "configs" / "batch.yaml"), "--output", str(out))[0] == 0
     assert "(labels = 1, 3, 2)" in out.read_text()
+
+
+EXAM_FILES = ["keys.pdf", "manifest.csv", "worksheets.pdf"]
+
+
+def exam_files(count: int) -> list[str]:
+    """The names in an exam folder of `count` variants."""
+    own = [f"variant-{i:02d}{s}" for i in range(1, count + 1) for s in (".yaml", "-worksheet.pdf")]
+    own += [f"variant-{i:02d}-key.pdf" for i in range(1, count + 1)]
+    return sorted(EXAM_FILES + own)
+
+
+def test_exam_force_leaves_no_stale_variant(run_cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "exam"
+    assert run_cli("exam", "-n", "3", "-o", str(folder))[0] == 0
+    assert sorted(p.name for p in folder.iterdir()) == exam_files(3)
+    code, _, err = run_cli("exam", "-n", "1", "-o", str(folder), "--force")
+    assert code == 0, err
+    assert sorted(p.name for p in folder.iterdir()) == exam_files(1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exam"]  # nothing aside
+
+
+def test_exam_never_removes_other_files(run_cli: Cli, tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("keep me")
+    (notes / "keys.pdf").write_text("mine")  # an exam's name, but not an exam folder
+    code, _, err = run_cli("exam", "-o", str(notes), "--force")
+    assert code == 2 and "holds files handcalc did not write" in err
+    assert sorted(p.name for p in notes.iterdir()) == ["keys.pdf", "todo.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run_cli("exam", "-o", str(empty))[0] == 0  # an empty folder is free
+    assert sorted(p.name for p in empty.iterdir()) == exam_files(1)
+    code, _, err = run_cli("exam", "-o", ".")
+    assert code == 2 and "the current folder cannot be replaced" in err
+
+
+def test_a_killed_exam_leaves_a_marked_folder_the_next_run_removes(
+    run_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped after three files (as by a kill: nothing cleans up), the exam is not there,
+    the old one is untouched, and the next run removes what was left."""
+    from handcalc import folders
+
+    folder = tmp_path / "exam"
+    assert run_cli("exam", "-n", "2", "-o", str(folder))[0] == 0
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    written = folders._write
+    count = iter(range(100))
+
+    def killed(path: Path, data: bytes) -> None:
+        if next(count) == 3:
+            raise KeyboardInterrupt
+        written(path, data)
+
+    with monkeypatch.context() as m:
+        m.setattr(folders, "_write", killed)
+        m.setattr(folders, "discard", lambda path: None)
+        code, _, _ = run_cli("exam", "-n", "1", "-o", str(folder), "--force")
+    assert code == 130
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    left = [p for p in tmp_path.iterdir() if p.name != "exam"]
+    assert [p.name.startswith(".exam.handcalc-incomplete-") for p in left] == [True]
+    assert len(list(left[0].iterdir())) == 3
+    code, _, err = run_cli("exam", "-n", "1", "-o", str(folder), "--force")
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exam"]
+    assert sorted(p.name for p in folder.iterdir()) == exam_files(1)
+
+
+def test_a_folder_being_written_is_left_alone(run_cli: Cli, tmp_path: Path) -> None:
+    """A run's folder in progress is locked: another run into the same target keeps off it."""
+    import fcntl
+    import os
+
+    busy = tmp_path / ".exam.handcalc-incomplete-busy"
+    busy.mkdir()
+    fd = os.open(busy, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        assert run_cli("exam", "-o", str(tmp_path / "exam"))[0] == 0
+        assert busy.is_dir()
+    finally:
+        os.close(fd)
+
+
+def test_two_exams_into_one_new_folder(tmp_path: Path) -> None:
+    """Run at once, one succeeds and the other is refused; the folder holds one run's files."""
+    import subprocess
+    import sys
+
+    data = yaml.safe_load(DEFAULT.read_text())
+    for seed in (1, 100):  # two runs that write different numbers
+        data["init"]["seed"] = seed
+        (tmp_path / f"seed{seed}.yaml").write_text(yaml.safe_dump(data))
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "handcalc", "exam", name, "-n", "2", "-o", "exam"],
+            cwd=tmp_path,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("seed1.yaml", "seed100.yaml")
+    ]
+    results = sorted((run.wait(timeout=300), run.communicate()[1]) for run in runs)
+    assert [code for code, _ in results] == [0, 2], results
+    assert results[1][1] == "error: exam: not empty (use --force to replace it)\n"
+    folder = tmp_path / "exam"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exam", "seed1.yaml", "seed100.yaml"]
+    assert sorted(p.name for p in folder.iterdir()) == exam_files(2)
+    rows = list(csv.DictReader((folder / "manifest.csv").read_text().splitlines()))
+    assert {r["seed"] for r in rows} in ({"2", "3"}, {"101", "102"})
+    for row in rows:  # every file is the manifest's run's
+        again = handcalc.run(folder / row["config"])
+        assert document.config_hash(again) == row["config_hash"]
+        stamp = f"seed {row['seed']} · config {row['config_hash']}"
+        assert all(stamp in page for page in text_of(folder / row["key"]))
+
+
+def test_leftovers_of_another_folder_are_not_swept(run_cli: Cli, tmp_path: Path) -> None:
+    """The sweep matches the folder's own name literally, even with glob characters in it."""
+    other = tmp_path / ".ex1.handcalc-incomplete-abc"
+    other.mkdir()
+    mine = tmp_path / ".ex[1].handcalc-incomplete-abc"
+    mine.mkdir()
+    assert run_cli("exam", "-o", str(tmp_path / "ex[1]"))[0] == 0
+    assert other.is_dir() and not mine.exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,13 @@ from handcalc.documents.moodle import quiz
 from handcalc.documents.variants import Variant, draw
 from handcalc.errors import OutputError
 from handcalc.files import write_atomic
+from handcalc.folders import check, publish
+from handcalc.text import is_clean
+
+NAMES = re.compile(
+    r"variant-\d{2,}(\.yaml|-worksheet\.pdf|-key\.pdf)|worksheets\.pdf|keys\.pdf|manifest\.csv"
+)
+HEADER = "variant,seed,config_hash,config,worksheet,key"
 
 
 def variant_yaml(v: Variant, count: int) -> str:
@@ -33,8 +41,15 @@ def variant_yaml(v: Variant, count: int) -> str:
         f"{document.config_hash(v.trace)}\n# Every number is written out, so this file "
         "re-runs the paper: handcalc run THIS_FILE; handcalc check THIS_FILE ANSWERS\n"
     )
-    return head + yaml.safe_dump(
-        data, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
+    text = _yaml(data, unicode=True)
+    # YAML writes some unsafe characters (the bidi controls) raw: then every non-ASCII
+    # character is written as an escape instead, which reads back the same.
+    return head + (text if is_clean(text) else _yaml(data, unicode=False))
+
+
+def _yaml(data: dict[str, Any], unicode: bool) -> str:
+    return yaml.safe_dump(
+        data, sort_keys=False, allow_unicode=unicode, width=100, default_flow_style=None
     )
 
 
@@ -50,28 +65,36 @@ def write(
     force: bool,
     moodle: Path | None = None,
 ) -> list[Path]:
-    """Draw the variants and write every file of the exam into `folder`."""
-    _check_free(folder, force, moodle)
+    """Draw the variants and write the exam folder as a unit, then the quiz file."""
+    check(folder, force, is_exam_folder)
+    if moodle is not None and os.path.isfile(moodle) and not force:
+        raise OutputError(f"{moodle}: already exists (use --force to overwrite)")
     variants = draw(base, count)
-    folder.mkdir(parents=True, exist_ok=True)
     files = _files(variants, count)
-    for name, data in files.items():
-        write_atomic(folder / name, data, force=True)
+    publish(folder, files, force, is_exam_folder)
     written = [folder / name for name in files]
     if moodle is not None:
-        write_atomic(moodle, quiz(variants, base.title or "One training step"), force=True)
+        write_atomic(moodle, quiz(variants, base.title or "One training step"), force)
         written.append(moodle)
     return written
 
 
-def _check_free(folder: Path, force: bool, moodle: Path | None) -> None:
-    """Refuse before drawing anything: a file as the folder, a folder in use, a quiz file."""
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{folder}: not a folder")
-    if folder.is_dir() and any(folder.iterdir()) and not force:
-        raise OutputError(f"{folder}: not empty (use --force to write into it)")
-    if moodle is not None and moodle.exists() and not force:
-        raise OutputError(f"{moodle}: already exists (use --force to overwrite)")
+def is_exam_folder(folder: Path) -> bool:
+    """Whether `folder` holds an exam handcalc wrote, and nothing else: --force replaces only
+    such a folder."""
+    entries = list(folder.iterdir())
+    if not all(NAMES.fullmatch(p.name) and p.is_file() and not p.is_symlink() for p in entries):
+        return False
+    return any(
+        _starts(p, HEADER if p.suffix == ".csv" else "# handcalc exam:")
+        for p in entries
+        if p.suffix in (".csv", ".yaml")
+    )
+
+
+def _starts(path: Path, head: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(len(head)) == head.encode()
 
 
 def _files(variants: list[Variant], count: int) -> dict[str, bytes]:

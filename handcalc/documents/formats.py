@@ -10,6 +10,7 @@ from handcalc.documents.paper import Document
 from handcalc.errors import ConfigError
 from handcalc.render import html, latex, typst
 from handcalc.render import markdown_paper as mdoc
+from handcalc.text import clean
 
 Suffix = Literal[".pdf", ".typ", ".tex", ".md", ".html"]
 SUFFIXES: tuple[Suffix, ...] = get_args(Suffix)
@@ -44,7 +45,7 @@ def render(docs: list[Document], suffix: Suffix, title: str) -> bytes:
     if suffix in (".pdf", ".typ"):
         source = typst.document(docs[0]) if len(docs) == 1 else typst.combined(docs, title)
         if suffix == ".typ":
-            return source.encode()
+            return clean(source, newlines=True).encode()
         from handcalc.render.pdf import pdf
 
         return pdf(source)
@@ -54,4 +55,4 @@ def render(docs: list[Document], suffix: Suffix, title: str) -> bytes:
         text = html.combined(docs, title)
     else:
         text = "\n\n---\n\n".join(mdoc.document(d) for d in docs)
-    return text.encode()
+    return clean(text, newlines=True).encode()  # each renderer escapes; this is the backstop

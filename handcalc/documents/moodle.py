@@ -3,18 +3,21 @@ written entry, each with the tolerance `handcalc check` would accept."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from html import escape
 
 from handcalc.documents.paper import config_hash, segments
 from handcalc.documents.variants import Variant
 from handcalc.model.steps import Phase
+from handcalc.text import clean
 from handcalc.trace import Step, Trace
 
 
 def _text(notation: str) -> str:
     """Notation as HTML; braces and the cloze markers are written as entities."""
     html = "".join(
-        escape(t) if k == "text" else f"<{k}>{escape(t)}</{k}>" for k, t in segments(notation)
+        escape(clean(t)) if k == "text" else f"<{k}>{escape(clean(t))}</{k}>"
+        for k, t in segments(notation)
     )
     return (
         html.replace("{", "&#123;")
@@ -22,10 +25,6 @@ def _text(notation: str) -> str:
         .replace("~", "&#126;")
         .replace("#", "&#35;")
     )
-
-
-def _cdata(html: str) -> str:
-    return "<![CDATA[" + html.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
 def _table(step: Step, cells: list[str]) -> str:
@@ -68,22 +67,25 @@ def question(t: Trace, number: int, seed: int) -> str:
 
 
 def quiz(variants: list[Variant], title: str) -> str:
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        "<quiz>",
-        '  <question type="category"><category><text>'
-        f"$course$/{escape(title)}</text></category></question>",
-    ]
+    """The quiz as XML, built as a tree: every text is escaped by the writer, and `clean` has
+    taken out each character XML 1.0 forbids."""
+    name = clean(title)
+    root = ET.Element("quiz")
+    category = ET.SubElement(ET.SubElement(root, "question", type="category"), "category")
+    # Moodle reads "/" as the step into a subcategory and "//" as a slash in a name.
+    ET.SubElement(category, "text").text = "$course$/" + name.replace("/", "//")
     for v in variants:
-        out += [
-            '  <question type="cloze">',
-            f"    <name><text>{escape(title)}: variant {v.number} (seed {v.seed})</text></name>",
-            f'    <questiontext format="html"><text>{_cdata(question(v.trace, v.number, v.seed))}'
-            "</text></questiontext>",
-            '    <generalfeedback format="html"><text></text></generalfeedback>',
-            "    <penalty>0.3333333</penalty>",
-            "    <hidden>0</hidden>",
-            "  </question>",
-        ]
-    out.append("</quiz>")
-    return "\n".join(out) + "\n"
+        item = ET.SubElement(root, "question", type="cloze")
+        _child(item, "name", f"{name}: variant {v.number} (seed {v.seed})")
+        _child(item, "questiontext", question(v.trace, v.number, v.seed), format="html")
+        _child(item, "generalfeedback", "", format="html")
+        ET.SubElement(item, "penalty").text = "0.3333333"
+        ET.SubElement(item, "hidden").text = "0"
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode", short_empty_elements=False)
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def _child(parent: ET.Element, tag: str, text: str, **attributes: str) -> None:
+    """A child element that holds its text in a <text> element, as Moodle's format has it."""
+    ET.SubElement(ET.SubElement(parent, tag, attributes), "text").text = text

@@ -18,6 +18,7 @@ from handcalc.model.functions import ACTIVATIONS
 from handcalc.model.steps import Phase
 from handcalc.render.tables import PHASE_TITLES
 from handcalc.rowmajor import dumps
+from handcalc.text import clean
 from handcalc.trace import Step, Trace
 
 # A rich text is a list of (kind, text) segments, kind in text, sup, sub, so that every format can
@@ -148,7 +149,8 @@ class Document:
 
 def config_hash(trace: Trace) -> str:
     """A short hash of the normalized config: the same config, the same hash."""
-    return hashlib.sha256(dumps(normalized(trace.problem)).encode()).hexdigest()[:8]
+    text = dumps(normalized(trace.problem))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
 def build(trace: Trace, key: bool, hints: bool = False, variant: int | None = None) -> Document:
@@ -170,11 +172,12 @@ def build(trace: Trace, key: bool, hints: bool = False, variant: int | None = No
 
 def _header(trace: Trace, key: bool, variant: int | None) -> Header:
     p = trace.info[0].problem
+    d = p.document
     return Header(
-        title=p.title or "One training step",
-        course=p.document.course,
-        date=p.document.date,
-        instructions=p.document.instructions,
+        title=clean(p.title or "One training step"),
+        course=clean(d.course) if d.course else None,
+        date=clean(d.date) if d.date else None,
+        instructions=clean(d.instructions, newlines=True) if d.instructions else None,
         key=key,
         variant=variant,
         seed=p.init.seed,

@@ -11,6 +11,8 @@ from rich.text import Text
 
 from handcalc.grading.verdicts import Entry, Report, StepReport
 from handcalc.model.steps import Phase
+from handcalc.render.terminal import safe
+from handcalc.text import clean, message
 
 SCHEMA = "handcalc.check/1"
 STYLE = {"correct": "green", "carried": "cyan", "wrong": "bold red"}
@@ -52,17 +54,17 @@ def _step_line(s: StepReport, credit: Decimal) -> Text:
 
 def lines(report: Report) -> list[Text]:
     p = report.trace.problem
-    out = [Text(f"Check against: {p.title or 'handcalc'}", style="bold")]
+    out = [Text(f"Check against: {clean(p.title or 'handcalc')}", style="bold")]
     out.append(Text(f"rounding  {p.rounding.describe()}", style="dim"))
     out.append(Text(""))
     for s in report.steps:
         out.append(_step_line(s, report.carried_credit))
         out += [_entry_line(e) for e in s.entries if e.verdict != "correct" or e.note]
-    for problem in report.problems:
-        out.append(Text(f"unreadable: {problem}", style="bold red"))
+    for problem in report.problems:  # messages about the student's file: shortened like errors
+        out.append(Text(f"unreadable: {message(problem)}", style="bold red"))
     for note in report.notes:
-        out.append(Text(f"note: {note}", style="dim"))
-    return [*out, Text(""), *_closing(report)]
+        out.append(Text(f"note: {message(note)}", style="dim"))
+    return safe([*out, Text(""), *_closing(report)])
 
 
 def _closing(report: Report) -> list[Text]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from handcalc.documents.paper import Box, Document, Layer, Matrix, edges, neuron_positions, segments
+from handcalc.text import clean
 
 STYLE = """body{font-family:Georgia,serif;font-size:11pt;max-width:19cm;margin:1.5cm auto}
 table{border-collapse:collapse;margin:2px 0 10px}td,th{border:1px solid #888;padding:3px 6px;
@@ -17,7 +18,17 @@ footer{position:fixed;bottom:0;left:0;right:0;text-align:center;font-size:8pt;co
 
 
 def esc(text: str) -> str:
-    return escape(text, quote=True)
+    r"""Text as HTML text or attribute value: every tag, entity and quote written as text.
+
+    >>> esc('<img src=x onerror="a()">\x1b')
+    '&lt;img src=x onerror=&quot;a()&quot;&gt;\\x1b'
+    """
+    return escape(clean(text), quote=True)
+
+
+def lines(text: str) -> str:
+    """Text of several lines, each escaped, with its line breaks kept."""
+    return "<br>".join(esc(line) for line in clean(text, newlines=True).split("\n"))
 
 
 def rich(notation: str) -> str:
@@ -96,7 +107,7 @@ def _top(doc: Document) -> list[str]:
     if not h.key:
         out.append("<p>Name: ______________________________ &nbsp; ID: ______________</p>")
     if h.instructions:
-        out.append(f"<p>{esc(h.instructions)}</p>")
+        out.append(f"<p>{lines(h.instructions)}</p>")
     out.append(
         f"<p>Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.<br>"
         f"Learning rate: η = {esc(doc.learning_rate)}.</p><h2>Given</h2>"

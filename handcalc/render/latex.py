@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handcalc.documents.paper import Box, Document, Layer, Matrix, edges, neuron_positions, segments
+from handcalc.text import clean
 
 SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -18,6 +19,8 @@ SPECIAL = {
     "<": r"\textless{}",
     ">": r"\textgreater{}",
     "|": r"\textbar{}",
+    "[": "{[}",  # never an optional argument of the command before it
+    "]": "{]}",
 }
 UNICODE = {
     "σ": r"\sigma",
@@ -34,8 +37,18 @@ UNICODE = {
 
 
 def esc(text: str) -> str:
-    """User text printed literally: every character LaTeX would read as a command escaped."""
-    return "".join(SPECIAL.get(c, c) for c in text)
+    r"""User text printed literally: every character LaTeX would read as a command escaped.
+
+    >>> print(esc("\\input{x} [1cm] 50% \x1b"))
+    \textbackslash{}input\{x\} {[}1cm{]} 50\% \textbackslash{}x1b
+    """
+    return "".join(SPECIAL.get(c, c) for c in clean(text))
+
+
+def lines(text: str) -> str:
+    """Text of several lines, each escaped, with its line breaks kept (empty lines left out)."""
+    kept = [esc(line) for line in clean(text, newlines=True).split("\n") if line.strip()]
+    return "\\\\\n".join(kept)
 
 
 def rich(notation: str) -> str:
@@ -145,7 +158,7 @@ def _top(doc: Document) -> list[str]:
     if not h.key:
         out.append(r"Name: \rule{7cm}{0.4pt}\hfill ID: \rule{5cm}{0.4pt}\par\medskip")
     if h.instructions:
-        out.append(esc(h.instructions) + r"\par\medskip")
+        out.append(lines(h.instructions) + r"\par\medskip")
     out.append(
         rf"Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.\\"
         rf"Learning rate: $\eta$ = {esc(doc.learning_rate)}.\par"

@@ -12,19 +12,37 @@ from handcalc.render.tables import (
     show_iterations,
     summary_lines,
 )
+from handcalc.text import clean
 from handcalc.trace import Trace
+
+# Every character that can start inline markup (emphasis, code, links and images, raw HTML and
+# entities, math, strikethrough, a table cell, a closing heading mark) is written as text.
+INLINE = str.maketrans(
+    {
+        "\\": "\\\\",
+        "|": "\\|",
+        "<": "&lt;",
+        ">": "&gt;",
+        "&": "&amp;",
+        "*": "\\*",
+        "_": "\\_",
+        "`": "\\`",
+        "[": "\\[",
+        "]": "\\]",
+        "$": "\\$",
+        "#": "\\#",
+        "~": "\\~",
+    }
+)
 
 
 def _escape(text: str) -> str:
-    """User text printed literally: no table breaks, no raw HTML."""
-    return (
-        text.replace("\\", "\\\\")
-        .replace("|", "\\|")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("*", "\\*")
-        .replace("_", "\\_")
-    )
+    """User text printed literally on one line: no markup, no table breaks, no raw HTML.
+
+    >>> print(_escape("![x](http://a) `b` $c$ #1 <i>"))
+    !\\[x\\](http://a) \\`b\\` \\$c\\$ \\#1 &lt;i&gt;
+    """
+    return clean(text).translate(INLINE)
 
 
 def _table(t: Table) -> list[str]:

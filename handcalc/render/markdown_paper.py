@@ -2,8 +2,30 @@
 
 from __future__ import annotations
 
+import re
+
 from handcalc.documents.paper import Box, Document, Matrix, segments
 from handcalc.render.markdown import _escape as esc
+from handcalc.text import clean
+
+# What opens a block at the start of a line once the inline escapes are done: a list item, a
+# setext underline, an ordered list's number.
+BLOCK_START = re.compile(r"^([-+=])|^(\d{1,9})([.)])")
+
+
+def paragraph(text: str) -> str:
+    """User text as lines of a paragraph, each printed literally.
+
+    >>> paragraph("1. first\\n- second\\n    code").split("  \\n")
+    ['1\\\\. first', '\\\\- second', 'code']
+    """
+    lines = (esc(line.strip()) for line in clean(text, newlines=True).split("\n"))
+    return "  \n".join(BLOCK_START.sub(_literal, line) for line in lines)
+
+
+def _literal(m: re.Match[str]) -> str:
+    """A backslash before the character that would open the block."""
+    return "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3)
 
 
 def rich(notation: str) -> str:
@@ -55,11 +77,11 @@ def document(doc: Document) -> str:
 def _top(doc: Document) -> list[str]:
     """Title, name line, instructions, the rounding rule, the learning rate."""
     h = doc.header
-    out = [f"# {esc(h.title)}", "", esc(" · ".join([*h.about, h.stamp])), ""]
+    out = [f"# {esc(h.title)}", "", paragraph(" · ".join([*h.about, h.stamp])), ""]
     if not h.key:
         out += ["Name: ______________________  ID: ____________", ""]
     if h.instructions:
-        out += [esc(h.instructions), ""]
+        out += [paragraph(h.instructions), ""]
     return [
         *out,
         f"Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.  ",

@@ -287,4 +287,10 @@ def closing_lines(trace: Trace) -> list[str]:
             f"{prefix}{head}{flagged} entr{'y' if flagged == 1 else 'ies'} off by more than half a "
             f"unit (largest: {label} in {worst.id}, {fmt_units(units)} units)"
         )
+    fitted = next((s for s in trace.iterations[-1] if s.id == "T_next"), None)
+    if fitted is not None:  # calibrate: what the run is for comes last
+        out.append(
+            f"fitted temperature: T = {fitted.text(0)} by hand, "
+            f"{fmt_float(fitted.floats[0], fitted)} in float64"
+        )
     return out

@@ -21,6 +21,7 @@ from handcalc.render.tables import (
     show_iterations,
     summary_lines,
 )
+from handcalc.text import clean, is_clean
 from handcalc.trace import Trace
 
 MARK = " !"
@@ -32,7 +33,7 @@ def lines(
 ) -> list[Text]:
     """Everything `handcalc run` prints, line by line."""
     p = trace.problem
-    out = [Text(p.title or "handcalc: one training step", style="bold")]
+    out = [Text(clean(p.title or "handcalc: one training step"), style="bold")]
     out += [Text(f"{label:<10}{text}", style="dim") for label, text in summary_lines(trace)]
     out.append(
         Text(
@@ -55,7 +56,15 @@ def lines(
                 out += _grid(t, width) if isinstance(t, Grid) else _table(t)
     out.append(Text(""))
     out += [Text(line, style="bold") for line in closing_lines(trace)]
-    return out
+    return safe(out)
+
+
+def safe(lines: list[Text]) -> list[Text]:
+    """The lines with no unsafe character: a line that holds one is shown cleaned, in its style."""
+    return [
+        line if is_clean(line.plain) else Text(clean(line.plain, newlines=True), style=line.style)
+        for line in lines
+    ]
 
 
 def _title(heading: str, step_id: str) -> Text:

@@ -14,15 +14,26 @@ from handcalc.documents.paper import (
     neuron_positions,
     segments,
 )
+from handcalc.text import clean
 
 COLUMNS = 8  # matrix columns per row of boxes on an A4 page
 RED = 'rgb("#c0392b")'
 SCRIPT = {"sup": "super", "sub": "sub"}
 
 
+def string(text: str) -> str:
+    r"""Text as a Typst string: after `clean`, the only escapes JSON writes are the quote, the
+    backslash and the newline, which Typst reads the same way.
+
+    >>> print(string('#read("/etc/passwd")\x1b'))
+    "#read(\"/etc/passwd\")\\x1b"
+    """
+    return json.dumps(clean(text, newlines=True), ensure_ascii=False)
+
+
 def lit(text: str) -> str:
     """Text as a Typst string literal in markup: printed as is, never read as code."""
-    return "#" + json.dumps(text, ensure_ascii=False)
+    return "#" + string(text)
 
 
 def rich(notation: str) -> str:
@@ -51,7 +62,7 @@ PREAMBLE = """#set document(title: {title}, date: none)
 
 
 def preamble(title: str) -> str:
-    return PREAMBLE.format(title=json.dumps(title, ensure_ascii=False))
+    return PREAMBLE.format(title=string(clean(title)))
 
 
 def body(doc: Document) -> str:
