@@ -306,7 +306,7 @@ def calibrate(
 @app.command("mc-dropout")
 def mc_dropout(
     config: opt.ConfigArg = None,
-    passes: opt.PassesOption = 10,
+    passes: opt.PassesOption = None,
     fmt: opt.FormatOption = "terminal",
     output: opt.OutputOption = None,
     force: opt.ForceOption = False,

@@ -135,4 +135,12 @@ MoodleOption = Annotated[
     typer.Option("--moodle", metavar="FILE", help="Also write the variants as a Moodle XML quiz."),
 ]
 FolderForceOption = Annotated[bool, typer.Option("--force", help="Write into a non-empty DIR.")]
-PassesOption = Annotated[int, typer.Option("--passes", "-T", help="Stochastic forward passes.")]
+PassesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--passes",
+        "-T",
+        help="Stochastic forward passes (default: one per mask in network.dropout.mc_masks, "
+        "else 10).",
+    ),
+]

@@ -167,6 +167,26 @@ def test_float32_in_the_table(run_cli: Cli) -> None:
     assert lines[at + 3].split()[-1] == "1.53735256"  # float32, beside float64's 1.53735262
 
 
+def test_every_config_runs_its_documented_command(run_cli: Cli) -> None:
+    """Each command a config's comments give, with the config in place of THIS_FILE."""
+    import re
+    import shlex
+
+    found = 0
+    for path in CONFIGS:
+        comments = " ".join(
+            line.lstrip("# ") for line in path.read_text().splitlines() if line.startswith("#")
+        )
+        commands = re.findall(
+            r"handcalc ([a-z-]+) (?:THIS_FILE|FILE)((?: --?[a-z-]+(?: \d+)?)*)", comments
+        )
+        for command, args in commands or [("run", "")]:
+            found += bool(commands)
+            code, _, err = run_cli(command, str(path), *shlex.split(args))
+            assert (code, err) == (0, ""), (path.name, command, args, err)
+    assert found >= 4  # run, calibrate, mc-dropout and dropout into a residual layer
+
+
 def _twin(run_cli: Cli, tmp_path: Path, path: Path, dtype: str) -> dict[str, object]:
     script = tmp_path / "twin.py"
     assert run_cli("export-torch", str(path), "--output", str(script), "--force")[0] == 0
