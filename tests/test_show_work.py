@@ -284,6 +284,62 @@ def test_float32_in_the_table(run_cli: Cli) -> None:
     assert lines[at + 3].split()[-1] == "1.53735256"  # float32, beside float64's 1.53735262
 
 
+@pytest.mark.parametrize("tolerances", [False, True], ids=["float32", "tolerances"])
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_float32_tables_fit_80_columns(
+    run_cli: Cli, monkeypatch: pytest.MonkeyPatch, path: Path, tolerances: bool
+) -> None:
+    """No table row wraps at 80 columns; only sentences do, at a word."""
+    from handcalc.render import terminal
+    from handcalc.render.tables import closing_lines, summary_lines
+
+    monkeypatch.setenv("COLUMNS", "80")
+    flags = ["--float32", *(["--tolerances"] if tolerances else [])]
+    code, out, _ = run_cli("run", str(path), *flags)
+    assert code == 0 and max(len(line) for line in out.splitlines()) <= 80
+    t = handcalc.run(path, float32=True)
+    sentences = {f"{label:<10}{text}" for label, text in summary_lines(t)} | set(closing_lines(t))
+    sentences.add(t.problem.title or "")
+    for line in terminal.lines(t, 80, tolerances=tolerances):  # before the console wraps them
+        if len(line.plain) > 80:
+            assert line.plain in sentences or line.plain.startswith(("Deviations", "The column"))
+
+
+def test_columns_close_up_before_one_is_left_out() -> None:
+    from handcalc.render import terminal
+
+    def table(path: Path, tolerances: bool) -> list[str]:
+        text = [
+            line.plain
+            for line in terminal.lines(handcalc.run(path, float32=True), 80, tolerances=tolerances)
+        ]
+        at = text.index("L = -Σ_j y_j ln ŷ_j   [loss]")
+        return text[at + 1 : at + 4]
+
+    assert table(DEFAULT, False) == [  # fits as it is
+        "entry    hand     float64  hand − float64    units     float32",
+        "─────  ──────  ──────────  ──────────────  ───────  ──────────",
+        "L      1.5376  1.53735262       +2.47e-04  +2.47 !  1.53735256",
+    ]
+    assert table(DEFAULT, True)[2] == (  # one space between columns
+        "L     1.5376 1.53735262      +2.47e-04 +2.47 ! 1.53735256 3.47e-04"
+    )
+    residual = ROOT / "configs" / "residual.yaml"
+    lines = [
+        line.plain
+        for line in terminal.lines(handcalc.run(residual, float32=True), 80, tolerances=True)
+    ]
+    assert lines[8] == (
+        "The column hand − float64 is left out to fit 80 columns: units gives the same "
+        "deviation in units of the last kept digit."
+    )
+    at = lines.index("(W^(2))^T dL/dz^(2) = (W^(2))^T dL/dz^(2)   [dh1_W]")
+    assert lines[at + 1 : at + 4 : 2] == [
+        "entry                    hand     float64   units     float32 ± accept",
+        "(W^(2))^T dL/dz^(2)_1  0.0218  0.02179941 +0.01    0.02179942 1.01e-04",
+    ]
+
+
 def test_every_config_runs_its_documented_command(run_cli: Cli) -> None:
     """Each command a config's comments give, with the config in place of THIS_FILE."""
     import re
