@@ -319,11 +319,7 @@ def mc_dropout(
     from handcalc.model import mc_dropout as mcdropout
 
     shown = opt.format_of(fmt, opt.FORMATS)
-    problem = _load(config)
-    given = problem.dropout.mc_masks if problem.dropout else {}
-    if passes is None:  # one pass per given mask, else 10
-        passes = next(iter(given.values())).shape[0] if given else 10
-    _emit(mcdropout.make(problem, passes), shown, output, force, rows, False)
+    _emit(mcdropout.make(_load(config), passes), shown, output, force, rows, False)
 
 
 @app.command("export-torch")

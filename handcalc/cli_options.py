@@ -244,6 +244,7 @@ PassesOption = Annotated[
         parser=whole("--passes", 2),
         metavar="T",
         show_default=False,
-        help="Stochastic forward passes (default: one per mask given in mc_masks, else 10).",
+        help="Stochastic forward passes (default: one per mask in network.dropout.mc_masks, "
+        "else 10).",
     ),
 ]

@@ -1,19 +1,20 @@
 """One entry worked out as on paper: the formula, the numbers substituted, every partial sum.
 
-Sums (z, dL/dh, dL/dW, dL/db, S) are expanded term by term, each product and partial sum rounded
-under `per: operation` and exact under `per: value`; other entries list the written numbers they
-are computed from. The products and partial sums are the number system's own: the partial sum of
-the first k terms is its dot product (or total) of those k terms, the order the cycle sums in.
+Sums (z, dL/dh, dL/dW, dL/db, S, dL/dz through the softmax Jacobian, the loss, dL/dT, the Monte
+Carlo mean and variance, the test-time ŷ of a softmax) are expanded term by term, each product
+and partial sum rounded under `per: operation` and exact under `per: value`, then the operation
+that follows the sum (a division by N, a sign); other entries list the written numbers they are
+computed from. The terms and partial sums are the number system's own: the partial sum of the
+first k terms is its dot product (or total) of those k terms, the order the cycle sums in.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 
 from handcalc.errors import ConfigError
+from handcalc.explain_sums import SUMS, At, Sum, exact_text, flat, label, position
 from handcalc.model import ids
 from handcalc.model.ids import Kind
 from handcalc.model.steps import Phase
@@ -21,18 +22,6 @@ from handcalc.numbers import NumberSystem, Rounding, hand
 from handcalc.render.tables import fmt_deviation, fmt_float, fmt_units
 from handcalc.rowmajor import indices
 from handcalc.trace import Step, Trace
-
-Labelled = tuple[str, Decimal]  # an entry's label and value
-
-
-@dataclass(frozen=True, slots=True)
-class Sum:
-    """What a summed entry adds up in index order: numbers `a`, or products a b; then a bias."""
-
-    labels: list[str]
-    a: list[Decimal]
-    b: list[Decimal] | None  # the second factors, when the terms are products
-    bias: Labelled | None = None
 
 
 def parse(trace: Trace, text: str) -> tuple[Step, int]:
@@ -90,8 +79,8 @@ def explain_all(trace: Trace, entries: list[str]) -> str:
 
 
 def explain(trace: Trace, step: Step, i: int) -> list[str]:
-    lines = [f"{_label(step, i)} = {step.spec.formula}   [{step.id}, {step.spec.phase}]"]
-    total = _sum(trace, step, i)
+    lines = [f"{label(step, i)} = {step.spec.formula}   [{step.id}, {step.spec.phase}]"]
+    total = worked(trace, step, i)
     if total is not None:
         lines += _sum_lines(hand(step.rounding), step.rounding, total)
     else:
@@ -106,103 +95,29 @@ def explain(trace: Trace, step: Step, i: int) -> list[str]:
     return lines
 
 
-def _label(step: Step, i: int) -> str:
-    example, label = list(step.labels())[i]
-    return label + (f" of example {example}" if example else "")
-
-
 def _by_id(trace: Trace) -> dict[str, Step]:
     return {s.id: s for s in trace.iterations[0]}
-
-
-def _entry(step: Step, *index: int) -> Labelled:
-    """A step's entry by 0-based index in its full (internal) shape: its label and value."""
-    flat = _flat(step, index)
-    return _label(step, flat), step.values[flat]
-
-
-def _position(step: Step, i: int) -> tuple[int, ...]:
-    """The 0-based index of flat entry i in the step's internal shape (example axis first)."""
-    out = []
-    for size in reversed(step.spec.shape):
-        i, r = divmod(i, size)
-        out.append(r)
-    return tuple(reversed(out))
-
-
-def _flat(step: Step, pos: tuple[int, ...]) -> int:
-    flat = 0
-    for i, size in zip(pos, step.spec.shape, strict=True):
-        flat = flat * size + i
-    return flat
 
 
 # ---------------------------------------------------------------- the sums
 
 
-def _sum(trace: Trace, step: Step, i: int) -> Sum | None:
+def worked(trace: Trace, step: Step, i: int) -> Sum | None:
     """What a summed entry adds up, read from the steps it is computed from; None if no sum."""
     build = SUMS.get(step.spec.kind)
     if build is None:
         return None
     steps = _by_id(trace)
-    return build([steps[s] for s in step.spec.inputs], _position(step, i))
+    at = At(
+        step=step,
+        inputs=[steps[s] for s in step.spec.inputs],
+        pos=position(step, i),
+        problem=trace.info[0].problem,
+        ns=hand(step.rounding),
+    )
+    return build(at)
 
 
-def _products(pairs: list[tuple[Labelled, Labelled]], bias: Labelled | None = None) -> Sum:
-    labels = [f"{x[0]} {y[0]}" for x, y in pairs]
-    return Sum(labels=labels, a=[x[1] for x, _ in pairs], b=[y[1] for _, y in pairs], bias=bias)
-
-
-def _numbers(entries: list[Labelled]) -> Sum:
-    return Sum(labels=[e[0] for e in entries], a=[e[1] for e in entries], b=None)
-
-
-def _affine(inputs: list[Step], pos: tuple[int, ...]) -> Sum:
-    """z_nj = Σ_k W_jk h_nk (+ b_j)."""
-    w, h, *bias = inputs
-    n, j = pos
-    pairs = [(_entry(w, j, k), _entry(h, n, k)) for k in range(w.spec.shape[1])]
-    return _products(pairs, _entry(bias[0], j) if bias else None)
-
-
-def _through_w(inputs: list[Step], pos: tuple[int, ...]) -> Sum | None:
-    """dL/dh_nk = Σ_j W_jk dL/dz_nj, when the step is that product (not a skip sum or a mask)."""
-    if [s.spec.kind for s in inputs] != [Kind.W, Kind.dz]:
-        return None
-    w, dz = inputs
-    n, k = pos
-    return _products([(_entry(w, j, k), _entry(dz, n, j)) for j in range(w.spec.shape[0])])
-
-
-def _outer(inputs: list[Step], pos: tuple[int, ...]) -> Sum:
-    """dL/dW_mk = Σ_n dL/dz_nm h_nk over this iteration's (mini-)batch."""
-    dz, h = inputs
-    m, k = pos
-    return _products([(_entry(dz, n, m), _entry(h, n, k)) for n in range(dz.spec.shape[0])])
-
-
-def _over_examples(inputs: list[Step], pos: tuple[int, ...]) -> Sum:
-    """dL/db_m = Σ_n dL/dz_nm."""
-    (dz,) = inputs
-    return _numbers([_entry(dz, n, pos[0]) for n in range(dz.spec.shape[0])])
-
-
-def _over_classes(inputs: list[Step], pos: tuple[int, ...]) -> Sum:
-    """S_n = Σ_j exp(z_nj)."""
-    (e,) = inputs
-    return _numbers([_entry(e, pos[0], j) for j in range(e.spec.shape[-1])])
-
-
-SUMS: dict[Kind, Callable[[list[Step], tuple[int, ...]], Sum | None]] = {
-    Kind.z: _affine,
-    Kind.dh: _through_w,
-    Kind.dh_W: _through_w,
-    Kind.dhd: _through_w,
-    Kind.dW: _outer,
-    Kind.db: _over_examples,
-    Kind.sum_exp: _over_classes,
-}
 UPDATES = {Kind.W_next, Kind.b_next, Kind.T_next}
 
 
@@ -226,6 +141,16 @@ def _sum_of(ns: NumberSystem, total: Sum, k: int, bias: Decimal | None = None) -
     return dot
 
 
+def finished(ns: NumberSystem, total: Sum) -> Decimal:
+    """The value of a summed entry: the sum, then its last operation, as the system does it."""
+    value = _partial_sums(ns, total)[-1]
+    if total.finish is None:
+        return value
+    with ns.session():
+        out: Decimal = total.finish.apply(ns, ns.array([value], ())).data[0]
+    return out
+
+
 def _products_of(ns: NumberSystem, total: Sum) -> list[Decimal]:
     """Each product a b as the system writes it (rounded under `per: operation`)."""
     assert total.b is not None
@@ -236,8 +161,7 @@ def _products_of(ns: NumberSystem, total: Sum) -> list[Decimal]:
 
 
 def _sum_lines(ns: NumberSystem, r: Rounding, total: Sum) -> list[str]:
-    """A line per term with its partial sum, then the bias, then the sum."""
-    rounded = r.per == "operation"
+    """A line per term with its partial sum, then the bias, the sum and what follows it."""
     shown = _shown(ns, r, total)
     names = [f"term {k + 1}" for k in range(len(total.a))]
     if total.bias is not None:
@@ -245,30 +169,39 @@ def _sum_lines(ns: NumberSystem, r: Rounding, total: Sum) -> list[str]:
         names.append("bias")
     partials = _partial_sums(ns, total)
     lines = [
-        f"  {name:<8} {text}   partial sum {r.text(s) if rounded else exact_text(s, r)}"
+        f"  {name:<8} {text}   partial sum {exact_text(s, r)}"
         for name, text, s in zip(names, shown, partials, strict=True)
     ]
-    how = "every product and partial sum rounded" if rounded else "the exact sum, rounded once"
-    return [*lines, f"  sum      {exact_text(partials[-1], r)} ({how})"]
+    rounded = r.per == "operation"
+    if total.finish is None:
+        how = "every product and partial sum rounded" if rounded else "the exact sum, rounded once"
+        return [*lines, f"  sum      {exact_text(partials[-1], r)} ({how})"]
+    then = total.finish.text.format(s=exact_text(partials[-1], r).lstrip("≈"))
+    how = "every operation rounded" if rounded else "exact, rounded once when written"
+    return [
+        *lines,
+        f"  sum      {exact_text(partials[-1], r)}",
+        f"  then     {then} {equals(exact_text(finished(ns, total), r))} ({how})",
+    ]
+
+
+def equals(text: str) -> str:
+    """'= x', or '≈ x' for a number shown shortened."""
+    return f"≈ {text[1:]}" if text.startswith("≈") else f"= {text}"
 
 
 def _shown(ns: NumberSystem, r: Rounding, total: Sum) -> list[str]:
     """Each term with its numbers: 'label = a', or 'label = (a)(b) = a b'."""
     if total.b is None:
-        return [f"{label} = {r.text(a)}" for label, a in zip(total.labels, total.a, strict=True)]
+        return [
+            f"{name} {equals(exact_text(a, r))}"
+            for name, a in zip(total.labels, total.a, strict=True)
+        ]
     products = _products_of(ns, total)
-    write = r.text if r.per == "operation" else (lambda x: exact_text(x, r))
     return [
-        f"{label} = ({r.text(a)})({r.text(b)}) = {write(ab)}"
-        for label, a, b, ab in zip(total.labels, total.a, total.b, products, strict=True)
+        f"{name} = ({exact_text(a, r)})({exact_text(b, r)}) {equals(exact_text(ab, r))}"
+        for name, a, b, ab in zip(total.labels, total.a, total.b, products, strict=True)
     ]
-
-
-def exact_text(x: Decimal, r: Rounding) -> str:
-    """An exact intermediate: as written when it has no more digits than the rule keeps."""
-    if r.rounder()(x) == x:
-        return r.text(x)
-    return format(abs(x) if x.is_zero() else x.normalize(), "f")
 
 
 # ---------------------------------------------------------------- other entries
@@ -277,19 +210,19 @@ def exact_text(x: Decimal, r: Rounding) -> str:
 def _reads(trace: Trace, step: Step, i: int) -> list[str]:
     """The written numbers an entry is computed from: the same entry of each input."""
     steps = _by_id(trace)
-    pos = _position(step, i)
+    pos = position(step, i)
     out = []
     for name in step.spec.inputs:
         source = steps[name]
         shape = source.spec.shape
         if shape == step.spec.shape:
-            out.append(f"{_label(source, _flat(source, pos))} = {source.text(_flat(source, pos))}")
+            out.append(f"{label(source, flat(source, pos))} = {source.text(flat(source, pos))}")
         elif step.spec.per_example and source.spec.per_example and shape == step.spec.shape[:1]:
-            out.append(f"{_label(source, pos[0])} = {source.text(pos[0])}")
+            out.append(f"{label(source, pos[0])} = {source.text(pos[0])}")
         elif len(source.values) <= 12:
             out.append(
                 ", ".join(
-                    f"{_label(source, k)} = {source.text(k)}" for k in range(len(source.values))
+                    f"{label(source, k)} = {source.text(k)}" for k in range(len(source.values))
                 )
             )
     if step.spec.phase is Phase.update:

@@ -1,4 +1,5 @@
-"""An independent float64 implementation in numpy, used only by the tests as an oracle."""
+"""An independent float64 implementation in numpy, used only by the tests as an oracle, and the
+same network written in torch."""
 
 from __future__ import annotations
 
@@ -32,18 +33,19 @@ def arrays(p: Problem) -> tuple[dict[str, Arr], Arr, Arr]:
 def loss(
     p: Problem, params: dict[str, Arr], x: Arr, y: Arr, masks: dict[str, Arr] | None = None
 ) -> float:
-    """The float64 loss; with dropout, the given masks act on the layer inputs."""
+    """The float64 loss; with dropout, the given masks act on the layer inputs where the weights
+    read them (a skip path adds the input unmasked)."""
     h = x
     for layer in range(1, p.layers + 1):
-        mask = (masks or {}).get(f"d{layer - 1}")
+        feed, mask = h, (masks or {}).get(f"d{layer - 1}")
         if mask is not None and p.dropout is not None:
-            h = h * mask
+            feed = h * mask
             if p.dropout.scaling == "inverted":
-                h = h / float(p.dropout.keep[layer - 1])
-        z = h @ params[f"W{layer}"].T
+                feed = feed / float(p.dropout.keep[layer - 1])
+        z = feed @ params[f"W{layer}"].T
         if p.bias:
             z = z + params[f"b{layer}"]
-        skip = h if layer in p.residual else 0.0
+        skip = h if layer in p.residual else 0.0  # the skip path adds the input unmasked
         h = ACT[p.activations[layer - 1]](z) + skip if layer < p.layers else z
     if p.temperature is not None:
         h = h / float(p.temperature)
@@ -87,3 +89,29 @@ def finite_differences(
             g[idx] = (up - down) / (2 * eps)
         grads[name] = g
     return grads
+
+
+def torch_logits(
+    torch: Any, p: Problem, params: dict[str, Any], x: Any, masks: dict[str, Any] | None
+) -> Any:
+    """The logits z^(L) in torch: with the given dropout masks, or at test time (masks None),
+    where the notes' scaling multiplies the weights by p and inverted dropout changes nothing."""
+    f = torch.nn.functional
+    act = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "identity": _same}
+    h = x
+    for layer in range(1, p.layers + 1):
+        keep = p.dropout.keep_probability(layer - 1) if p.dropout else None
+        feed, w = h, params[f"W{layer}"]
+        if keep is not None and masks is None and p.dropout and p.dropout.scaling == "notes":
+            w = float(keep) * w
+        if keep is not None and masks is not None and p.dropout:
+            feed = h * masks[f"d{layer - 1}"]  # the trace's mask, as F.dropout would draw one
+            feed = feed / float(keep) if p.dropout.scaling == "inverted" else feed
+        z = f.linear(feed, w, params.get(f"b{layer}"))
+        if layer < p.layers:  # the skip path adds the layer's input unmasked
+            h = act[p.activations[layer - 1]](z) + (h if layer in p.residual else 0)
+    return z
+
+
+def _same(z: Any) -> Any:
+    return z

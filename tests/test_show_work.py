@@ -20,6 +20,7 @@ from handcalc.config import load as config
 from handcalc.config.problem import Problem
 from handcalc.config.schema import json_schema
 from handcalc.config.spec import SPEC
+from handcalc.model.ids import Kind
 
 Cli = Callable[..., tuple[int, str, str]]
 DEFAULT = ROOT / "configs" / "default.yaml"
@@ -102,21 +103,137 @@ def test_explain_errors(run_cli: Cli, entry: str, message: str) -> None:
     assert code == 2 and message in err, err
 
 
+SOFTMAX_MSE = ROOT / "configs" / "softmax-mse.yaml"
+THROUGH_SOFTMAX = """\
+dL/dz^(2)_1 = (dŷ/dz^(2))^T dL/dŷ   [dz2, backward]
+  term 1   dŷ/dz^(2)_1,1 dL/dŷ_1 = (0.2151)(0.2088) = 0.04491288   partial sum 0.04491288
+  term 2   dŷ/dz^(2)_2,1 dL/dŷ_2 = (-0.1188)(0.2528) = -0.03003264   partial sum 0.01488024
+  term 3   dŷ/dz^(2)_3,1 dL/dŷ_3 = (-0.0963)(-0.4617) = 0.04446171   partial sum 0.05934195
+  sum      0.05934195 (the exact sum, rounded once)
+  written  0.0593   (4 decimal places, ties away from zero, rounding every written value)
+  float64  0.05935143   hand − float64 -5.14e-05 (-0.51 units)
+
+L = (1/d_L) Σ_j (ŷ_j - y_j)^2   [loss, loss]
+  term 1   (ŷ_1 - y_1)^2 = (0.3132 - 0.0000)^2 = 0.09809424   partial sum 0.09809424
+  term 2   (ŷ_2 - y_2)^2 = (0.3792 - 0.0000)^2 = 0.14379264   partial sum 0.24188688
+  term 3   (ŷ_3 - y_3)^2 = (0.3075 - 1.0000)^2 = 0.47955625   partial sum 0.72144313
+  sum      0.72144313
+  then     0.72144313 / 3 ≈ 0.240481043333 (exact, rounded once when written)
+  written  0.2405   (4 decimal places, ties away from zero, rounding every written value)
+  float64  0.24048140   hand − float64 +1.86e-05 (+0.19 units)
+"""
+
+
+def test_explain_shows_every_term_of_a_sum(run_cli: Cli) -> None:
+    """dz^(L) through the softmax Jacobian: each of the three terms and the partial sums."""
+    out = run_cli("run", str(SOFTMAX_MSE), "--explain", "dz2[1]", "--explain", "loss")[1]
+    assert out == THROUGH_SOFTMAX
+    rounded = run_cli("run", str(SOFTMAX_MSE), "--per", "operation", "--explain", "loss")[1]
+    assert "  term 3   (ŷ_3 - y_3)^2 = (0.3075 - 1.0000)^2 = 0.4796   partial sum 0.7215" in rounded
+    assert "  then     0.7215 / 3 = 0.2405 (every operation rounded)" in rounded
+
+
+def _traces(path: Path) -> list[handcalc.Trace]:
+    """Every run of a config whose steps may be sums: by value, per operation, with the
+    Jacobians; calibration and Monte Carlo dropout where the config has them."""
+    from handcalc.model import calibration, mc_dropout
+
+    out = [handcalc.run(path, per=per) for per in ("value", "operation")]
+    out.append(handcalc.run(path, jacobians=True))
+    p = config.load(path)
+    if p.calibration is not None:
+        out.append(calibration.make(p))
+    if p.dropout is not None and p.dropout.mc_masks:
+        out.append(mc_dropout.make(p))
+    return out
+
+
 def test_every_sum_explained_adds_up() -> None:
+    """Each summed entry's terms, partial sums and last operation give the written value, and
+    its explanation shows them; every kind of sum occurs in the configs."""
+    from handcalc.explain import explain, finished, worked
+    from handcalc.explain_sums import SUMS, exact_text
+    from handcalc.numbers import hand
+
+    seen = set()
+    for path in CONFIGS:
+        for t in _traces(path):
+            for step in t.iterations[0]:
+                for i in range(min(len(step.values), 6)):
+                    total = worked(t, step, i)
+                    if total is None:
+                        continue
+                    seen.add(step.spec.kind)
+                    value = finished(hand(step.rounding), total)
+                    assert step.rounding.rounder()(value) == step.values[i], (path, step.id)
+                    last = explain(t, step, i)[-3]
+                    assert last.startswith(("  sum ", "  then ")), (path, step.id)
+                    assert exact_text(value, step.rounding).lstrip("≈") in last, last
+    assert seen == set(SUMS) - {Kind.dzT}, set(SUMS) - seen
+    data = yaml.safe_load(SOFTMAX_MSE.read_text())
+    data["network"]["temperature"] = 1.5
+    t = handcalc.run(data)  # dL/dz̃ through the softmax Jacobian
+    total = worked(t, t.step("dzT"), 0)
+    assert total is not None and len(total.a) == 3
+    assert (
+        t.step("dzT").rounding.rounder()(finished(hand(t.problem.rounding), total))
+        == (t.step("dzT").values[0])
+    )
+
+
+def test_loss_terms_of_each_loss() -> None:
+    """The terms each loss sums, with the numbers put in, and what follows the sum."""
     from handcalc.explain import explain
 
-    for path in CONFIGS:
-        for per in ("value", "operation"):
-            t = handcalc.run(path, per=per)
-            for step in t.iterations[0]:
-                if step.spec.phase == "given":
-                    continue
-                for i in range(min(len(step.values), 6)):
-                    lines = explain(t, step, i)
-                    total = [line for line in lines if line.startswith("  sum ")]
-                    if total:
-                        exact = Decimal(total[0].split()[1])
-                        assert step.rounding.rounder()(exact) == step.values[i], (path, step.id)
+    def loss_lines(network: dict[str, object], y: list[float]) -> list[str]:
+        t = handcalc.run(
+            {
+                "network": {"widths": [1, 2], **network},
+                "data": {"x": [0.0], "y": y},
+                "parameters": {"W1": [[0], [0]], "b1": [0, 0]},
+                "rounding": {"digits": 2},
+            }
+        )
+        return explain(t, t.step("loss"), 0)[1:-2]
+
+    # ŷ = (0.5, 0.5) from equal logits
+    assert loss_lines({"head": "softmax", "loss": "cross_entropy"}, [0, 1]) == [
+        "  term 1   y_1 ln ŷ_1 = 0.00 ln 0.50 = 0.00   partial sum 0.00",
+        "  term 2   y_2 ln ŷ_2 = 1.00 ln 0.50 ≈ -0.6931471806   partial sum ≈-0.6931471806",
+        "  sum      ≈-0.6931471806",
+        "  then     -(-0.6931471806) ≈ 0.6931471806 (exact, rounded once when written)",
+    ]
+    assert loss_lines({"head": "identity", "loss": "half_sse"}, [1, -1])[2:] == [
+        "  sum      2.00",  # (0 - 1)^2 + (0 + 1)^2
+        "  then     2.00 / 2 = 1.00 (exact, rounded once when written)",
+    ]
+    assert loss_lines({"head": "identity", "loss": "sse"}, [1, 2])[-1] == (
+        "  sum      5.00 (the exact sum, rounded once)"
+    )
+    assert loss_lines({"head": "sigmoid", "loss": "binary_cross_entropy"}, [1, 0])[0] == (
+        "  term 1   y_1 ln ŷ_1 + (1 - y_1) ln(1 - ŷ_1) = 1.00 ln 0.50 + (1 - 1.00) ln(1 - 0.50)"
+        " ≈ -0.6931471806   partial sum ≈-0.6931471806"
+    )
+
+
+def test_test_pass_sums(run_cli: Cli) -> None:
+    """The test-time z with the weights times p, and ŷ of a softmax with its sum of exps."""
+    out = run_cli(
+        "run",
+        str(ROOT / "configs" / "dropout.yaml"),
+        "--per",
+        "operation",
+        "--explain",
+        "tz2[1]",
+        "--explain",
+        "tyhat[1]",
+    )[1]
+    assert (
+        "  term 2   0.5 W^(2)_1,2 h^(1)_2 = (-0.2500)(1.3000) = -0.3250   partial sum -0.3250"
+        in out
+    )
+    assert "  term 2   exp(z^(2)_2) = exp(-0.3226) = 0.7243   partial sum 0.9946" in out
+    assert "  then     0.2703 / 0.9946 = 0.2718 (every operation rounded)" in out
 
 
 def numpy_float32(p: Problem) -> dict[str, np.ndarray]:
@@ -165,6 +282,82 @@ def test_float32_in_the_table(run_cli: Cli) -> None:
     at = lines.index("L = -Σ_j y_j ln ŷ_j   [loss]")
     assert lines[at + 1].split()[-1] == "float32"
     assert lines[at + 3].split()[-1] == "1.53735256"  # float32, beside float64's 1.53735262
+
+
+@pytest.mark.parametrize("tolerances", [False, True], ids=["float32", "tolerances"])
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_float32_tables_fit_80_columns(
+    run_cli: Cli, monkeypatch: pytest.MonkeyPatch, path: Path, tolerances: bool
+) -> None:
+    """No table row wraps at 80 columns; only sentences do, at a word."""
+    from handcalc.render import terminal
+    from handcalc.render.tables import closing_lines, summary_lines
+
+    monkeypatch.setenv("COLUMNS", "80")
+    flags = ["--float32", *(["--tolerances"] if tolerances else [])]
+    code, out, _ = run_cli("run", str(path), *flags)
+    assert code == 0 and max(len(line) for line in out.splitlines()) <= 80
+    t = handcalc.run(path, float32=True)
+    sentences = {f"{label:<10}{text}" for label, text in summary_lines(t)} | set(closing_lines(t))
+    sentences.add(t.problem.title or "")
+    for line in terminal.lines(t, 80, tolerances=tolerances):  # before the console wraps them
+        if len(line.plain) > 80:
+            assert line.plain in sentences or line.plain.startswith(("Deviations", "The column"))
+
+
+def test_columns_close_up_before_one_is_left_out() -> None:
+    from handcalc.render import terminal
+
+    def table(path: Path, tolerances: bool) -> list[str]:
+        text = [
+            line.plain
+            for line in terminal.lines(handcalc.run(path, float32=True), 80, tolerances=tolerances)
+        ]
+        at = text.index("L = -Σ_j y_j ln ŷ_j   [loss]")
+        return text[at + 1 : at + 4]
+
+    assert table(DEFAULT, False) == [  # fits as it is
+        "entry    hand     float64  hand − float64    units     float32",
+        "─────  ──────  ──────────  ──────────────  ───────  ──────────",
+        "L      1.5376  1.53735262       +2.47e-04  +2.47 !  1.53735256",
+    ]
+    assert table(DEFAULT, True)[2] == (  # one space between columns
+        "L     1.5376 1.53735262      +2.47e-04 +2.47 ! 1.53735256 3.47e-04"
+    )
+    residual = ROOT / "configs" / "residual.yaml"
+    lines = [
+        line.plain
+        for line in terminal.lines(handcalc.run(residual, float32=True), 80, tolerances=True)
+    ]
+    assert lines[8] == (
+        "The column hand − float64 is left out to fit 80 columns: units gives the same "
+        "deviation in units of the last kept digit."
+    )
+    at = lines.index("(W^(2))^T dL/dz^(2) = (W^(2))^T dL/dz^(2)   [dh1_W]")
+    assert lines[at + 1 : at + 4 : 2] == [
+        "entry                    hand     float64   units     float32 ± accept",
+        "(W^(2))^T dL/dz^(2)_1  0.0218  0.02179941 +0.01    0.02179942 1.01e-04",
+    ]
+
+
+def test_every_config_runs_its_documented_command(run_cli: Cli) -> None:
+    """Each command a config's comments give, with the config in place of THIS_FILE."""
+    import re
+    import shlex
+
+    found = 0
+    for path in CONFIGS:
+        comments = " ".join(
+            line.lstrip("# ") for line in path.read_text().splitlines() if line.startswith("#")
+        )
+        commands = re.findall(
+            r"handcalc ([a-z-]+) (?:THIS_FILE|FILE)((?: --?[a-z-]+(?: \d+)?)*)", comments
+        )
+        for command, args in commands or [("run", "")]:
+            found += bool(commands)
+            code, _, err = run_cli(command, str(path), *shlex.split(args))
+            assert (code, err) == (0, ""), (path.name, command, args, err)
+    assert found >= 4  # run, calibrate, mc-dropout and dropout into a residual layer
 
 
 def _twin(run_cli: Cli, tmp_path: Path, path: Path, dtype: str) -> dict[str, object]:

@@ -10,21 +10,12 @@ from handcalc.config.problem import Block, Dropout, Scaling
 from handcalc.config.source import Node
 
 
-def dropout(
-    node: Node | None, widths: tuple[int, ...], n: int, residual: tuple[int, ...]
-) -> Dropout | None:
+def dropout(node: Node | None, widths: tuple[int, ...], n: int) -> Dropout | None:
     """The dropout record, or None when the section is absent or empty."""
     sec = section(node, "network.dropout")
     if not sec:
         return None
     keep = _keep(sec, node, len(widths) - 1)
-    if residual and any(p < 1 for p in keep):
-        raise fail(
-            node,
-            "network.dropout",
-            "dropout and residual layers together",
-            "not supported yet: one or the other",
-        )
     masks = _masks(sec.get("masks"), "masks", widths, n, "one per example")
     mc_masks = _masks(sec.get("mc_masks"), "mc_masks", widths, None, "one per pass")
     scaling: Scaling = read(sec, "network.dropout", "scaling")

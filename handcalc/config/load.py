@@ -88,7 +88,7 @@ def build(root: Node, name: str) -> Problem:
     doc = document(section(top.get("document"), "document"))
     variants = exam(section(top.get("exam"), "exam"))
     cal = calibration(top.get("calibration"), net, rounding)
-    drop = dropout(net_section.get("dropout"), net.widths, ex.x.shape[0], net.residual)
+    drop = dropout(net_section.get("dropout"), net.widths, ex.x.shape[0])
     blocks = parameters.blocks(given, init, net.widths, net.bias, rounding)
     return Problem(
         name=name,

@@ -46,8 +46,7 @@ def _hidden(
 
 def _gradient_in_h(p: Problem, layer: int) -> list[StepSpec]:
     """dL/dh^(l): through W^(l+1), then back through the mask or joined by the skip path."""
-    keep = keep_probability(p, layer)
-    if keep is not None:  # back through diag(d): first the gradient in h̃, then the mask
+    if keep_probability(p, layer) is not None:  # first the gradient in h̃, then the mask
         return [_through_weights(p, layer, Kind.dhd, sup("dL/dh̃", layer)), _through_mask(p, layer)]
     if layer + 1 in p.residual:  # the skip path adds dL/dh^(l+1) as its own term
         return [_through_weights(p, layer, Kind.dh_W, _weights_formula(layer)), _skip(p, layer)]
@@ -70,18 +69,23 @@ def _through_weights(p: Problem, layer: int, kind: Kind, symbol: str) -> StepSpe
 
 
 def _through_mask(p: Problem, layer: int) -> StepSpec:
-    """dL/dh = diag(d) dL/dh̃, divided by p under the inverted convention."""
+    """dL/dh = diag(d) dL/dh̃, divided by p under the inverted convention; on the input of a
+    residual layer the skip path's dL/dh^(l+1) is added (h^(l) reaches h^(l+1) unmasked)."""
     assert p.dropout is not None
     divisor = p.dropout.divisor(layer)
     mask, upstream = f"d{layer}", f"dhd{layer}"
+    skip = f"dh{layer + 1}" if layer + 1 in p.residual else None
 
     def compute(ns: NumberSystem, v: Values) -> Flat:
         masked = ns.mul(v[mask], v[upstream])
-        return masked if divisor is None else ns.div(masked, divisor)
+        masked = masked if divisor is None else ns.div(masked, divisor)
+        return masked if skip is None else ns.add(masked, v[skip])
 
     formula = f"diag(d^({layer})) dL/dh̃^({layer})" + ("" if divisor is None else f" / {divisor}")
+    formula += "" if skip is None else f" + dL/dh^({layer + 1})"
+    inputs = (mask, upstream) if skip is None else (mask, upstream, skip)
     ident = StepId(kind=Kind.dh, layer=layer)
-    return _hidden(p, ident, sup("dL/dh", layer), formula, (mask, upstream), compute)
+    return _hidden(p, ident, sup("dL/dh", layer), formula, inputs, compute)
 
 
 def _skip(p: Problem, layer: int) -> StepSpec:

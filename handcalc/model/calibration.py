@@ -2,7 +2,8 @@
 
 The network's parameters stay fixed; each iteration runs the forward pass with z̃ = z^(L) / T,
 the loss, dL/dz̃, then dL/dT = -(1/T^2) Σ_n Σ_j (dL/dz̃)_nj z^(L)_nj and T ← T - η_T dL/dT, all
-in the hand arithmetic beside float64.
+in the hand arithmetic beside float64. The network runs as at test time: no dropout masks, and
+under the notes' scaling the weights times the keep probability (section 11).
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from handcalc.trace import Trace
 
 def _steps(p: Problem, rate: Decimal) -> list[StepSpec]:
     """The forward pass, the loss and dL/dz̃ of the cycle, then dL/dT and the step in T."""
-    givens = [s for s in given(p) if not s.ident.prev]
+    givens = [s for s in given(p) if not s.ident.prev and s.kind != Kind.d]
     in_scaled = output_gradient(p)[:-1]  # up to dL/dz̃; the step to dL/dz^(L) is not needed
-    return [*givens, *forward(p), *loss(p), *in_scaled, _gradient(p), _step(rate)]
+    return [*givens, *forward(p, test=True), *loss(p), *in_scaled, _gradient(p), _step(rate)]
 
 
 def _gradient(p: Problem) -> StepSpec:

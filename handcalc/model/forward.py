@@ -1,5 +1,6 @@
-"""The forward pass (notes section 3.1): per layer the dropout mask, z = W h + b and h = σ(z);
-then the head, on z^(L) / T under temperature scaling (section 7)."""
+"""The forward pass (notes section 3.1): per layer the dropout mask, z = W h + b and h = σ(z)
+(plus h^(l-1) on a residual layer); then the head, on z^(L) / T under temperature scaling
+(section 7)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,17 @@ from handcalc.model.steps import Phase, StepSpec, Values, sup
 from handcalc.numbers import Flat, NumberSystem
 
 
-def forward(p: Problem) -> list[StepSpec]:
-    """The forward steps, from the first layer's input to ŷ."""
+def forward(p: Problem, test: bool = False) -> list[StepSpec]:
+    """The forward steps, from the first layer's input to ŷ.
+
+    At test time (`test`) no input is dropped and, under the notes' scaling, the weights are
+    multiplied by the keep probability instead (section 11).
+    """
     out: list[StepSpec] = []
     for layer in range(1, p.layers + 1):
-        if keep_probability(p, layer - 1) is not None:
+        if not test and keep_probability(p, layer - 1) is not None:
             out.append(_masked(p, layer - 1))
-        out.append(_affine(p, layer))
+        out.append(_affine(p, layer, test))
         if layer < p.layers:
             out += _activation(p, layer)
     return out + _head(p)
@@ -58,22 +63,51 @@ def _masked(p: Problem, i: int) -> StepSpec:
     )
 
 
-def _affine(p: Problem, layer: int) -> StepSpec:
+def test_factor(p: Problem, layer: int) -> Decimal | None:
+    """What W^(l) is multiplied by at test time: p^(l-1) under the notes' scaling, else None."""
+    return None if p.dropout is None else p.dropout.test_factor(layer - 1)
+
+
+def _affine(p: Problem, layer: int, test: bool) -> StepSpec:
     """z^(l) = W^(l) h^(l-1) + b^(l), row by row over the examples."""
-    (h_in, h_sym), w, b = input_of(p, layer), f"W{layer}", f"b{layer}"
+    h_in, h_sym = (f"h{layer - 1}", sup("h", layer - 1)) if test else input_of(p, layer)
+    return affine(
+        p,
+        StepId(kind=Kind.z, layer=layer),
+        Phase.forward,
+        (f"W{layer}", h_in, f"b{layer}"),
+        h_sym,
+        test_factor(p, layer) if test else None,
+    )
+
+
+def affine(
+    p: Problem,
+    ident: StepId,
+    phase: Phase,
+    names: tuple[str, str, str],
+    h_sym: str,
+    factor: Decimal | None,
+) -> StepSpec:
+    """z = W h + b from the ids of W, h and b, with the weights times `factor` first if given."""
+    (w, h_in, b), layer = names, ident.layer
+    assert layer is not None
 
     def compute(ns: NumberSystem, v: Values) -> Flat:
-        return ns.matmul_nt(v[h_in], v[w], v[b] if p.bias else None)
+        weights = v[w] if factor is None else ns.mul(factor, v[w])
+        return ns.matmul_nt(v[h_in], weights, v[b] if p.bias else None)
 
+    weight = f"W^({layer})" if factor is None else f"{factor} W^({layer})"
     return StepSpec(
-        ident=StepId(kind=Kind.z, layer=layer),
-        phase=Phase.forward,
+        ident=ident,
+        phase=phase,
         symbol=sup("z", layer),
-        formula=f"W^({layer}) {h_sym}" + (f" + b^({layer})" if p.bias else ""),
+        formula=f"{weight} {h_sym}" + (f" + b^({layer})" if p.bias else ""),
         inputs=(w, h_in, b) if p.bias else (w, h_in),
         shape=(p.examples, p.widths[layer]),
         per_example=True,
         compute=compute,
+        factor=factor,
     )
 
 

@@ -92,33 +92,49 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 
+Finish = Callable[[NumberSystem, Flat, int], Flat]
+
+
 @dataclass(frozen=True, slots=True)
 class Loss:
     """A per-example loss of (yhat, y) over the d_L outputs and its gradient in yhat.
 
-    `fused` names the head whose Jacobian folds into the gradient, which is then dL/dz^(L) itself.
+    The loss of an example is `finish` applied to the sum over j of `term`; `term_formula` and
+    `finish_formula` write them with {yhat}, {y} for the entries and {s} for the sum. `fused`
+    names the head whose Jacobian folds into the gradient, which is then dL/dz^(L) itself.
     """
 
     name: LossName
     formula: str
     gradient_formula: str
     fused: HeadName | None
-    per_example: LossFn
+    term: LossFn
+    term_formula: str
+    finish: Finish
+    finish_formula: str | None  # None: the loss is the sum itself
     gradient: LossFn
 
+    def per_example(self, ns: NumberSystem, p: Flat, y: Flat, d: int) -> Flat:
+        """The loss of each example: the terms summed over the outputs, then finished."""
+        return self.finish(ns, ns.total(self.term(ns, p, y, d), 1), d)
 
-def _squares(ns: NumberSystem, p: Flat, y: Flat) -> Flat:
+
+def _square(ns: NumberSystem, p: Flat, y: Flat, d: int) -> Flat:
     e = ns.sub(p, y)
-    return ns.total(ns.mul(e, e), 1)
+    return ns.mul(e, e)
 
 
-def _cross_entropy(ns: NumberSystem, p: Flat, y: Flat, d: int) -> Flat:
-    return ns.neg(ns.total(ns.xlogy(y, p), 1))
+def _log_likelihood(ns: NumberSystem, p: Flat, y: Flat, d: int) -> Flat:
+    return ns.xlogy(y, p)
 
 
-def _binary_cross_entropy(ns: NumberSystem, p: Flat, y: Flat, d: int) -> Flat:
-    terms = ns.add(ns.xlogy(y, p), ns.xlogy(ns.sub(ONE, y), ns.sub(ONE, p)))
-    return ns.div(ns.neg(ns.total(terms, 1)), Decimal(d))
+def _binary_log_likelihood(ns: NumberSystem, p: Flat, y: Flat, d: int) -> Flat:
+    return ns.add(ns.xlogy(y, p), ns.xlogy(ns.sub(ONE, y), ns.sub(ONE, p)))
+
+
+def _divided(by: Decimal | None) -> Finish:
+    """The sum over d_L (by None) or by a fixed number."""
+    return lambda ns, s, d: ns.div(s, Decimal(d) if by is None else by)
 
 
 LOSSES: dict[str, Loss] = {
@@ -129,7 +145,10 @@ LOSSES: dict[str, Loss] = {
             formula="-Σ_j y_j ln ŷ_j",
             gradient_formula="ŷ - y",
             fused="softmax",
-            per_example=_cross_entropy,
+            term=_log_likelihood,
+            term_formula="{y} ln {yhat}",
+            finish=lambda ns, s, d: ns.neg(s),
+            finish_formula="-({s})",
             gradient=lambda ns, p, y, d: ns.sub(p, y),
         ),
         Loss(
@@ -137,7 +156,10 @@ LOSSES: dict[str, Loss] = {
             formula="-(1/d_L) Σ_j [y_j ln ŷ_j + (1 - y_j) ln(1 - ŷ_j)]",
             gradient_formula="(ŷ - y) / d_L",
             fused="sigmoid",
-            per_example=_binary_cross_entropy,
+            term=_binary_log_likelihood,
+            term_formula="{y} ln {yhat} + (1 - {y}) ln(1 - {yhat})",
+            finish=lambda ns, s, d: ns.div(ns.neg(s), Decimal(d)),
+            finish_formula="-({s}) / {d}",
             gradient=lambda ns, p, y, d: ns.div(ns.sub(p, y), Decimal(d)),
         ),
         Loss(
@@ -145,7 +167,10 @@ LOSSES: dict[str, Loss] = {
             formula="(1/d_L) Σ_j (ŷ_j - y_j)^2",
             gradient_formula="2 (ŷ - y) / d_L",
             fused=None,
-            per_example=lambda ns, p, y, d: ns.div(_squares(ns, p, y), Decimal(d)),
+            term=_square,
+            term_formula="({yhat} - {y})^2",
+            finish=_divided(None),
+            finish_formula="{s} / {d}",
             gradient=lambda ns, p, y, d: ns.div(ns.mul(Decimal(2), ns.sub(p, y)), Decimal(d)),
         ),
         Loss(
@@ -153,7 +178,10 @@ LOSSES: dict[str, Loss] = {
             formula="Σ_j (ŷ_j - y_j)^2",
             gradient_formula="2 (ŷ - y)",
             fused=None,
-            per_example=lambda ns, p, y, d: _squares(ns, p, y),
+            term=_square,
+            term_formula="({yhat} - {y})^2",
+            finish=lambda ns, s, d: s,
+            finish_formula=None,
             gradient=lambda ns, p, y, d: ns.mul(Decimal(2), ns.sub(p, y)),
         ),
         Loss(
@@ -161,7 +189,10 @@ LOSSES: dict[str, Loss] = {
             formula="(1/2) Σ_j (ŷ_j - y_j)^2",
             gradient_formula="ŷ - y",
             fused=None,
-            per_example=lambda ns, p, y, d: ns.div(_squares(ns, p, y), Decimal(2)),
+            term=_square,
+            term_formula="({yhat} - {y})^2",
+            finish=_divided(Decimal(2)),
+            finish_formula="{s} / 2",
             gradient=lambda ns, p, y, d: ns.sub(p, y),
         ),
     )

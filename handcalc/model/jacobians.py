@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from handcalc.config.problem import Problem
 from handcalc.model.backward import direct_dh
+from handcalc.model.forward import input_of
 from handcalc.model.ids import Kind, StepId
 from handcalc.model.steps import Compute, Phase, StepSpec, Values, sup
 from handcalc.numbers import Flat, NumberSystem, Shape
@@ -81,11 +82,11 @@ def _activation(p: Problem, layer: int) -> StepSpec:
 
 
 def _weights(p: Problem, layer: int) -> StepSpec:
-    """dz^(l)/dh^(l-1) = W^(l)."""
-    w = f"W{layer}"
+    """dz^(l)/dh^(l-1) = W^(l), or dz^(l)/dh̃^(l-1) under dropout."""
+    w, h_sym = f"W{layer}", input_of(p, layer)[1]
     return _jacobian(
         StepId(kind=Kind.J_z_h, layer=layer),
-        f"dz^({layer})/dh^({layer - 1})",
+        f"dz^({layer})/d{h_sym}",
         f"W^({layer})",
         (w,),
         (p.widths[layer], p.widths[layer - 1]),
@@ -105,8 +106,9 @@ def _bias(p: Problem, layer: int) -> StepSpec:
 
 
 def _tensor(p: Problem, layer: int) -> StepSpec:
-    """dz/dW as its d_l slices dz_j/dW: row j of slice j holds (h^(l-1))^T, the rest is 0."""
-    d, k, h = p.widths[layer], p.widths[layer - 1], f"h{layer - 1}"
+    """dz/dW as its d_l slices dz_j/dW: row j of slice j holds the layer's input (h^(l-1))^T
+    (h̃^(l-1) under dropout), the rest is 0."""
+    d, k, (h, h_sym) = p.widths[layer], p.widths[layer - 1], input_of(p, layer)
 
     def compute(ns: NumberSystem, v: Values) -> Flat:
         row = ns.rows(v[h])[0]
@@ -116,7 +118,7 @@ def _tensor(p: Problem, layer: int) -> StepSpec:
     return _jacobian(
         StepId(kind=Kind.J_z_W, layer=layer),
         f"dz^({layer})/dW^({layer})",
-        f"(dz_j/dW)_m,k = δ_jm h^({layer - 1})_k",
+        f"(dz_j/dW)_m,k = δ_jm {h_sym}_k",
         (h,),
         (d, d, k),
         compute,

@@ -25,6 +25,7 @@ from handcalc.numbers import Flat, NumberSystem
 from handcalc.trace import Trace
 
 MAX_PASSES = 200
+DEFAULT_PASSES = 10  # when no masks are given
 
 
 def steps(p: Problem, passes: int) -> list[StepSpec]:
@@ -130,36 +131,66 @@ def _masks(p: Problem, passes: int) -> dict[str, Block]:
     }
 
 
-def _check(p: Problem, passes: int) -> None:
+def _count(p: Problem, passes: int | None) -> int:
+    """The number of passes: one per given mask, else --passes or 10; checked against both."""
     if p.dropout is None or all(k >= 1 for k in p.dropout.keep):
         raise ConfigError(
             f"{p.name}: network.dropout: no layer input is dropped (expected "
             "network.dropout.keep with a value below 1)"
         )
+    given = {name: masks.shape[0] for name, masks in p.dropout.mc_masks.items()}
+    if given and p.examples != 1:
+        raise ConfigError(
+            f"{p.name}: network.dropout.mc_masks: given masks need one example "
+            f"(data.x has {p.examples}); leave them out to draw masks"
+        )
+    if passes is not None:
+        _check_passes(given, passes)
+        return passes
+    return _given_passes(p.name, given)
+
+
+def _check_passes(given: dict[str, int], passes: int) -> None:
+    """An explicit --passes must be in range and agree with the masks given."""
     if not 2 <= passes <= MAX_PASSES:
         raise ConfigError(f"--passes: {passes} is out of range (2 to {MAX_PASSES})")
-    for name, masks in p.dropout.mc_masks.items():
-        if p.examples != 1:
+    for name, n in given.items():
+        if n != passes:
             raise ConfigError(
-                f"{p.name}: network.dropout.mc_masks: given masks need one example "
-                f"(data.x has {p.examples}); leave them out to draw masks"
-            )
-        if masks.shape[0] != passes:
-            raise ConfigError(
-                f"--passes: {passes}, but network.dropout.mc_masks.{name} gives "
-                f"{masks.shape[0]} masks (one per pass)"
+                f"--passes: {passes}, but network.dropout.mc_masks.{name} gives {n} masks "
+                "(one per pass; leave --passes out to run one pass per given mask)"
             )
 
 
-def make(p: Problem, passes: int) -> Trace:
-    """The T passes, their mean and variance, by hand and in float64."""
-    _check(p, passes)
+def _given_passes(config: str, given: dict[str, int]) -> int:
+    """One pass per given mask (the same number for every layer input), else the default."""
+    if not given:
+        return DEFAULT_PASSES
+    (first, count), *rest = given.items()
+    for name, n in rest:
+        if n != count:
+            raise ConfigError(
+                f"{config}: network.dropout.mc_masks.{name}: gives {n} masks, but {first} "
+                f"gives {count} (one per pass: as many for every layer input)"
+            )
+    if not 2 <= count <= MAX_PASSES:
+        raise ConfigError(
+            f"{config}: network.dropout.mc_masks.{first}: gives {count} "
+            f"mask{'' if count == 1 else 's'} (2 to {MAX_PASSES}, one per pass)"
+        )
+    return count
+
+
+def make(p: Problem, passes: int | None = None) -> Trace:
+    """The T passes, their mean and variance, by hand and in float64; T is the number of given
+    masks per layer input, else `passes` (10 when None)."""
+    count = _count(p, passes)
     it = Iteration(
         number=1,
         epoch=1,
         examples=tuple(range(1, p.examples + 1)),
         problem=p,
-        specs=steps(p, passes),
-        masks=_masks(p, passes),
+        specs=steps(p, count),
+        masks=_masks(p, count),
     )
     return paired(p, [it])

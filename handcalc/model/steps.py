@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 
 from handcalc.model.ids import Kind, StepId
@@ -43,6 +44,9 @@ class StepSpec:
     # (symbol, per-example shape) of the input a breakdown's entry index points into, when
     # that is not the step's own value (a loss takes ln of entries of ŷ)
     operand: tuple[str, Shape] | None = None
+    # what an affine step multiplies its weights by first: p^(l-1) at test time under the
+    # notes' dropout scaling (p W^(l)); None for the weights as they are
+    factor: Decimal | None = None
     id: str = field(init=False, repr=False, compare=False)  # the public id, str(ident)
 
     def __post_init__(self) -> None:

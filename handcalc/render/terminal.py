@@ -7,6 +7,7 @@ and this keeps a run of the default config fast and its text identical at a give
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 from rich.console import Console
 from rich.text import Text
@@ -26,6 +27,20 @@ from handcalc.trace import Trace
 
 MARK = " !"
 GAP = "  "
+DEVIATION = "hand − float64"
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """How the tables of a run are laid out: the gap between columns, the columns left out."""
+
+    gap: str = GAP
+    drop: tuple[str, ...] = ()
+
+
+# tried in order until every table fits the width: the float32 and tolerance columns can make
+# a table wider than a terminal; closer columns first, then the deviation, which `units` repeats
+FITS = (Fit(), Fit(gap=" "), Fit(gap=" ", drop=(DEVIATION,)))
 
 
 def lines(
@@ -33,6 +48,8 @@ def lines(
 ) -> list[Text]:
     """Everything `handcalc run` prints, line by line."""
     p = trace.problem
+    parts = [sections(trace, k + 1, max_rows, tolerances) for k in range(len(trace.iterations))]
+    fit = _fit([t for part in parts for s in part for t in s.tables if isinstance(t, Table)], width)
     out = [Text(clean(p.title or "handcalc: one training step"), style="bold")]
     out += [Text(f"{label:<10}{text}", style="dim") for label, text in summary_lines(trace)]
     out.append(
@@ -42,18 +59,26 @@ def lines(
             style="dim",
         )
     )
+    if DEVIATION in fit.drop:
+        out.append(
+            Text(
+                f"The column {DEVIATION} is left out to fit {width} columns: units gives the "
+                "same deviation in units of the last kept digit.",
+                style="dim",
+            )
+        )
     many = show_iterations(trace)
-    for k in range(len(trace.iterations)):
+    for k, part in enumerate(parts):
         if many:
             out += [
                 Text(""),
                 Text(iteration_title(trace, k), style="bold reverse"),
             ]
-        for section in sections(trace, k + 1, max_rows, tolerances):
+        for section in part:
             out += [Text(""), Text(section.title.upper(), style="bold underline")]
             for t in section.tables:
                 out.append(Text(""))
-                out += _grid(t, width) if isinstance(t, Grid) else _table(t)
+                out += _grid(t, width) if isinstance(t, Grid) else _table(t, fit)
     out.append(Text(""))
     out += [Text(line, style="bold") for line in closing_lines(trace)]
     return safe(out)
@@ -67,32 +92,54 @@ def safe(lines: list[Text]) -> list[Text]:
     ]
 
 
+def _fit(tables: list[Table], width: int) -> Fit:
+    """The first layout in which every table fits the width (the last one if none does)."""
+    for fit in FITS:
+        if all(_width(t, fit) <= width for t in tables):
+            return fit
+    return FITS[-1]
+
+
 def _title(heading: str, step_id: str) -> Text:
     text = Text(heading, style="bold cyan")
     text.append(f"   [{step_id}]", style="dim")
     return text
 
 
-def _table(t: Table) -> list[Text]:
+def _cells(t: Table, fit: Fit) -> tuple[tuple[str, ...], list[tuple[str, ...]], list[int]]:
+    """The columns and rows shown (the units marked), and each column's width."""
     mark_at = t.columns.index("units")
+    keep = [i for i, c in enumerate(t.columns) if c not in fit.drop]
     rows = [
         tuple(
             c + (MARK if marked else " " * len(MARK)) if i == mark_at else c
             for i, c in enumerate(row)
+            if i in keep
         )
         for row, marked in zip(t.rows, t.marked, strict=True)
     ]
-    widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(t.columns)]
-    left = {i for i, c in enumerate(t.columns) if c == "entry"}
+    columns = tuple(t.columns[i] for i in keep)
+    widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
+    return columns, rows, widths
+
+
+def _width(t: Table, fit: Fit) -> int:
+    widths = _cells(t, fit)[2]
+    return sum(widths) + len(fit.gap) * (len(widths) - 1)
+
+
+def _table(t: Table, fit: Fit) -> list[Text]:
+    columns, rows, widths = _cells(t, fit)
+    left = {i for i, c in enumerate(columns) if c == "entry"}
 
     def fmt(cells: tuple[str, ...]) -> str:
-        return GAP.join(
+        return fit.gap.join(
             c.ljust(w) if i in left else c.rjust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
-    out = [_title(t.heading, t.step_id), Text(fmt(t.columns), style="dim")]
-    out.append(Text(GAP.join("─" * w for w in widths), style="dim"))
+    out = [_title(t.heading, t.step_id), Text(fmt(columns), style="dim")]
+    out.append(Text(fit.gap.join("─" * w for w in widths), style="dim"))
     out += [
         Text(fmt(row), style="yellow" if marked else "")
         for row, marked in zip(rows, t.marked, strict=True)
