@@ -14,6 +14,7 @@ from handcalc import cli_options as opt
 from handcalc.errors import ConfigError, HandcalcError
 
 if TYPE_CHECKING:
+    from handcalc.grading.check import Options
     from handcalc.grading.verdicts import Report
     from handcalc.trace import Trace
 
@@ -157,21 +158,22 @@ def check(
     template: opt.TemplateOption = False,
     tolerance: opt.ToleranceOption = None,
     carried_credit: opt.CarriedCreditOption = "1",
+    only_answered: opt.OnlyAnsweredOption = False,
     fmt: opt.ReportFormatOption = "terminal",
     output: opt.OutputOption = None,
     force: opt.ForceOption = False,
 ) -> None:
     """Grade a student's answers: correct, carried (error carried forward) or wrong."""
+    from handcalc.grading import session
+
     shown = _format(fmt, opt.REPORT_FORMATS)
     items = list(paths or [])
-    trace = _trace(_check_config(items, template))
+    config = _check_config(items, template)
     if template:
-        from handcalc.grading import answers as ans
-        from handcalc.grading import check as chk
-
-        _write(ans.template(trace, chk.answerable(trace)), output, force)
+        _write(session.blank(config), output, force)
         return
-    report = _grade(trace, items[-1], tolerance, carried_credit)
+    options = _grading_options(tolerance, carried_credit, only_answered)
+    report = session.check(config, items[-1], options)
     _report(report, shown, output, force)
     raise typer.Exit(report.exit_code)
 
@@ -184,16 +186,13 @@ def _check_config(items: list[Path], template: bool) -> Path | None:
     return items[0] if (template and items) or len(items) == 2 else None
 
 
-def _grade(trace: Trace, answers: Path, tolerance: str | None, carried_credit: str) -> Report:
-    from handcalc.grading import answers as ans
-    from handcalc.grading import check as chk
+def _grading_options(tolerance: str | None, carried_credit: str, only_answered: bool) -> Options:
+    from handcalc.grading.check import Options
 
-    given = ans.read(answers, {k: s.shape for k, s in chk.answerable(trace).items()})
-    return chk.grade(
-        trace,
-        given,
-        _decimal_option("--tolerance", tolerance, 0, None),
-        _decimal_option("--carried-credit", carried_credit, 0, 1) or Decimal(0),
+    return Options(
+        tolerance=_decimal_option("--tolerance", tolerance, 0, None),
+        carried_credit=_decimal_option("--carried-credit", carried_credit, 0, 1) or Decimal(0),
+        only_answered=only_answered,
     )
 
 

@@ -103,6 +103,14 @@ ToleranceOption = Annotated[
 CarriedCreditOption = Annotated[
     str, typer.Option(help="Share of the points a carried entry earns, 0 to 1.", metavar="X")
 ]
+OnlyAnsweredOption = Annotated[
+    bool,
+    typer.Option(
+        "--only-answered",
+        help="Score only the steps answered, out of their points (a self-check); blank entries "
+        "are left out instead of earning nothing.",
+    ),
+]
 ReportFormatOption = Annotated[
     str, typer.Option("--format", "-f", metavar="terminal|json", help="Output format.")
 ]
