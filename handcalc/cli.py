@@ -38,6 +38,16 @@ Exit code: 0 when every answer given is correct or carried, 1 when one is wrong,
 2 for unreadable input.
 """
 
+GRADE_EXAMPLES = """Examples:
+
+\b
+  handcalc grade exam answers/ --output grades              every .yaml file in answers/
+  handcalc grade exam a.yaml b.yaml --output grades --feedback --lms
+
+Each answers file names its variant: a `variant: 3` line, or the variant in its
+name (variant-03-alice.yaml). Files that cannot be graded are listed with the reason.
+"""
+
 app = typer.Typer(
     name="handcalc",
     help="One training step of a small neural network, computed by hand-calculation rules.",
@@ -194,6 +204,30 @@ def _grading_options(tolerance: str | None, carried_credit: str, only_answered: 
         carried_credit=_decimal_option("--carried-credit", carried_credit, 0, 1) or Decimal(0),
         only_answered=only_answered,
     )
+
+
+@app.command(epilog=GRADE_EXAMPLES)
+def grade(
+    exam: opt.ExamDirArg,
+    answers: opt.AnswersArg,
+    output: opt.GradesFolderOption = Path(),
+    feedback: opt.FeedbackOption = False,
+    lms: opt.LmsOption = False,
+    tolerance: opt.ToleranceOption = None,
+    carried_credit: opt.CarriedCreditOption = "1",
+    force: opt.ForceOption = False,
+) -> None:
+    """Grade a class: each answers file against its exam variant; a gradebook and a summary."""
+    from handcalc.grading import gradebook
+    from handcalc.render import gradebook as shown
+
+    if output == Path():
+        raise ConfigError("--output: missing (the folder to write the gradebook into)")
+    options = _grading_options(tolerance, carried_credit, False)
+    book = gradebook.grade_all(exam, answers, options)
+    written = shown.write(book, output, force, feedback=feedback, lms=lms)
+    shown.print_summary(book)
+    print(f"wrote {len(written)} files to {output}", file=sys.stderr)
 
 
 def _decimal_option(flag: str, text: str | None, low: int, high: int | None) -> Decimal | None:

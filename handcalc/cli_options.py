@@ -115,6 +115,39 @@ ReportFormatOption = Annotated[
     str, typer.Option("--format", "-f", metavar="terminal|json", help="Output format.")
 ]
 
+# grade
+ExamDirArg = Annotated[
+    Path,
+    typer.Argument(
+        help="The exam folder handcalc exam wrote (its manifest.csv).", metavar="EXAM_DIR"
+    ),
+]
+AnswersArg = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Answers files, or folders of them (their .yaml and .yml files).",
+        show_default=False,
+        metavar="ANSWERS...",
+    ),
+]
+GradesFolderOption = Annotated[
+    Path,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="DIR",
+        help="The folder to write gradebook.csv and summary.csv into.",
+    ),
+]
+FeedbackOption = Annotated[
+    bool,
+    typer.Option("--feedback", help="Also write feedback/FILE.md per student: their slips."),
+]
+LmsOption = Annotated[
+    bool,
+    typer.Option("--lms", help="Also write grades-lms.csv: identifier and grade, for an LMS."),
+]
+
 # init, worksheet, exam, mc-dropout
 InitPathArg = Annotated[Path, typer.Argument(help="Where to write it; - for standard output.")]
 PaperOutputOption = Annotated[
