@@ -33,6 +33,7 @@ CHECK_EXAMPLES = """Examples:
   handcalc check --template > answers.yaml     a blank answers file to fill in
   handcalc check answers.yaml                  answers to the default config
   handcalc check quiz.yaml answers.yaml --carried-credit 0.5 --format json
+  handcalc check quiz.yaml answers.yaml --only-answered     score the steps written
 
 Exit code: 0 when every answer given is correct or carried, 1 when one is wrong,
 2 for unreadable input.

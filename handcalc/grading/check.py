@@ -71,8 +71,7 @@ def grade(
 ) -> Report:
     """Every step the paper asks, graded against the first iteration's key."""
     grader = _Grader.of(trace, answers, options, shared or Shared.of(trace))
-    graded = {step.id: grader.step(step) for step in trace.iterations[0] if step.id in grader.asked}
-    steps = [graded[s.id] for s in asked(trace)]
+    steps = [grader.step(step) for step in asked(trace)]
     if options.only_answered:
         steps = [s for s in steps if s.answered]
     return Report(
@@ -92,8 +91,7 @@ class _Grader:
     own: OwnValues
     shared: Shared
     options: Options
-    asked: frozenset[str]
-    _labels: dict[str, list[str]] = field(default_factory=dict)
+    _facts: dict[str, _Facts] = field(default_factory=dict)
     _rivals: list[list[Rival]] = field(default_factory=list)
 
     @staticmethod
@@ -109,7 +107,6 @@ class _Grader:
             own=own,
             shared=shared,
             options=options,
-            asked=frozenset(s.id for s in asked(trace)),
         )
 
     def step(self, step: Step) -> StepReport:
@@ -133,11 +130,7 @@ class _Grader:
         bad = raw.unreadable if raw is not None else frozenset()
         return [
             _entry(
-                step,
-                i,
-                None,
-                "unreadable" if rejected or i in bad else "blank",
-                self._tolerance(step, i),
+                step, self.facts(step), i, None, "unreadable" if rejected or i in bad else "blank"
             )
             for i in range(len(step.values))
         ]
@@ -146,16 +139,27 @@ class _Grader:
         step = work.step
         if value is None:
             verdict: Verdict = "unreadable" if i in given.unreadable else "blank"
-            return _entry(step, i, None, verdict, self._tolerance(step, i))
+            return _entry(step, self.facts(step), i, None, verdict)
         judge = self.transposed if given.transposed else self.judge
         found = judge(work, i, value)
-        base = _entry(step, i, value, found.verdict, self._tolerance(step, i))
+        base = _entry(step, self.facts(step), i, value, found.verdict)
         carried_from = self.carried_from(step.id, i) if found.verdict == "carried" else ()
         return _with_finding(base, found, carried_from, step)
 
     def _tolerance(self, step: Step, i: int) -> Decimal:
-        tol = self.options.tolerance
-        return step.tolerances()[i] if tol is None else tol
+        return self.facts(step).tolerances[i]
+
+    def facts(self, step: Step) -> _Facts:
+        """The step's labels and tolerances, worked out once."""
+        if step.id not in self._facts:
+            noise = step.tolerances()
+            tol = self.options.tolerance
+            self._facts[step.id] = _Facts(
+                labels=list(step.labels()),
+                noise=noise,
+                tolerances=noise if tol is None else [tol] * len(noise),
+            )
+        return self._facts[step.id]
 
     def judge(self, work: _LazyWork, i: int, value: Decimal) -> Finding:
         """Correct within the tolerance, else carried from the student's inputs, else wrong."""
@@ -222,23 +226,21 @@ class _Grader:
 
     def label(self, step: Step, i: int) -> str:
         """Entry i as the report names it: dL/dz^(2)_3, with its example in a batch."""
-        if step.id not in self._labels:
-            self._labels[step.id] = [
-                label + (f" (example {n})" if n else "") for n, label in step.labels()
-            ]
-        return self._labels[step.id][i]
+        n, label = self.facts(step).labels[i]
+        return label + (f" (example {n})" if n else "")
 
     def work(self, step: Step, slips: bool = True) -> Work:
         """The step's tolerances, its recomputation from the student's inputs, and its slips."""
         own = self.own.recompute(step.spec)
-        tols = [self._tolerance(step, i) for i in range(len(step.values))]
+        facts = self.facts(step)
+        tols = facts.tolerances
         differs = own is not None and any(
             abs(o - k) > t for o, k, t in zip(own, step.values, tols, strict=True)
         )
         return Work(
             step=step,
             tolerances=tols,
-            noise=step.tolerances(),
+            noise=facts.noise,
             own=own if differs else None,
             slips=self._slips(step) if slips else [],
         )
@@ -287,15 +289,24 @@ def _once(cache: list[T], make: Callable[[], T]) -> T:
     return cache[0]
 
 
-def _entry(step: Step, i: int, value: Decimal | None, verdict: Verdict, tol: Decimal) -> Entry:
-    example, label = list(step.labels())[i]
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """A step's entry labels, rounding's reach per entry, and the tolerance per entry."""
+
+    labels: list[tuple[int | None, str]]
+    noise: list[Decimal]
+    tolerances: list[Decimal]
+
+
+def _entry(step: Step, facts: _Facts, i: int, value: Decimal | None, verdict: Verdict) -> Entry:
+    example, label = facts.labels[i]
     return Entry(
         index=i,
         label=label,
         example=example,
         value=value,
         key=step.text(i),
-        tolerance=tol,
+        tolerance=facts.tolerances[i],
         verdict=verdict,
         more_digits=value is not None and verdict == "correct" and more_digits(step, i, value),
     )

@@ -15,6 +15,9 @@ from handcalc.numbers import Flat, float64
 from handcalc.trace import Step
 
 Reads = list[frozenset[int]]  # per entry of the step, the entries of one input it reads
+# entries of a step times entries of an input beyond which nudging each costs too much: the
+# sources of a carried entry go unnamed there (a layer of hundreds of units, not a class's)
+LARGEST = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +36,10 @@ class Dependence:
     def _find(self, step_id: str, input_id: str) -> Reads:
         spec = self.key[step_id].spec
         values = {i: _floats(self.key[i]) for i in spec.inputs}
-        base = _run(step_id, self.key, values)
         size = len(self.key[step_id].values)
+        if size * len(values[input_id].data) > LARGEST:
+            return [frozenset()] * size
+        base = _run(step_id, self.key, values)
         if base is None:
             return [frozenset()] * size
         found: list[set[int]] = [set() for _ in range(size)]

@@ -77,11 +77,13 @@ def _rule(work: Work, i: int, value: Decimal, rivals: list[Rival]) -> Found | No
 
 def _slip(work: Work, i: int, value: Decimal) -> Found | None:
     """The first slip that gives the value and changes the step by more than rounding does."""
-    tol, noise = work.tolerances[i], work.noise[i]
-    done_right = work.own[i] if work.own is not None else work.step.values[i]
+    tol, noise, key = work.tolerances[i], work.noise[i], work.step.values[i]
+    done_right = work.own[i] if work.own is not None else key
     for tried in work.slips:
-        alt = tried.outcome
-        if alt is not None and abs(value - alt[i]) <= tol and abs(alt[i] - done_right) > noise:
+        alt = None if tried.outcome is None else tried.outcome[i]
+        if alt is None or abs(value - alt) > tol:
+            continue
+        if abs(alt - done_right) > noise and abs(alt - key) > tol:
             at = tried.at or work.step.spec
             return Found(name=tried.name, at=at, hint=formula(at))
     return None
