@@ -636,6 +636,11 @@ def test_one_unit_off_away_from_float64_gets_no_note(run_cli: Cli, tmp_path: Pat
     _code, report = grade(run_cli, tmp_path, answers)
     assert entries(report, "exp_z")[0]["verdict"] == "correct"
     assert not entries(report, "exp_z")[0]["more_digits"] and report["notes"] == []
+    longer = key + (Decimal("0.00005") if key > exact else Decimal("-0.00005"))
+    answers["exp_z"][0] = str(longer)  # more digits, but further from float64 than the key
+    _code, report = grade(run_cli, tmp_path, answers)
+    assert entries(report, "exp_z")[0]["verdict"] == "correct"
+    assert not entries(report, "exp_z")[0]["more_digits"] and report["notes"] == []
 
 
 # Wrong file, clear words.

@@ -47,7 +47,6 @@ class Answers:
     notes: list[str] = field(default_factory=list)
     rejected: set[str] = field(default_factory=set)  # steps written in a shape of no use
     unknown: set[str] = field(default_factory=set)  # ids that name no step
-    variant: str | None = None  # the exam variant the file names (`variant: 3`)
 
 
 class AnswersError(HandcalcError):
@@ -105,7 +104,7 @@ def from_node(path: Path, root: Node | None, shapes: dict[str, Shape]) -> Answer
     entries = _entries(path, root)
     if isinstance(entries, str):
         return Answers(problems=[entries])
-    out = Answers(variant=variant_of(entries))
+    out = Answers()
     for step_id, node in entries.items():
         if step_id == VARIANT:
             continue
