@@ -1,4 +1,5 @@
-"""Speed figures: `handcalc run` start to finish, and one cycle of a 784-128-10 network.
+"""Speed figures: `handcalc run` start to finish, one cycle of a 784-128-10 network, an exam of 100
+variants, and grading a class of 200 against 30 variants.
 
 Run: python bench/bench.py   (prints the figures; nothing is timed inside the test suite)
 """
@@ -15,11 +16,22 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
+import yaml
+
 from handcalc.config import load as config
+from handcalc.config.problem import Problem
 from handcalc.config.source import read_text
-from handcalc.model.runner import make_trace
+from handcalc.documents import exam
+from handcalc.model import cycle, ids
+from handcalc.model.given import given_values
+from handcalc.model.runner import make_trace, recompute
+from handcalc.model.steps import Compute
+from handcalc.numbers import hand
+from handcalc.rowmajor import Nested, nest
 
 
 def whole_process(repeats: int = 15) -> tuple[float, float]:
@@ -47,6 +59,67 @@ def exam_variants(count: int = 100) -> float:
         subprocess.run(
             [*command, "--output", str(Path(folder) / "exam")],
             check=True,
+            stderr=subprocess.DEVNULL,
+        )
+        return time.perf_counter() - start
+
+
+# the slips of a class: none, σ' left out, the sign of ŷ - y, the learning rate left out, an
+# arithmetic slip no rule explains (so every rival rounding rule is tried)
+SLIPS: list[dict[str, Compute]] = [
+    {},
+    {"dz2": lambda ns, v: v["dh2"]},
+    {"dz3": lambda ns, v: ns.sub(v["y"], v["yhat"])},
+    {"W1_next": lambda ns, v: ns.sub(v["W1"], v["dW1"])},
+    {"z1": lambda ns, v: ns.mul(ns.matmul_nt(v["h0"], v["W1"], v["b1"]), Decimal("1.1"))},
+]
+ON_PAPER = {"z", "h", "yhat", "loss", "dz", "dW", "db", "W_next", "b_next"}
+
+
+def scripted(p: Problem, slips: dict[str, Compute], on_paper: bool) -> dict[str, Nested[str]]:
+    """A student's answers: the cycle worked with the given slips, as written on paper."""
+    ns = hand(p.rounding)
+    values = given_values(p, ns)
+    out: dict[str, Nested[str]] = {}
+    for spec in cycle.build(p):
+        if spec.compute is None:
+            continue
+        values[spec.id] = recompute(
+            replace(spec, compute=slips.get(spec.id, spec.compute)), ns, values
+        )
+        if not on_paper or str(ids.known(spec.id).kind) in ON_PAPER:
+            shape = spec.shape[1:] if spec.per_example and not p.batched else spec.shape
+            out[spec.id] = nest([p.rounding.text(v) for v in values[spec.id].data], shape)
+    return out
+
+
+def grading_class(files: int = 200, variants: int = 30) -> float:
+    """Wall time of `handcalc grade` on `files` answers files of a `variants`-variant exam, with
+    feedback files and the LMS layout, whole process (the exam and answers made beforehand)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        exam.write(config.load(None), variants, folder / "exam", force=False)
+        (folder / "answers").mkdir()
+        for k in range(files):
+            variant = k % variants + 1
+            p = config.load(folder / "exam" / f"variant-{variant:02d}.yaml")
+            answers = scripted(p, SLIPS[k % len(SLIPS)], on_paper=bool(k % 2))
+            text = f"variant: {variant}\n" + yaml.safe_dump(answers)
+            (folder / "answers" / f"student-{k:03d}.yaml").write_text(text)
+        command = [str(Path(sys.executable).with_name("handcalc")), "grade"]
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                *command,
+                str(folder / "exam"),
+                str(folder / "answers"),
+                "--output",
+                str(folder / "grades"),
+                "--feedback",
+                "--lms",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         return time.perf_counter() - start
@@ -125,6 +198,11 @@ def main() -> None:
     print(
         f"handcalc exam --variants 100 (all PDFs): median {statistics.median(times):.1f} s, "
         f"best {min(times):.1f} s (target < 15 s)"
+    )
+    times = [grading_class() for _ in range(3)]
+    print(
+        f"handcalc grade, 200 answers files against 30 variants: median "
+        f"{statistics.median(times):.1f} s, best {min(times):.1f} s (target < 20 s)"
     )
 
 

@@ -11,36 +11,18 @@ import typer
 
 from handcalc import OVERRIDES
 from handcalc import cli_options as opt
+from handcalc.cli_examples import CHECK_EXAMPLES, EXAMPLES, GRADE_EXAMPLES
 from handcalc.errors import ConfigError, HandcalcError, OutputError
 from handcalc.text import clean, json_safe, message
 
 if TYPE_CHECKING:
     from handcalc.config.problem import Problem
+    from handcalc.grading.check import Options
     from handcalc.grading.verdicts import Report
     from handcalc.trace import Trace
 
 STDIN = "<stdin>"
 STDIN_LIMIT = 20_000_000  # bytes of a config read from standard input
-
-EXAMPLES = """Examples:
-
-\b
-  handcalc run                       the notes' 5-3-4-3 network, 4 decimals
-  handcalc run quiz.yaml --digits 3 --rule half_even
-  handcalc run quiz.yaml --format json --output key.json
-  handcalc init quiz.yaml            a commented starter config to edit
-"""
-
-CHECK_EXAMPLES = """Examples:
-
-\b
-  handcalc check --template > answers.yaml     a blank answers file to fill in
-  handcalc check answers.yaml                  answers to the default config
-  handcalc check quiz.yaml answers.yaml --carried-credit 0.5 --format json
-
-Exit code: 0 when every answer given is correct or carried, 1 when one is wrong,
-2 for unreadable input.
-"""
 
 app = typer.Typer(
     name="handcalc",
@@ -175,21 +157,22 @@ def check(
     template: opt.TemplateOption = False,
     tolerance: opt.ToleranceOption = None,
     carried_credit: opt.CarriedCreditOption = "1",
+    only_answered: opt.OnlyAnsweredOption = False,
     fmt: opt.ReportFormatOption = "terminal",
     output: opt.OutputOption = None,
     force: opt.ForceOption = False,
 ) -> None:
     """Grade a student's answers: correct, carried (error carried forward) or wrong."""
+    from handcalc.grading import session
+
     shown = opt.format_of(fmt, opt.REPORT_FORMATS)
     items = list(paths or [])
-    trace = _trace(_check_config(items, template))
+    config = _check_config(items, template)
     if template:
-        from handcalc.grading import answers as ans
-        from handcalc.grading import check as chk
-
-        _write(ans.template(trace, chk.answerable(trace)), output, force)
+        _write(session.blank(config), output, force)
         return
-    report = _grade(trace, items[-1], tolerance, carried_credit)
+    options = _grading_options(tolerance, carried_credit, only_answered)
+    report = session.check(config, items[-1], options)
     _report(report, shown, output, force)
     raise typer.Exit(report.exit_code)
 
@@ -202,17 +185,38 @@ def _check_config(items: list[Path], template: bool) -> Path | None:
     return items[0] if (template and items) or len(items) == 2 else None
 
 
-def _grade(trace: Trace, answers: Path, tolerance: str | None, carried_credit: str) -> Report:
-    from handcalc.grading import answers as ans
-    from handcalc.grading import check as chk
+def _grading_options(tolerance: str | None, carried_credit: str, only_answered: bool) -> Options:
+    from handcalc.grading.check import Options
 
-    given = ans.read(answers, {k: s.shape for k, s in chk.answerable(trace).items()})
-    return chk.grade(
-        trace,
-        given,
-        opt.decimal_option("--tolerance", tolerance, 0, None),
-        opt.decimal_option("--carried-credit", carried_credit, 0, 1) or Decimal(0),
+    return Options(
+        tolerance=opt.decimal_option("--tolerance", tolerance, 0, None),
+        carried_credit=opt.decimal_option("--carried-credit", carried_credit, 0, 1) or Decimal(0),
+        only_answered=only_answered,
     )
+
+
+@app.command(epilog=GRADE_EXAMPLES)
+def grade(
+    exam: opt.ExamDirArg,
+    answers: opt.AnswersArg,
+    output: opt.GradesFolderOption = Path(),
+    feedback: opt.FeedbackOption = False,
+    lms: opt.LmsOption = False,
+    tolerance: opt.ToleranceOption = None,
+    carried_credit: opt.CarriedCreditOption = "1",
+    force: opt.ForceOption = False,
+) -> None:
+    """Grade a class: each answers file against its exam variant; a gradebook and a summary."""
+    from handcalc.grading import gradebook
+    from handcalc.render import gradebook as shown
+
+    if output == Path():
+        raise ConfigError("--output: missing (the folder to write the gradebook into)")
+    options = _grading_options(tolerance, carried_credit, False)
+    book = gradebook.grade_all(exam, answers, options)
+    written = shown.write(book, output, force, feedback=feedback, lms=lms)
+    shown.print_summary(book)
+    print(clean(f"wrote {len(written)} files to {output}"), file=sys.stderr)
 
 
 def _report(report: Report, fmt: opt.Format, output: Path | None, force: bool) -> None:

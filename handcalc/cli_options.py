@@ -189,8 +189,49 @@ ToleranceOption = Annotated[
 CarriedCreditOption = Annotated[
     str, typer.Option(help="Share of the points a carried entry earns, 0 to 1.", metavar="X")
 ]
+OnlyAnsweredOption = Annotated[
+    bool,
+    typer.Option(
+        "--only-answered",
+        help="Score only the steps answered, out of their points (a self-check); blank entries "
+        "are left out instead of earning nothing.",
+    ),
+]
 ReportFormatOption = Annotated[
     str, typer.Option("--format", "-f", metavar="terminal|json", help="Output format.")
+]
+
+# grade
+ExamDirArg = Annotated[
+    Path,
+    typer.Argument(
+        help="The exam folder handcalc exam wrote (its manifest.csv).", metavar="EXAM_DIR"
+    ),
+]
+AnswersArg = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Answers files, or folders of them (their .yaml and .yml files).",
+        show_default=False,
+        metavar="ANSWERS...",
+    ),
+]
+GradesFolderOption = Annotated[
+    Path,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="DIR",
+        help="The folder to write gradebook.csv and summary.csv into.",
+    ),
+]
+FeedbackOption = Annotated[
+    bool,
+    typer.Option("--feedback", help="Also write feedback/FILE.md per student: their slips."),
+]
+LmsOption = Annotated[
+    bool,
+    typer.Option("--lms", help="Also write grades-lms.csv: identifier and grade, for an LMS."),
 ]
 
 # init, worksheet, exam, mc-dropout

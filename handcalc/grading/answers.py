@@ -16,7 +16,6 @@ from pathlib import Path
 from handcalc.config.source import Node, read_file
 from handcalc.errors import HandcalcError
 from handcalc.numbers import WORKING, Shape
-from handcalc.trace import Step, Trace
 
 _FRACTION = re.compile(r"\s*([+-]?\d+)\s*/\s*(\d+)\s*")
 _COMMA = re.compile(r"\s*[+-]?\d*,\d+\s*")
@@ -31,6 +30,12 @@ class Given:
     values: list[Decimal | None]
     where: str
     transposed: bool = False  # written in the transposed shape (a matrix)
+    unreadable: frozenset[int] = frozenset()  # entries written, but not as a number
+
+    @property
+    def answered(self) -> bool:
+        """Whether any entry has a number (a step left all ~ is not answered)."""
+        return any(v is not None for v in self.values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,15 @@ class Answers:
     given: dict[str, Given] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    rejected: set[str] = field(default_factory=set)  # steps written in a shape of no use
+    unknown: set[str] = field(default_factory=set)  # ids that name no step
+
+
+class AnswersError(HandcalcError):
+    """An answers file that is not there to read: nothing to grade."""
+
+
+VARIANT = "variant"  # the one top-level key of an answers file that is not a step id
 
 
 def parse_number(text: str) -> tuple[Decimal, str | None]:
@@ -67,23 +81,49 @@ def parse_number(text: str) -> tuple[Decimal, str | None]:
 
 
 def read(path: Path, shapes: dict[str, Shape]) -> Answers:
-    """Read an answers file against the steps a student can answer (id -> shape)."""
+    """Read an answers file against the steps a student can answer (id -> shape).
+
+    A file that is not there raises AnswersError; what cannot be read in it is reported.
+    """
+    loaded = load(path)
+    return loaded if isinstance(loaded, Answers) else from_node(path, loaded, shapes)
+
+
+def load(path: Path) -> Node | Answers | None:
+    """The file's YAML tree; Answers holding the reason when it is no YAML to read."""
+    if not path.exists():
+        raise AnswersError(f"{path}: no such file (expected the student's answers file)")
     try:
-        root = read_file(path)
+        return read_file(path)
     except HandcalcError as e:
-        return Answers(problems=[str(e)])
+        return Answers(problems=[str(e).replace("a YAML config file", "a YAML answers file")])
+
+
+def from_node(path: Path, root: Node | None, shapes: dict[str, Shape]) -> Answers:
+    """The answers of a file's YAML tree."""
     entries = _entries(path, root)
     if isinstance(entries, str):
         return Answers(problems=[entries])
     out = Answers()
     for step_id, node in entries.items():
+        if step_id == VARIANT:
+            continue
         if step_id not in shapes:
             out.problems.append(_unknown(step_id, node, shapes))
+            out.unknown.add(step_id)
             continue
         given = _read_step(step_id, node, shapes[step_id], out)
-        if given is not None:
+        if given is None:
+            out.rejected.add(step_id)
+        else:
             out.given[step_id] = given
     return out
+
+
+def variant_of(entries: Mapping[str, Node]) -> str | None:
+    """The text of the file's `variant:` key (None without one)."""
+    node = entries.get(VARIANT)
+    return None if node is None or not isinstance(node.value, str) else node.value.strip()
 
 
 def _entries(path: Path, root: Node | None) -> dict[str, Node] | str:
@@ -111,12 +151,22 @@ def _read_step(step_id: str, node: Node, shape: Shape, out: Answers) -> Given | 
             f"{node.where}: {step_id}: shape {have or 'one number'}, expected {want}"
         )
         return None
-    values = [_read_leaf(path, leaf, out) for path, leaf in _leaves(node, step_id)]
+    leaves = _leaves(node, step_id)
+    values = [_read_leaf(path, leaf, out) for path, leaf in leaves]
+    unreadable = [
+        v is None and leaf.kind != "null" for v, (_, leaf) in zip(values, leaves, strict=True)
+    ]
     if transposed:
         rows, cols = shape[1], shape[0]
-        values = [values[i * cols + j] for j in range(cols) for i in range(rows)]
+        order = [i * cols + j for j in range(cols) for i in range(rows)]
+        values, unreadable = [values[k] for k in order], [unreadable[k] for k in order]
     return Given(
-        step_id=step_id, shape=shape, values=values, where=node.where, transposed=transposed
+        step_id=step_id,
+        shape=shape,
+        values=values,
+        where=node.where,
+        transposed=transposed,
+        unreadable=frozenset(i for i, bad in enumerate(unreadable) if bad),
     )
 
 
@@ -152,31 +202,3 @@ def _leaves(node: Node, path: str) -> list[tuple[str, Node]]:
             out += _leaves(item, f"{path}[{i + 1}]")
         return out
     return [(path, node)]
-
-
-def template(trace: Trace, steps: Mapping[str, Step]) -> str:
-    """A blank answers file: every step a student writes, in its shape, with its formula."""
-    p = trace.problem
-    out = [
-        f"# Answers for: {p.title or 'handcalc'} (check with: handcalc check CONFIG THIS_FILE)",
-        "# Write each value as you worked it out, in the quantity's shape; leave ~ where you have",
-        '# no answer. Numbers may be written 0.1234, -.5, 1.2e-3, 1/3 or, quoted, "0,25".',
-    ]
-    phase = None
-    for step in steps.values():
-        if step.spec.phase != phase:
-            phase = step.spec.phase
-            out += ["", f"# {phase}"]
-        size = " x ".join(map(str, step.shape)) or "one number"
-        out.append(f"# {step.spec.symbol} = {step.spec.formula}   ({size})")
-        out.append(f"{step.id}:{_blank(step.shape)}")
-    return "\n".join(out) + "\n"
-
-
-def _blank(shape: Shape) -> str:
-    if not shape:
-        return " ~"
-    if len(shape) == 1:
-        return " [" + ", ".join(["~"] * shape[0]) + "]"
-    row = _blank(shape[1:]).strip()
-    return "".join(f"\n  - {row}" for _ in range(shape[0]))

@@ -1,5 +1,9 @@
-"""Naming the likely slip behind a wrong entry: a usual slip, another rounding rule, no rounding at
-all, or a misplaced decimal point, tried in that order.
+"""Naming the likely slip behind a wrong entry: a usual slip (made at the step itself or at a step
+the student skipped on the way to it), another rounding rule or none, or a misplaced decimal point,
+tried in that order.
+
+A slip whose value is within the tolerance of the key explains nothing (any rounding gives that),
+so it is never named.
 """
 
 from __future__ import annotations
@@ -8,10 +12,20 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from handcalc.grading.mixed_rules import MixedRules
+from handcalc.grading.mixed_rules import Rival
+from handcalc.model.steps import StepSpec
 from handcalc.trace import Step
 
 Outcome = list[Decimal] | None  # a step's entries as recomputed, None where that broke
+
+
+@dataclass(frozen=True, slots=True)
+class Tried:
+    """A usual slip's outcome at this step; `at` is the skipped step it was made at, if not here."""
+
+    name: str
+    at: StepSpec | None
+    outcome: Outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,45 +33,59 @@ class Work:
     """What grading one step knows beside the student's numbers."""
 
     step: Step
-    tolerances: list[Decimal]
+    tolerances: list[Decimal]  # what is accepted as the key, per entry
+    noise: list[Decimal]  # one unit widened by the key's float64 deviation: rounding's reach
     own: Outcome  # the step from the student's own inputs, where that differs from the key
-    slips: list[tuple[str, Outcome]]  # each usual slip's outcome, by the slip's name
+    slips: list[Tried]
 
 
-def diagnose(work: Work, i: int, value: Decimal, rules: MixedRules) -> str | None:
-    """The likely slip behind entry i's wrong value, None when no known slip gives it."""
-    return (
-        _slip(work, i, value)
-        or _rule(work, i, value, rules)
-        or _unrounded(work.step, i, value)
-        or _misplaced_point(work, i, value)
-    )
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A diagnosis: the slip's name, the step it was made at, and what to compare with."""
+
+    name: str
+    at: StepSpec
+    hint: str
 
 
-def _slip(work: Work, i: int, value: Decimal) -> str | None:
-    tol = work.tolerances[i]
-    return next(
-        (n for n, alt in work.slips if alt is not None and abs(value - alt[i]) <= tol), None
-    )
+def formula(spec: StepSpec) -> str:
+    """The notes' formula of a step, as a hint beside a slip made at it."""
+    return f"the notes' formula: {spec.symbol} = {spec.formula}"
 
 
-def _half_unit(step: Step, i: int, value: Decimal) -> Decimal:
-    """Half a unit of the last digit kept of the key (of the value where the key is 0)."""
-    return step.rounding.unit(step.values[i] or value) / 2
+def diagnose(work: Work, i: int, value: Decimal, rivals: list[Rival]) -> Found | None:
+    """The likely slip behind entry i's wrong value, None when no known slip gives it.
+
+    `rivals` are the other rounding rules, the one the student most likely used first: where
+    that one gives the value, it explains it before any slip.
+    """
+    spec = work.step.spec
+    first = _rule(work, i, value, rivals[:1])  # the rule the student used throughout, if any
+    found = first or _slip(work, i, value) or _rule(work, i, value, rivals[1:])
+    if found is not None:
+        return found
+    point = _misplaced_point(work, i, value)
+    return None if point is None else Found(name=point, at=spec, hint=formula(spec))
 
 
-def _rule(work: Work, i: int, value: Decimal, rules: MixedRules) -> str | None:
-    key, half = work.step.values[i], _half_unit(work.step, i, value)
-    for trace, name in rules.traces():
-        other = trace.step(work.step.id).values[i]
-        if other != key and abs(value - other) <= half:
-            return name
-    return None
+def _rule(work: Work, i: int, value: Decimal, rivals: list[Rival]) -> Found | None:
+    rule = next((r.name for r in rivals if r.reproduces(work.step, i, value)), None)
+    if rule is None:
+        return None
+    return Found(name=rule, at=work.step.spec, hint=f"the rule: {work.step.rounding.describe()}")
 
 
-def _unrounded(step: Step, i: int, value: Decimal) -> str | None:
-    if abs(value - Decimal(repr(step.floats[i]))) <= _half_unit(step, i, value):
-        return "intermediates not rounded: the value is the unrounded float64 one"
+def _slip(work: Work, i: int, value: Decimal) -> Found | None:
+    """The first slip that gives the value and changes the step by more than rounding does."""
+    tol, noise, key = work.tolerances[i], work.noise[i], work.step.values[i]
+    done_right = work.own[i] if work.own is not None else key
+    for tried in work.slips:
+        alt = None if tried.outcome is None else tried.outcome[i]
+        if alt is None or abs(value - alt) > tol:
+            continue
+        if abs(alt - done_right) > noise and abs(alt - key) > tol:
+            at = tried.at or work.step.spec
+            return Found(name=tried.name, at=at, hint=formula(at))
     return None
 
 

@@ -1,55 +1,149 @@
-"""The rounding rules a class may mix up with its own, each with the key it would have given."""
+"""The rounding rules a class may mix up with its own, each with the key it would have given.
+
+A student who used another rule (or did not round at all) writes that rule's key; the rival that
+reproduces the most of their entries exactly is the one they used. Ties go to the simplest
+explanation: not rounding at all, then one choice of the rule changed, then two, then three.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 
 from handcalc.config.problem import Problem
 from handcalc.errors import HandcalcError
 from handcalc.model.runner import make_trace
 from handcalc.numbers import Rounding
-from handcalc.trace import Trace
+from handcalc.rounding import MAX_DIGITS
+from handcalc.trace import Step
 
 PLACES = {"decimals": "decimal places", "significant": "significant digits"}
 PER = {"value": "written value", "operation": "operation"}
+NOT_ROUNDED = "intermediates not rounded: the value is the unrounded float64 one"
 
 
 def other_rules(r: Rounding) -> list[tuple[Rounding, str]]:
-    """Each rule one choice away from `r`, and how to say the student used it.
+    """Each rule one or more choices away from `r`, simplest first, and how to say it was used.
 
-    >>> [name for _, name in other_rules(Rounding(digits=4))]  # doctest: +NORMALIZE_WHITESPACE
+    >>> [name for _, name in other_rules(Rounding(digits=4))][:5]  # doctest: +NORMALIZE_WHITESPACE
     ['rounded half_even instead of half_up',
+     'rounded every operation instead of every written value',
      '4 significant digits instead of 4 decimal places',
-     'rounded every operation instead of every written value']
+     '3 decimal places instead of 4',
+     '5 decimal places instead of 4']
+    >>> len(other_rules(Rounding(digits=4)))
+    9
     """
-    by_rule = replace(r, rule="half_even" if r.rule == "half_up" else "half_up")
-    by_mode = replace(r, mode="significant" if r.mode == "decimals" else "decimals")
-    by_per = replace(r, per="operation" if r.per == "value" else "value")
+    changes = [_by_rule(r), _by_per(r), _by_mode(r)]
+    out = [changes[0], changes[1], changes[2], *_by_digits(r)]
+    for size in (2, 3):
+        for combo in itertools.combinations(changes, size):
+            rounding = r
+            for changed, _ in combo:
+                rounding = _apply(rounding, r, changed)
+            out.append((rounding, ", and ".join(name for _, name in combo)))
+    return out
+
+
+def _apply(rounding: Rounding, base: Rounding, changed: Rounding) -> Rounding:
+    """`rounding` with the one choice in which `changed` differs from `base`."""
+    if changed.rule != base.rule:
+        return replace(rounding, rule=changed.rule)
+    if changed.per != base.per:
+        return replace(rounding, per=changed.per)
+    return replace(rounding, mode=changed.mode)
+
+
+def _by_rule(r: Rounding) -> tuple[Rounding, str]:
+    other = replace(r, rule="half_even" if r.rule == "half_up" else "half_up")
+    return other, f"rounded {other.rule} instead of {r.rule}"
+
+
+def _by_per(r: Rounding) -> tuple[Rounding, str]:
+    other = replace(r, per="operation" if r.per == "value" else "value")
+    return other, f"rounded every {PER[other.per]} instead of every {PER[r.per]}"
+
+
+def _by_mode(r: Rounding) -> tuple[Rounding, str]:
+    other = replace(r, mode="significant" if r.mode == "decimals" else "decimals")
+    return other, f"{r.digits} {PLACES[other.mode]} instead of {r.digits} {PLACES[r.mode]}"
+
+
+def _by_digits(r: Rounding) -> list[tuple[Rounding, str]]:
     return [
-        (by_rule, f"rounded {by_rule.rule} instead of {r.rule}"),
-        (by_mode, f"{r.digits} {PLACES[by_mode.mode]} instead of {r.digits} {PLACES[r.mode]}"),
-        (by_per, f"rounded every {PER[by_per.per]} instead of every {PER[r.per]}"),
+        (replace(r, digits=d), f"{d} {PLACES[r.mode]} instead of {r.digits}")
+        for d in (r.digits - 1, r.digits + 1)
+        if 1 <= d <= MAX_DIGITS
     ]
 
 
 @dataclass(frozen=True, slots=True)
+class Rival:
+    """Another way to write the numbers: its name, and each step's entries as it writes them.
+
+    `values` is None for not rounding at all, whose entries are the float64 ones.
+    """
+
+    name: str
+    values: dict[str, list[Decimal]] | None
+
+    def reproduces(self, step: Step, i: int, value: Decimal) -> bool:
+        """Whether this way gives the student's `value` for entry i, digit for digit."""
+        if self.values is None:  # float64, written by the rule (or to the digits written)
+            exact = Decimal(repr(step.floats[i]))
+            if longer(step.rounding, value):
+                return abs(value - exact) <= Decimal(1).scaleb(int(value.as_tuple().exponent)) / 2
+            return value == step.rounding.rounder()(exact)
+        return step.id in self.values and self.values[step.id][i] == value
+
+
+def longer(r: Rounding, value: Decimal) -> bool:
+    """Whether the value is written with more digits than the rule keeps.
+
+    >>> r = Rounding(digits=4)
+    >>> longer(r, Decimal("0.12345")), longer(r, Decimal("0.1234")), longer(r, Decimal("0.5"))
+    (True, False, False)
+    >>> longer(Rounding(digits=3, mode="significant"), Decimal("0.0012345"))
+    True
+    """
+    written = value.as_tuple()
+    if r.mode == "decimals":
+        return int(written.exponent) < -r.digits
+    return len(written.digits) > r.digits
+
+
+@dataclass(frozen=True, slots=True)
 class MixedRules:
-    """The keys under the other rules, each computed when first asked for."""
+    """The rivals of a problem's rule, each computed when first asked for (shared by students)."""
 
     problem: Problem
-    trace: Trace
-    _traces: dict[Rounding, Trace] = field(default_factory=dict)
+    _rivals: list[Rival] = field(default_factory=list)
 
-    def traces(self) -> Iterator[tuple[Trace, str]]:
-        """Each other rule's key (the problem's own trace where the rule breaks the run)."""
-        for rounding, name in other_rules(self.problem.rounding):
-            yield self._trace(rounding), name
+    def rivals(self) -> list[Rival]:
+        """Not rounding at all, then every other rule, simplest first."""
+        if not self._rivals:
+            self._rivals.append(Rival(name=NOT_ROUNDED, values=None))
+            for rounding, name in other_rules(self.problem.rounding):
+                values = self._values(rounding)
+                if values is not None:
+                    self._rivals.append(Rival(name=name, values=values))
+        return self._rivals
 
-    def _trace(self, rounding: Rounding) -> Trace:
-        if rounding not in self._traces:
-            try:
-                self._traces[rounding] = make_trace(replace(self.problem, rounding=rounding))
-            except HandcalcError:
-                self._traces[rounding] = self.trace
-        return self._traces[rounding]
+    def _values(self, rounding: Rounding) -> dict[str, list[Decimal]] | None:
+        try:
+            trace = make_trace(replace(self.problem, rounding=rounding, steps=1))
+        except HandcalcError:  # the rule breaks the run: no student used it
+            return None
+        return {s.id: s.values for s in trace.iterations[0]}
+
+    def best(self, entries: Iterable[tuple[Step, int, Decimal]]) -> list[tuple[Rival, int]]:
+        """Each rival with the number of the student's entries it reproduces, best first."""
+        listed = list(entries)
+        counts = [
+            (rival, sum(rival.reproduces(step, i, v) for step, i, v in listed))
+            for rival in self.rivals()
+        ]
+        order = {id(r): k for k, r in enumerate(self.rivals())}
+        return sorted(counts, key=lambda rc: (-rc[1], order[id(rc[0])]))

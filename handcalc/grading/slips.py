@@ -18,6 +18,9 @@ from handcalc.model.steps import Compute, Phase, StepSpec, Values
 from handcalc.numbers import Flat, NumberSystem
 
 LN10 = Decimal(10).ln()
+ZERO_BASED = "the label read 0-based (class c taken as c + 1)"
+LEFT_OUT = "the batch 1/N left out"
+HEAD_LEFT_OUT = "the head's derivative left out (dL/dz^(L) = dL/dŷ)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +40,7 @@ def slips(p: Problem, spec: StepSpec) -> list[Slip]:
     if _is_output_gradient(spec):
         return _output_slips(p)
     if spec.phase is Phase.loss:
-        return _loss_slips(p, spec)
+        return _reduction_slips(p) if spec.inputs == ("losses",) else _loss_slips(p, spec)
     builder = BY_KIND.get(spec.kind)
     return builder(p, spec, spec.layer or 0) if builder else []
 
@@ -101,7 +104,7 @@ def _output_slips(p: Problem) -> list[Slip]:
     ]
     if mean:
         out += [
-            Slip(name="the batch 1/N left out", compute=grad),
+            Slip(name=LEFT_OUT, compute=grad),
             Slip(
                 name="the batch 1/N applied twice",
                 compute=lambda ns, v: ns.div(ns.div(grad(ns, v), n), n),
@@ -111,9 +114,6 @@ def _output_slips(p: Problem) -> list[Slip]:
     if shifted is not None:
         out.append(Slip(name=ZERO_BASED, compute=lambda ns, v: scaled(ns, grad(ns, v, shifted))))
     return out
-
-
-ZERO_BASED = "the label read 0-based (class c taken as c + 1)"
 
 
 def _shifted_targets(p: Problem) -> Flat | None:
@@ -129,10 +129,17 @@ def _derivative_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
     return _at_h(p, layer, times=None)
 
 
-def _hidden_dz_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
-    """dL/dz^(l) = σ'(z^(l)) ⊙ dL/dh^(l) of a hidden layer."""
+def _dz_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
+    """dL/dz^(l): σ'(z^(l)) ⊙ dL/dh^(l) of a hidden layer, or the head's Jacobian times dL/dŷ."""
+    if _kinds(spec.inputs) in ([Kind.dyhat_dz, Kind.dyhat], [Kind.J_softmax, Kind.dyhat]):
+        return [Slip(name=HEAD_LEFT_OUT, compute=lambda ns, v: v["dyhat"])]
     if _kinds(spec.inputs) != [Kind.dhdz, Kind.dh]:
         return []
+    return _hidden_dz_slips(p, spec, layer)
+
+
+def _hidden_dz_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
+    """dL/dz^(l) = σ'(z^(l)) ⊙ dL/dh^(l) of a hidden layer."""
     dh = spec.inputs[1]
     left_out = Slip(
         name="the activation derivative left out (dL/dz = dL/dh)", compute=lambda ns, v: v[dh]
@@ -199,6 +206,21 @@ def _update_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
     ]
 
 
+def _reduction_slips(p: Problem) -> list[Slip]:
+    """L from the per-example losses: the mean's 1/N left out, or taken where the sum is meant."""
+    n = Decimal(p.examples)
+    if p.examples < 2:
+        return []
+    if p.reduction == "mean":
+        return [Slip(name=LEFT_OUT, compute=lambda ns, v: ns.total(v["losses"], 0))]
+    return [
+        Slip(
+            name="the mean taken instead of the sum (1/N applied)",
+            compute=lambda ns, v: ns.div(ns.total(v["losses"], 0), n),
+        )
+    ]
+
+
 def _loss_slips(p: Problem, spec: StepSpec) -> list[Slip]:
     loss, dl = LOSSES[p.loss], p.widths[-1]
 
@@ -224,7 +246,8 @@ BY_KIND: dict[Kind, Callable[[Problem, StepSpec, int], list[Slip]]] = {
     Kind.dW: _outer_slips,
     Kind.db: _bias_slips,
     Kind.dhdz: _derivative_slips,
-    Kind.dz: _hidden_dz_slips,
+    Kind.dz: _dz_slips,
+    Kind.dzT: _dz_slips,
     Kind.dh: _dh_slips,
     Kind.dh_W: _dh_slips,
     Kind.dhd: _dh_slips,

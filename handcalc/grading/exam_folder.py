@@ -1,0 +1,111 @@
+"""An exam folder as `handcalc exam` writes it: the manifest, each variant's config, and which
+variant an answers file is for."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from handcalc.errors import ConfigError
+
+MANIFEST = "manifest.csv"
+COLUMNS = ("variant", "seed", "config_hash", "config", "worksheet", "key")
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One row of the manifest: the variant's number and the files written for it."""
+
+    number: str
+    config: Path
+    names: tuple[str, ...]  # the file names the manifest gives it (config, worksheet, key)
+
+    @property
+    def stem(self) -> str:
+        """The config's name without .yaml: variant-03."""
+        return self.config.stem
+
+    def named_by(self, text: str) -> bool:
+        """Whether a `variant:` value names this variant: 3, 03, variant-03 or a file name.
+
+        >>> v = Variant(number="3", config=Path("variant-03.yaml"), names=("variant-03.yaml",))
+        >>> [v.named_by(t) for t in ("3", "03", "variant-03", "variant-03.yaml", "13")]
+        [True, True, True, True, False]
+        """
+        if text.isdigit() and self.number.isdigit():
+            return int(text) == int(self.number)
+        return text in (self.stem, *self.names, *(Path(n).stem for n in self.names))
+
+    def in_name(self, name: str) -> bool:
+        """Whether a file name holds this variant's stem as a word: alice-variant-03.yaml."""
+        return (
+            re.search(rf"(?<![A-Za-z0-9]){re.escape(self.stem)}(?![A-Za-z0-9])", name) is not None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExamFolder:
+    folder: Path
+    variants: list[Variant]
+
+    def find(self, named: str | None, file_name: str) -> Variant | str:
+        """The variant an answers file names (its `variant:` key, else its file name), or why
+        none."""
+        if named is not None:
+            found = [v for v in self.variants if v.named_by(named)]
+            if found:
+                return found[0]
+            return f"variant: {named!r} is not a variant of the exam ({self._range()})"
+        by_name = [v for v in self.variants if v.in_name(file_name)]
+        if len(by_name) == 1:
+            return by_name[0]
+        return (
+            "names no variant of the exam (a `variant:` key, or the variant in the file name, "
+            f"as in {self.variants[0].stem}-NAME.yaml)"
+        )
+
+    def _range(self) -> str:
+        numbers = [v.number for v in self.variants]
+        return numbers[0] if len(numbers) == 1 else f"{numbers[0]} to {numbers[-1]}"
+
+
+def read(folder: Path) -> ExamFolder:
+    """The exam's manifest: every variant and its config file."""
+    path = folder / MANIFEST
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: not a folder (expected the folder handcalc exam wrote)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError(
+            f"{path}: cannot be read (expected the manifest handcalc exam writes)"
+        ) from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows or tuple(rows[0][: len(COLUMNS)]) != COLUMNS or len(rows) < 2:
+        raise ConfigError(f"{path}:1: expected the columns {', '.join(COLUMNS)} and a row each")
+    return ExamFolder(
+        folder=folder, variants=[_variant(folder, path, k, r) for k, r in _rows(rows)]
+    )
+
+
+def _rows(rows: list[list[str]]) -> list[tuple[int, list[str]]]:
+    return [(k, r) for k, r in enumerate(rows[1:], start=2) if any(r)]
+
+
+def _variant(folder: Path, path: Path, line: int, row: list[str]) -> Variant:
+    if len(row) < len(COLUMNS) or not row[3].endswith((".yaml", ".yml")) or "/" in row[3]:
+        raise ConfigError(f"{path}:{line}: expected a variant's row ({', '.join(COLUMNS)})")
+    return Variant(number=row[0], config=folder / row[3], names=(row[3], row[4], row[5]))
+
+
+def variant_of(config: Path) -> str | None:
+    """The variant a config file is, when an exam manifest beside it lists it."""
+    if not (config.parent / MANIFEST).is_file():
+        return None
+    try:
+        exam = read(config.parent)
+    except ConfigError:
+        return None
+    return next((v.number for v in exam.variants if v.config.name == config.name), None)

@@ -1,0 +1,144 @@
+"""A class graded at once: each answers file against the exam variant it names, and a summary of
+every step across the class. A file that cannot be graded stays in the gradebook with the reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from handcalc.config import load as cfg
+from handcalc.errors import HandcalcError
+from handcalc.grading import answers as ans
+from handcalc.grading import exam_folder
+from handcalc.grading.asked import asked
+from handcalc.grading.check import Options, Shared, grade
+from handcalc.grading.exam_folder import ExamFolder, Variant
+from handcalc.grading.verdicts import Report, StepReport
+from handcalc.model.runner import make_trace
+from handcalc.numbers import Shape
+from handcalc.trace import Trace
+
+SUFFIXES = (".yaml", ".yml")
+STANDINGS = ("correct", "carried", "wrong", "partial", "blank")
+
+
+@dataclass(frozen=True, slots=True)
+class Graded:
+    """One answers file: its variant and report, or why it could not be graded."""
+
+    path: Path
+    variant: Variant | None = None
+    report: Report | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepSummary:
+    """One step across the class: how many students stand where, and the slip most made."""
+
+    step_id: str
+    symbol: str
+    points: str
+    counts: dict[str, int]
+    slip: tuple[str, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Gradebook:
+    exam: ExamFolder
+    rows: list[Graded]
+
+    def summary(self) -> list[StepSummary]:
+        """Every step the paper asks, in its order, over the students graded."""
+        reports = [g.report for g in self.rows if g.report is not None]
+        if not reports:
+            return []
+        return [_summarize([r.steps[k] for r in reports]) for k in range(len(reports[0].steps))]
+
+
+def standing(s: StepReport) -> str:
+    """Where a student stands on a step: wrong, blank, partial, carried or correct."""
+    if s.count("wrong"):
+        return "wrong"
+    if not s.answered:
+        return "blank"
+    if s.answered < len(s.entries):
+        return "partial"
+    return "carried" if s.count("carried") else "correct"
+
+
+def _summarize(steps: list[StepReport]) -> StepSummary:
+    first = steps[0]
+    counts = Counter(standing(s) for s in steps)
+    slips = Counter(slip.diagnosis for s in steps for slip in s.slips()[:1])
+    return StepSummary(
+        step_id=first.step.id,
+        symbol=first.step.spec.symbol,
+        points=f"{first.points.normalize():f}",
+        counts={k: counts.get(k, 0) for k in STANDINGS},
+        slip=slips.most_common(1)[0] if slips else None,
+    )
+
+
+def answer_files(items: list[Path]) -> list[Path]:
+    """The files named, a folder standing for its .yaml and .yml files (sorted by name)."""
+    out: list[Path] = []
+    for item in items:
+        if item.is_dir():
+            out += sorted(p for p in item.iterdir() if p.suffix in SUFFIXES and p.is_file())
+        else:
+            out.append(item)
+    return out
+
+
+def grade_all(folder: Path, items: list[Path], options: Options) -> Gradebook:
+    """Every answers file graded against its variant's key."""
+    exam = exam_folder.read(folder)
+    keys = _Keys()
+    return Gradebook(exam=exam, rows=[_one(p, exam, keys, options) for p in answer_files(items)])
+
+
+def _one(path: Path, exam: ExamFolder, keys: _Keys, options: Options) -> Graded:
+    try:
+        loaded = ans.load(path)
+    except HandcalcError as e:
+        return Graded(path=path, reason=str(e))
+    if isinstance(loaded, ans.Answers):
+        return Graded(path=path, reason=loaded.problems[0])
+    entries = loaded.value if loaded is not None and isinstance(loaded.value, dict) else {}
+    variant = exam.find(ans.variant_of(entries), path.name)
+    if isinstance(variant, str):
+        return Graded(path=path, reason=variant)
+    try:
+        key = keys.get(variant)
+    except HandcalcError as e:
+        return Graded(path=path, variant=variant, reason=f"the variant's config: {e}")
+    answers = ans.from_node(path, loaded, key.shapes)
+    report = grade(key.trace, answers, options, key.shared)
+    return Graded(path=path, variant=variant, report=report)
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    trace: Trace
+    shapes: dict[str, Shape]
+    shared: Shared
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """Each variant's key, made when its first student is graded, shared by the rest."""
+
+    _made: dict[Path, _Key] = field(default_factory=dict)
+
+    def get(self, variant: Variant) -> _Key:
+        if variant.config not in self._made:
+            trace = make_trace(cfg.load(variant.config))
+            self._made[variant.config] = _Key(
+                trace=trace,
+                shapes={s.id: s.shape for s in asked(trace)},
+                shared=Shared.of(trace),
+            )
+        return self._made[variant.config]
