@@ -110,7 +110,9 @@ def _top(doc: Document) -> list[str]:
         out.append(f"<p>{lines(h.instructions)}</p>")
     out.append(
         f"<p>Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.<br>"
-        f"Learning rate: η = {esc(doc.learning_rate)}.</p><h2>Given</h2>"
+        f"Learning rate: η = {esc(doc.learning_rate)}.<br>"
+        + "".join(f"{rich(s)}<br>" for s in doc.settings)
+        + f"<b>Total: {esc(doc.total)} points.</b></p><h2>Given</h2>"
     )
     return out
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from handcalc.documents.paper import Box, Document, Layer, Matrix, edges, neuron_positions, segments
 from handcalc.text import clean
 
@@ -33,7 +35,17 @@ UNICODE = {
     "·": r"\cdot",
     "−": "-",
     "←": r"\leftarrow",
+    "β": r"\beta",
+    "ε": r"\varepsilon",
+    "μ": r"\mu",
+    "λ": r"\lambda",
+    "θ": r"\theta",
+    "√": r"\surd",
+    "²": "^{2}",
+    "ŝ": r"\hat{s}",
+    "ᵀ": "^{T}",
 }
+ACCENTS = re.compile("([A-Za-z])([\u0302\u0303])")  # a letter with a combining hat or tilde
 
 
 def esc(text: str) -> str:
@@ -42,7 +54,11 @@ def esc(text: str) -> str:
     >>> print(esc("\\input{x} [1cm] 50% \x1b"))
     \textbackslash{}input\{x\} {[}1cm{]} 50\% \textbackslash{}x1b
     """
-    return "".join(SPECIAL.get(c, c) for c in clean(text))
+    return ACCENTS.sub(_accent, "".join(SPECIAL.get(c, c) for c in clean(text)))
+
+
+def _accent(m: re.Match[str]) -> str:
+    return rf"\ensuremath{{\{'hat' if m.group(2) == chr(0x302) else 'tilde'}{{{m.group(1)}}}}}"
 
 
 def lines(text: str) -> str:
@@ -142,9 +158,17 @@ def body(doc: Document) -> str:
         out += [_box(b) for b in section.boxes]
     if doc.expansions:
         out.append(r"\section*{Worked entries}")
-        out += ["\\begin{verbatim}\n" + "\n".join(e) + "\n\\end{verbatim}" for e in doc.expansions]
+        out += [
+            "\\begin{verbatim}\n" + "\n".join(map(_verbatim, e)) + "\n\\end{verbatim}"
+            for e in doc.expansions
+        ]
     out += _chart(doc)
     return "\n".join(out) + "\n"
+
+
+def _verbatim(line: str) -> str:
+    """A worked line for verbatim, which cannot carry combining accents: h̃ becomes h~."""
+    return line.replace("\u0303", "~").replace("\u0302", "^")
 
 
 def _top(doc: Document) -> list[str]:
@@ -161,7 +185,9 @@ def _top(doc: Document) -> list[str]:
         out.append(lines(h.instructions) + r"\par\medskip")
     out.append(
         rf"Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.\\"
-        rf"Learning rate: $\eta$ = {esc(doc.learning_rate)}.\par"
+        rf"Learning rate: $\eta$ = {esc(doc.learning_rate)}.\\"
+        + "".join(rf"{rich(s)}\\" for s in doc.settings)
+        + rf"\textbf{{Total: {esc(doc.total)} points.}}\par"
     )
     return out
 
