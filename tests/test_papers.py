@@ -18,7 +18,7 @@ from handcalc.config.problem import Problem
 from handcalc.documents import paper
 from handcalc.documents.settings import number
 from handcalc.model.runner import make_trace
-from handcalc.render import latex, typst
+from handcalc.render import html, latex, typst
 from handcalc.render import markdown_paper as mdoc
 from handcalc.trace import Trace
 
@@ -210,3 +210,19 @@ def test_the_latex_key_compiles(path: Path, tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_wide_matrices_split_into_column_blocks_in_html_and_latex() -> None:
+    data = config("default", network={"widths": [12, 2, 2]})
+    data["data"] = {"x": [0.5, -0.5] * 6, "y": [0, 1]}
+    doc = paper.build(make_trace(problem(data)), key=True)
+    page = html.document(doc)
+    assert "<th>8</th></tr>" in page and "<tr><th></th><th>9</th>" in page
+    tex = latex.document(doc)
+    assert "& 7 \\\\ \\hline" in tex and "\\begin{tabular}{|r|p{1.9cm}|p{1.9cm}|p{1.9cm}" in tex
+    assert " & 8 & 9 & 10 & 11 & 12 \\\\ \\hline" in tex
+
+
+def test_html_footer_never_covers_the_page() -> None:
+    page = html.document(paper.build(handcalc.run(ROOT / "configs" / "default.yaml"), key=True))
+    assert "position:fixed" not in page

@@ -45,6 +45,7 @@ UNICODE = {
     "ŝ": r"\hat{s}",
     "ᵀ": "^{T}",
 }
+COLUMNS = 7  # matrix columns per tabular: 7 of 1.9 cm and the row labels fit an A4 page
 ACCENTS = re.compile("([A-Za-z])([\u0302\u0303])")  # a letter with a combining hat or tilde
 
 
@@ -97,13 +98,23 @@ def _preamble(title: str) -> str:
 
 
 def _table(rows: list[list[str]], labels: list[str], empty: bool) -> str:
+    """The matrix as tabulars of at most COLUMNS columns, one under another within the page."""
     cols = len(rows[0]) if rows else 1
-    spec = ("r|" if labels else "") + "|".join(["p{1.9cm}"] * cols)
-    head = " & ".join(([""] if labels else []) + [str(j + 1) for j in range(cols)])
+    return "\\[4pt]\n".join(
+        _block(rows, labels, empty, start, min(cols, start + COLUMNS))
+        for start in range(0, cols, COLUMNS)
+    )
+
+
+def _block(rows: list[list[str]], labels: list[str], empty: bool, start: int, stop: int) -> str:
+    spec = ("r|" if labels else "") + "|".join(["p{1.9cm}"] * (stop - start))
+    head = " & ".join(([""] if labels else []) + [str(j + 1) for j in range(start, stop)])
     lines = [rf"\begin{{tabular}}{{|{spec}|}}\hline", head + r" \\ \hline"]
     for i, row in enumerate(rows):
-        cells = [r"\rule{0pt}{1.4em}" if empty else r"\hfill " + esc(v) for v in row]
-        lines.append(" & ".join(([esc(labels[i])] if labels else []) + cells) + r" \\ \hline")
+        cells = [r"\rule{0pt}{1.4em}" if empty else r"\hfill " + esc(v) for v in row[start:stop]]
+        rule = r"\hline " if labels and i and labels[i].endswith(", 1") else ""  # a new slice
+        line = " & ".join(([esc(labels[i])] if labels else []) + cells) + r" \\ \hline"
+        lines.append(rule + line)
     lines.append(r"\end{tabular}")
     return "\n".join(lines)
 

@@ -148,6 +148,8 @@ def _numbers(
     header = ", ".join([*lead, *(f"[{lit(str(j + 1))}]" for j in range(start, stop))])
     cells = []
     for i, row in enumerate(rows):
+        if labels and i and labels[i].endswith(", 1"):
+            cells.append("table.hline(stroke: 1.2pt)")  # a new slice of a 3-tensor
         if labels:
             cells.append(f"[{lit(labels[i])}]")
         cells += ["[#v(1.8em)]" if empty else f"cell[{lit(v)}]" for v in row[start:stop]]
