@@ -172,6 +172,10 @@ def test_every_page_carries_name_id_and_variant() -> None:
     assert "header: context" in source
     assert "#head.update([#grid(columns: (1.3fr, 1fr, auto), gutter: 1.2em, [Name: " in source
     assert '"variant 3 · total 28 points"' in source
+    tex = latex.document(doc)
+    assert "\\fancyhead[L]{\\footnotesize\\ifnum\\value{page}>1 \\pagehead\\fi}" in tex
+    assert "\\renewcommand{\\pagehead}{Name: \\rule{6cm}{0.4pt}" in tex
+    assert "variant 3 · total 28 points}" in tex
 
 
 @pytest.mark.parametrize(
@@ -226,3 +230,17 @@ def test_wide_matrices_split_into_column_blocks_in_html_and_latex() -> None:
 def test_html_footer_never_covers_the_page() -> None:
     page = html.document(paper.build(handcalc.run(ROOT / "configs" / "default.yaml"), key=True))
     assert "position:fixed" not in page
+
+
+def test_the_pdf_worksheet_reads_back_with_every_constant_and_no_answer() -> None:
+    from handcalc.render.pdf import pdf
+    from test_documents import text_of
+
+    trace = make_trace(problem(COMBINATIONS["dropout+adam"]))
+    text = " ".join(text_of(pdf(typst.document(paper.build(trace, key=False)))))
+    for wanted in ("β1 = 0.9", "β2 = 0.999", "ε = 1e-8", "λ = 0", "= 0.5", "iteration 1 of 2"):
+        assert wanted in text
+    loss = trace.step("loss").texts()[0]
+    assert loss not in text
+    key = " ".join(text_of(pdf(typst.document(paper.build(trace, key=True)))))
+    assert loss in key and "β1 = 0.9" in key

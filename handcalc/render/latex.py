@@ -88,10 +88,11 @@ def _preamble(title: str) -> str:
 \usepackage{{lmodern,amssymb,newunicodechar,tikz,fancyhdr,array}}
 \usepackage[margin=1.6cm,bottom=2cm]{{geometry}}
 {chars}
-\newcommand{{\stamp}}{{}}
+\newcommand{{\stamp}}{{}}\newcommand{{\pagehead}}{{}}
 \pagestyle{{fancy}}\fancyhf{{}}\renewcommand{{\headrulewidth}}{{0pt}}
 \fancyfoot[L]{{\footnotesize {esc(title)}}}\fancyfoot[C]{{\footnotesize\stamp}}
 \fancyfoot[R]{{\footnotesize page \thepage}}
+\fancyhead[L]{{\footnotesize\ifnum\value{{page}}>1 \pagehead\fi}}
 \setlength{{\parindent}}{{0pt}}
 \begin{{document}}
 """
@@ -177,6 +178,16 @@ def body(doc: Document) -> str:
     return "\n".join(out) + "\n"
 
 
+def _page_head(doc: Document) -> str:
+    """What heads every page after the first: Name and ID lines, the variant, the total."""
+    h = doc.header
+    variant = f"variant {h.variant} · " if h.variant is not None else ""
+    right = esc(f"{variant}total {doc.total} points")
+    if h.key:
+        return rf"Answer key\hspace{{2em}}{right}"
+    return rf"Name: \rule{{6cm}}{{0.4pt}}\quad ID: \rule{{4cm}}{{0.4pt}}\hspace{{2em}}{right}"
+
+
 def _verbatim(line: str) -> str:
     """A worked line for verbatim, which cannot carry combining accents: h̃ becomes h~."""
     return line.replace("\u0303", "~").replace("\u0302", "^")
@@ -187,6 +198,7 @@ def _top(doc: Document) -> list[str]:
     h = doc.header
     out = [
         rf"\renewcommand{{\stamp}}{{{esc(h.stamp)}}}\setcounter{{page}}{{1}}",
+        rf"\renewcommand{{\pagehead}}{{{_page_head(doc)}}}",
         rf"{{\Large\bfseries {esc(h.title)}}}\par\medskip",
         rf"{esc(' · '.join(h.about))}\par\medskip",
     ]
