@@ -34,6 +34,7 @@ def document(sec: dict[str, Node]) -> Document:
         instructions=instructions,
         points=_points(sec.get("points")),
         expand=_expand(sec),
+        space=read(sec, "document", "space"),
     )
 
 

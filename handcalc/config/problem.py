@@ -25,6 +25,7 @@ class Document:
     instructions: str | None = None
     points: dict[str, Decimal] = field(default_factory=dict)
     expand: tuple[str, ...] = ()
+    space: str = "small"  # working room under each answer box: none, small or large
 
 
 @dataclass(frozen=True, slots=True)

@@ -196,6 +196,12 @@ SPEC: dict[str, dict[str, Key]] = {
             "update); 1 per step otherwise.",
         ),
         "expand": Key(kind="entries", doc='Entries worked out in answer keys, such as "dW2[1,3]".'),
+        "space": Key(
+            kind="choice",
+            doc="Working room under each answer box on worksheets.",
+            default="small",
+            choices=("none", "small", "large"),
+        ),
     },
     "network.dropout": {
         "keep": Key(

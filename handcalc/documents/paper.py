@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from handcalc.config.load import normalized
+from handcalc.documents.settings import settings
 from handcalc.errors import HandcalcError
 from handcalc.explain import explain, parse_scalar
 from handcalc.model.functions import ACTIVATIONS
+from handcalc.model.ids import Kind
 from handcalc.model.steps import Phase
 from handcalc.render.tables import PHASE_TITLES
 from handcalc.rowmajor import dumps
@@ -145,6 +147,14 @@ class Document:
     sections: list[Section]
     expansions: list[list[str]]  # key only
     chart: list[tuple[str, str, float]]  # key only: step id, symbol, largest |units|
+    settings: list[str] = field(default_factory=list)  # every constant the steps read
+    space: str = "small"  # working room under each answer box: none, small or large
+
+    @property
+    def total(self) -> str:
+        """The points of the whole paper."""
+        total = sum((Decimal(b.points) for s in self.sections for b in s.boxes), Decimal(0))
+        return f"{total.normalize():f}"
 
 
 def config_hash(trace: Trace) -> str:
@@ -167,6 +177,8 @@ def build(trace: Trace, key: bool, hints: bool = False, variant: int | None = No
         sections=_sections(trace, key, hints),
         expansions=_expansions(trace) if key else [],
         chart=_chart(trace) if key else [],
+        settings=settings(trace),
+        space=p.document.space,
     )
 
 
@@ -190,10 +202,11 @@ def _given(trace: Trace) -> list[Matrix]:
     p = trace.info[0].problem
     given = [_matrix(s) for s in trace.iterations[0] if s.spec.phase == Phase.given]
     if p.labels is not None:
-        y = given[-1]
+        at = next(i for i, m in enumerate(given) if m.name == "y")
+        y = given[at]
         labels = ", ".join(map(str, p.labels))
         symbol = f"{y.symbol} ({'labels' if p.batched else 'c'} = {labels})"
-        given[-1] = Matrix(name=y.name, symbol=symbol, rows=y.rows, row_labels=y.row_labels)
+        given[at] = Matrix(name=y.name, symbol=symbol, rows=y.rows, row_labels=y.row_labels)
     return given
 
 
@@ -210,18 +223,34 @@ def _sections(trace: Trace, key: bool, hints: bool) -> list[Section]:
 
 
 def _rows(step: Step, texts: list[str]) -> tuple[list[list[str]], list[str]]:
+    """Rows and their labels: n = 1..N for examples, "j=1, 2" for row 2 of a 3-tensor's slice j.
+
+    A per-example number is one row per example; a 3-tensor is its slices one after another.
+    """
     shape = step.shape
     if not shape:
         return [texts], []
+    if step.example_axis and len(shape) == 1:
+        return [[t] for t in texts], [f"n={i + 1}" for i in range(len(texts))]
     cols = shape[-1]
     rows = [texts[i : i + cols] for i in range(0, len(texts), cols)]
+    if len(shape) == 3:
+        outer = "n" if step.example_axis else "j"
+        return rows, [f"{outer}={i // shape[1] + 1}, {i % shape[1] + 1}" for i in range(len(rows))]
     if step.example_axis:
         return rows, [f"n={i + 1}" for i in range(len(rows))]
     return rows, [str(i + 1) for i in range(len(rows))] if len(shape) == 2 else []
 
 
+def _texts(step: Step) -> list[str]:
+    """The written entries; masks and one-hot targets as 0 and 1."""
+    if step.spec.kind in (Kind.d, Kind.y) and all(v in (0, 1) for v in step.values):
+        return [str(int(v)) for v in step.values]
+    return step.texts()
+
+
 def _matrix(step: Step) -> Matrix:
-    rows, labels = _rows(step, step.texts())
+    rows, labels = _rows(step, _texts(step))
     return Matrix(
         name=step.id,
         symbol=step.spec.symbol
@@ -236,7 +265,7 @@ def _box(trace: Trace, step: Step, key: bool, hints: bool) -> Box:
     shape = " x ".join(map(str, step.shape)) or "one number"
     symbol = step.spec.symbol + (" (updated)" if step.spec.phase == Phase.update else "")
     formula = f"{step.spec.symbol} = {step.spec.formula}" if key or hints else None
-    points = trace.problem.points.get(step.id, trace.problem.points.get(step.spec.phase))
+    points = trace.problem.points.get(step.id, trace.problem.points.get(step.spec.phase, 1))
     return Box(
         step_id=step.id,
         symbol=symbol,
@@ -245,7 +274,7 @@ def _box(trace: Trace, step: Step, key: bool, hints: bool) -> Box:
         rows=len(rows),
         cols=len(rows[0]) if rows else 1,
         values=rows if key else None,
-        points="" if points is None else f"{points.normalize():f}",
+        points=f"{Decimal(points).normalize():f}",
         row_labels=labels,
     )
 

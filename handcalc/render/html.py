@@ -13,8 +13,10 @@ min-width:2cm;text-align:right}th{font-weight:normal;color:#555}td.blank{height:
 .id{color:#777;font-size:8pt}.given{display:inline-block;margin:0 1.2em .6em 0;vertical-align:top}
 .box{break-inside:avoid;margin-top:.8em}.bar{display:inline-block;height:.7em;background:#999}
 .bar.over{background:#c0392b}pre{font-size:9pt}
-footer{position:fixed;bottom:0;left:0;right:0;text-align:center;font-size:8pt;color:#555}
-@media print{body{margin:0}}"""
+footer{margin-top:1.5em;border-top:1px solid #ccc;text-align:center;font-size:8pt;color:#555}
+tr.slice th,tr.slice td{border-top:2px solid #333}pre{white-space:pre-wrap}
+@media print{body{margin:0}section{break-after:page}}"""
+COLUMNS = 8  # matrix columns per table, so that a wide matrix never runs off the page
 
 
 def esc(text: str) -> str:
@@ -36,13 +38,24 @@ def rich(notation: str) -> str:
 
 
 def _table(rows: list[list[str]], labels: list[str], empty: bool) -> str:
+    """The matrix as tables of at most COLUMNS columns each, one under another."""
     cols = len(rows[0]) if rows else 1
-    head = "".join(["<th></th>"] * bool(labels) + [f"<th>{j + 1}</th>" for j in range(cols)])
+    return "".join(
+        _block(rows, labels, empty, start, min(cols, start + COLUMNS))
+        for start in range(0, cols, COLUMNS)
+    )
+
+
+def _block(rows: list[list[str]], labels: list[str], empty: bool, start: int, stop: int) -> str:
+    head = "".join(["<th></th>"] * bool(labels) + [f"<th>{j + 1}</th>" for j in range(start, stop)])
     body = []
     for i, row in enumerate(rows):
-        cells = "".join('<td class="blank"></td>' if empty else f"<td>{esc(v)}</td>" for v in row)
+        cells = "".join(
+            '<td class="blank"></td>' if empty else f"<td>{esc(v)}</td>" for v in row[start:stop]
+        )
         label = f"<th>{esc(labels[i])}</th>" if labels else ""
-        body.append(f"<tr>{label}{cells}</tr>")
+        new_slice = ' class="slice"' if labels and i and labels[i].endswith(", 1") else ""
+        body.append(f"<tr{new_slice}>{label}{cells}</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
@@ -110,7 +123,9 @@ def _top(doc: Document) -> list[str]:
         out.append(f"<p>{lines(h.instructions)}</p>")
     out.append(
         f"<p>Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.<br>"
-        f"Learning rate: η = {esc(doc.learning_rate)}.</p><h2>Given</h2>"
+        f"Learning rate: η = {esc(doc.learning_rate)}.<br>"
+        + "".join(f"{rich(s)}<br>" for s in doc.settings)
+        + f"<b>Total: {esc(doc.total)} points.</b></p><h2>Given</h2>"
     )
     return out
 

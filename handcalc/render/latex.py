@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from handcalc.documents.paper import Box, Document, Layer, Matrix, edges, neuron_positions, segments
 from handcalc.text import clean
 
@@ -33,7 +35,18 @@ UNICODE = {
     "·": r"\cdot",
     "−": "-",
     "←": r"\leftarrow",
+    "β": r"\beta",
+    "ε": r"\varepsilon",
+    "μ": r"\mu",
+    "λ": r"\lambda",
+    "θ": r"\theta",
+    "√": r"\surd",
+    "²": "^{2}",
+    "ŝ": r"\hat{s}",
+    "ᵀ": "^{T}",
 }
+COLUMNS = 7  # matrix columns per tabular: 7 of 1.9 cm and the row labels fit an A4 page
+ACCENTS = re.compile("([A-Za-z])([\u0302\u0303])")  # a letter with a combining hat or tilde
 
 
 def esc(text: str) -> str:
@@ -42,7 +55,11 @@ def esc(text: str) -> str:
     >>> print(esc("\\input{x} [1cm] 50% \x1b"))
     \textbackslash{}input\{x\} {[}1cm{]} 50\% \textbackslash{}x1b
     """
-    return "".join(SPECIAL.get(c, c) for c in clean(text))
+    return ACCENTS.sub(_accent, "".join(SPECIAL.get(c, c) for c in clean(text)))
+
+
+def _accent(m: re.Match[str]) -> str:
+    return rf"\ensuremath{{\{'hat' if m.group(2) == chr(0x302) else 'tilde'}{{{m.group(1)}}}}}"
 
 
 def lines(text: str) -> str:
@@ -71,23 +88,34 @@ def _preamble(title: str) -> str:
 \usepackage{{lmodern,amssymb,newunicodechar,tikz,fancyhdr,array}}
 \usepackage[margin=1.6cm,bottom=2cm]{{geometry}}
 {chars}
-\newcommand{{\stamp}}{{}}
+\newcommand{{\stamp}}{{}}\newcommand{{\pagehead}}{{}}
 \pagestyle{{fancy}}\fancyhf{{}}\renewcommand{{\headrulewidth}}{{0pt}}
 \fancyfoot[L]{{\footnotesize {esc(title)}}}\fancyfoot[C]{{\footnotesize\stamp}}
 \fancyfoot[R]{{\footnotesize page \thepage}}
+\fancyhead[L]{{\footnotesize\ifnum\value{{page}}>1 \pagehead\fi}}
 \setlength{{\parindent}}{{0pt}}
 \begin{{document}}
 """
 
 
 def _table(rows: list[list[str]], labels: list[str], empty: bool) -> str:
+    """The matrix as tabulars of at most COLUMNS columns, one under another within the page."""
     cols = len(rows[0]) if rows else 1
-    spec = ("r|" if labels else "") + "|".join(["p{1.9cm}"] * cols)
-    head = " & ".join(([""] if labels else []) + [str(j + 1) for j in range(cols)])
+    return "\\[4pt]\n".join(
+        _block(rows, labels, empty, start, min(cols, start + COLUMNS))
+        for start in range(0, cols, COLUMNS)
+    )
+
+
+def _block(rows: list[list[str]], labels: list[str], empty: bool, start: int, stop: int) -> str:
+    spec = ("r|" if labels else "") + "|".join(["p{1.9cm}"] * (stop - start))
+    head = " & ".join(([""] if labels else []) + [str(j + 1) for j in range(start, stop)])
     lines = [rf"\begin{{tabular}}{{|{spec}|}}\hline", head + r" \\ \hline"]
     for i, row in enumerate(rows):
-        cells = [r"\rule{0pt}{1.4em}" if empty else r"\hfill " + esc(v) for v in row]
-        lines.append(" & ".join(([esc(labels[i])] if labels else []) + cells) + r" \\ \hline")
+        cells = [r"\rule{0pt}{1.4em}" if empty else r"\hfill " + esc(v) for v in row[start:stop]]
+        rule = r"\hline " if labels and i and labels[i].endswith(", 1") else ""  # a new slice
+        line = " & ".join(([esc(labels[i])] if labels else []) + cells) + r" \\ \hline"
+        lines.append(rule + line)
     lines.append(r"\end{tabular}")
     return "\n".join(lines)
 
@@ -142,9 +170,27 @@ def body(doc: Document) -> str:
         out += [_box(b) for b in section.boxes]
     if doc.expansions:
         out.append(r"\section*{Worked entries}")
-        out += ["\\begin{verbatim}\n" + "\n".join(e) + "\n\\end{verbatim}" for e in doc.expansions]
+        out += [
+            "\\begin{verbatim}\n" + "\n".join(map(_verbatim, e)) + "\n\\end{verbatim}"
+            for e in doc.expansions
+        ]
     out += _chart(doc)
     return "\n".join(out) + "\n"
+
+
+def _page_head(doc: Document) -> str:
+    """What heads every page after the first: Name and ID lines, the variant, the total."""
+    h = doc.header
+    variant = f"variant {h.variant} · " if h.variant is not None else ""
+    right = esc(f"{variant}total {doc.total} points")
+    if h.key:
+        return rf"Answer key\hspace{{2em}}{right}"
+    return rf"Name: \rule{{6cm}}{{0.4pt}}\quad ID: \rule{{4cm}}{{0.4pt}}\hspace{{2em}}{right}"
+
+
+def _verbatim(line: str) -> str:
+    """A worked line for verbatim, which cannot carry combining accents: h̃ becomes h~."""
+    return line.replace("\u0303", "~").replace("\u0302", "^")
 
 
 def _top(doc: Document) -> list[str]:
@@ -152,6 +198,7 @@ def _top(doc: Document) -> list[str]:
     h = doc.header
     out = [
         rf"\renewcommand{{\stamp}}{{{esc(h.stamp)}}}\setcounter{{page}}{{1}}",
+        rf"\renewcommand{{\pagehead}}{{{_page_head(doc)}}}",
         rf"{{\Large\bfseries {esc(h.title)}}}\par\medskip",
         rf"{esc(' · '.join(h.about))}\par\medskip",
     ]
@@ -161,7 +208,9 @@ def _top(doc: Document) -> list[str]:
         out.append(lines(h.instructions) + r"\par\medskip")
     out.append(
         rf"Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.\\"
-        rf"Learning rate: $\eta$ = {esc(doc.learning_rate)}.\par"
+        rf"Learning rate: $\eta$ = {esc(doc.learning_rate)}.\\"
+        + "".join(rf"{rich(s)}\\" for s in doc.settings)
+        + rf"\textbf{{Total: {esc(doc.total)} points.}}\par"
     )
     return out
 

@@ -85,7 +85,9 @@ def _top(doc: Document) -> list[str]:
     return [
         *out,
         f"Rounding: {esc(doc.rule)}. For example, {esc(doc.rule_example)}.  ",
-        f"Learning rate: η = {esc(doc.learning_rate)}.",
+        f"Learning rate: η = {esc(doc.learning_rate)}.  ",
+        *(f"{rich(s)}  " for s in doc.settings),
+        f"**Total: {esc(doc.total)} points.**",
         "",
         "## Given",
         "",

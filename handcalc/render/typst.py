@@ -19,6 +19,7 @@ from handcalc.text import clean
 COLUMNS = 8  # matrix columns per row of boxes on an A4 page
 RED = 'rgb("#c0392b")'
 SCRIPT = {"sup": "super", "sub": "sub"}
+ROOM = {"none": "", "small": "2.2cm", "large": "5cm"}  # working area under a worksheet box
 
 
 def string(text: str) -> str:
@@ -49,7 +50,12 @@ def _segments(parts: Segments) -> str:
 
 PREAMBLE = """#set document(title: {title}, date: none)
 #let stamp = state("stamp", "")
-#set page(paper: "a4", margin: (x: 1.6cm, top: 1.6cm, bottom: 2cm),
+#let head = state("head", "")
+#set page(paper: "a4", margin: (x: 1.6cm, top: 2.2cm, bottom: 2cm),
+  header: context [
+    #set text(size: 9pt, fill: luma(60))
+    #if counter(page).get().first() > 1 {{ head.get() }}
+  ],
   footer: context [
     #set text(size: 8pt, fill: luma(90))
     #{title} #h(1fr) #stamp.get() #h(1fr) page #counter(page).display()
@@ -68,13 +74,17 @@ def preamble(title: str) -> str:
 def body(doc: Document) -> str:
     """One worksheet or key, starting on a fresh page with its own stamp in the footer."""
     h = doc.header
-    out = [f"#stamp.update({json.dumps(h.stamp, ensure_ascii=False)})", "#counter(page).update(1)"]
+    out = [
+        f"#stamp.update({json.dumps(h.stamp, ensure_ascii=False)})",
+        f"#head.update([{_page_head(doc)}])",
+        "#counter(page).update(1)",
+    ]
     out += _header(doc)
     out += ["== Given", *_given(doc)]
     out += ["== The network", _diagram(doc.network), "", rich(doc.network_text), ""]
     for section in doc.sections:
         out.append(f"== {lit(section.title)}")
-        out += [_box(b) for b in section.boxes]
+        out += [_box(b, doc.space) for b in section.boxes]
     if doc.expansions:
         out.append("== Worked entries")
         out += [
@@ -95,21 +105,31 @@ def combined(docs: list[Document], title: str) -> str:
     return preamble(title) + "#pagebreak()\n".join(body(d) for d in docs)
 
 
+def _page_head(doc: Document) -> str:
+    """What heads every page: Name and ID lines on a worksheet, the variant, the total."""
+    h = doc.header
+    variant = f"variant {h.variant} · " if h.variant is not None else ""
+    right = f"{lit(variant + 'total ' + doc.total + ' points')}"
+    if h.key:
+        return f"{lit('Answer key')} #h(1fr) {right}"
+    line = "box(width: 1fr, line(length: 100%, stroke: 0.5pt))"
+    return (
+        f"#grid(columns: (1.3fr, 1fr, auto), gutter: 1.2em, [Name: #{line}], "
+        f"[ID: #{line}], [{right}])"
+    )
+
+
 def _header(doc: Document) -> list[str]:
     h = doc.header
     lines = [f'#text(size: 16pt, weight: "bold")[{lit(h.title)}]', ""]
-    lines += [f"#text(size: 11pt)[{lit(' · '.join(h.about))}]", ""]
-    if not h.key:
-        lines.append(
-            "#grid(columns: (1fr, 1fr), gutter: 1em, [Name: #box(width: 1fr, "
-            "line(length: 100%))], [ID: #box(width: 1fr, line(length: 100%))])"
-        )
-        lines.append("")
+    lines += [f"#text(size: 11pt)[{lit(' · '.join(h.about))}]", "", _page_head(doc), ""]
     if h.instructions:
         lines += [lit(h.instructions), ""]
     lines += [
-        f"Rounding: {lit(doc.rule)}. For example, {lit(doc.rule_example)}.",
-        f"Learning rate: #sym.eta = {lit(doc.learning_rate)}.",
+        f"Rounding: {lit(doc.rule)}. For example, {lit(doc.rule_example)}. \\",
+        f"Learning rate: #sym.eta = {lit(doc.learning_rate)}. \\",
+        *(f"{rich(s)} \\" for s in doc.settings),
+        f"*{lit(f'Total: {doc.total} points')}* (points per step at its right).",
         "",
     ]
     return lines
@@ -128,9 +148,11 @@ def _numbers(
     header = ", ".join([*lead, *(f"[{lit(str(j + 1))}]" for j in range(start, stop))])
     cells = []
     for i, row in enumerate(rows):
+        if labels and i and labels[i].endswith(", 1"):
+            cells.append("table.hline(stroke: 1.2pt)")  # a new slice of a 3-tensor
         if labels:
             cells.append(f"[{lit(labels[i])}]")
-        cells += ["[#v(1.3em)]" if empty else f"cell[{lit(v)}]" for v in row[start:stop]]
+        cells += ["[#v(1.8em)]" if empty else f"cell[{lit(v)}]" for v in row[start:stop]]
     columns = ", ".join(["auto"] * len(lead) + [width] * cols)
     return (
         f"#table(columns: ({columns}), align: right, stroke: 0.5pt + luma(120), inset: 3pt, "
@@ -160,7 +182,7 @@ def _given(doc: Document) -> list[str]:
     return [" ".join(out), ""]
 
 
-def _box(b: Box) -> str:
+def _box(b: Box, space: str) -> str:
     head = (
         f"*{rich(b.symbol)}* #h(0.5em) #text(fill: luma(100), size: 8pt)[{lit(b.shape)}"
         f"{lit(' · ' + b.step_id)}]"
@@ -172,6 +194,12 @@ def _box(b: Box) -> str:
         parts.append(f" \\\n#text(size: 9pt)[{rich(b.formula)}]")
     rows = b.values if b.values is not None else [[""] * b.cols for _ in range(b.rows)]
     parts += ["\n" + g for g in _grid(rows, b.row_labels, empty=b.values is None)]
+    if b.values is None and ROOM[space]:
+        parts.append(
+            f"\n#block(width: 100%, height: {ROOM[space]}, inset: 3pt, "
+            'stroke: (paint: luma(150), thickness: 0.5pt, dash: "dotted"))'
+            f"[#text(size: 7pt, fill: luma(140))[{lit('working')}]]"
+        )
     return f"#block(breakable: false, above: 0.9em)[{''.join(parts)}]"
 
 
