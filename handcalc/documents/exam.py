@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from handcalc.config import limits
 from handcalc.config.load import load_node, normalized
 from handcalc.config.problem import Problem
 from handcalc.config.source import from_data
@@ -52,6 +53,7 @@ def write(
 ) -> list[Path]:
     """Draw the variants and write every file of the exam into `folder`."""
     _check_free(folder, force, moodle)
+    limits.check_exam(base)
     variants = draw(base, count)
     folder.mkdir(parents=True, exist_ok=True)
     files = _files(variants, count)

@@ -98,11 +98,8 @@ def recompute(spec: StepSpec, ns: NumberSystem, inputs: Values) -> Flat:
             return ns.write(spec.compute(ns, inputs))
     except Breakdown as e:
         raise ComputationError(_breakdown_message(spec, e, ns.name)) from None
-    except (FloatingPointError, ArithmeticError) as e:
-        raise ComputationError(
-            f"step {spec.id} ({spec.symbol}): {ns.name} arithmetic failed ({e}); "
-            "the numbers are too large for this network (smaller parameters or inputs)"
-        ) from None
+    except ArithmeticError as e:
+        raise ComputationError(f"step {spec.id} ({spec.symbol}): {ns.failure(e)}") from None
 
 
 def _breakdown_message(spec: StepSpec, e: Breakdown, system: str) -> str:
@@ -116,10 +113,7 @@ def _breakdown_message(spec: StepSpec, e: Breakdown, system: str) -> str:
         where = f", entry {symbol}_{','.join(map(str, idx))}"
     if spec.per_example and spec.shape[0] > 1:
         where += f" of example {example + 1}"
-    return (
-        f"step {spec.id}{where}: {e.what} in the {system} run: rounding broke the computation "
-        "(more digits: --digits, or rounding.mode: significant)"
-    )
+    return f"step {spec.id}{where}: {e.what} in the {system} run: {e.advice}"
 
 
 def _pair(
