@@ -18,6 +18,7 @@ ROUNDING_BROKE = (
 )
 SMALLER = "smaller inputs, parameters or learning rate"
 TOO_LARGE = f"the numbers grew too large ({SMALLER})"
+UNDERFLOW = f"a value passed the float range on the way ({SMALLER})"
 
 
 class Breakdown(Exception):

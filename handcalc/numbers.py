@@ -20,7 +20,9 @@ from itertools import repeat
 from typing import Any
 
 from handcalc.breakdown import (
+    ROUNDING_BROKE,
     TOO_LARGE,
+    UNDERFLOW,
     Breakdown,
     float_failure,
     hand_failure,
@@ -149,6 +151,8 @@ class NumberSystem:
         self.field = field
         self.name = field.name
         self._op = field.op
+        # what broke an impossible operation: the class's rounding, or float's range
+        self._broke = ROUNDING_BROKE if field.write is not None else UNDERFLOW
 
     def session(self) -> contextlib.AbstractContextManager[object]:
         return self.field.session()
@@ -206,7 +210,7 @@ class NumberSystem:
         divisors = [b] if isinstance(b, Decimal) else b.data
         for i, y in enumerate(divisors):
             if not y:
-                raise Breakdown(f"division by {self.field.text(y)}", i)
+                raise Breakdown(f"division by {self.field.text(y)}", i, self._broke)
         return self._zip(operator.truediv, a, b)
 
     def neg(self, a: Flat) -> Flat:
@@ -227,7 +231,7 @@ class NumberSystem:
     def _check_log(self, data: Sequence[Any]) -> None:
         for i, x in enumerate(data):
             if x <= 0:
-                raise Breakdown(f"ln of {self.field.text(x)}", i)
+                raise Breakdown(f"ln of {self.field.text(x)}", i, self._broke)
 
     def tanh(self, a: Flat) -> Flat:
         return self._done(a.shape, list(map(self.field.tanh, a.data)))
@@ -235,7 +239,7 @@ class NumberSystem:
     def sqrt(self, a: Flat) -> Flat:
         for i, x in enumerate(a.data):
             if x < 0:
-                raise Breakdown(f"square root of {self.field.text(x)}", i)
+                raise Breakdown(f"square root of {self.field.text(x)}", i, self._broke)
         return self._done(a.shape, list(map(self.field.sqrt, a.data)))
 
     def xlogy(self, a: Flat, b: Flat) -> Flat:

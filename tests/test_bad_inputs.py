@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import subprocess
 import sys
@@ -140,10 +141,18 @@ OVERFLOWS = [
         "step exp_z, entry exp(z^(1))_1: exp of 2000 overflows in the float64 run: the numbers "
         f"grew too large ({TOO_LARGE})",
     ),
+    (  # softmax of (700, -700, 0): exp(-1400) underflows to 0 in float64; the hand run holds it
+        "network: {widths: [2, 3]}\ndata: {x: [700, 0], label: 2}\nparameters: {W1: [[1, 0], "
+        "[-1, 0], [0, 0]], b1: [0, 0, 0]}\nrounding: {mode: significant, digits: 20}\n",
+        "step loss, entry ŷ_2: ln of 0.0 in the float64 run: a value passed the float range on "
+        f"the way ({TOO_LARGE})",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("text", "message"), OVERFLOWS, ids=["decimals", "exp hand", "exp float"])
+@pytest.mark.parametrize(
+    ("text", "message"), OVERFLOWS, ids=["decimals", "exp hand", "exp float", "underflow"]
+)
 def test_numbers_that_outgrow_the_run_name_the_step_and_ask_for_smaller_ones(
     run_cli: Cli, tmp_path: Path, text: str, message: str
 ) -> None:
@@ -365,6 +374,24 @@ def test_paper_and_exam_limits(run_cli: Cli, tmp_path: Path) -> None:
         "most 10,000,000 entries in all: exam.max_tries 2,531 or fewer)\n"
     )
     assert not (tmp_path / "exam").exists()
+
+
+def test_calibrate_and_mc_dropout_limits(run_cli: Cli, tmp_path: Path) -> None:
+    rows = "[" + ", ".join(["[" + ", ".join(["0.5"] * 100) + "]"] * 100) + "]"
+    (tmp_path / "mc.yaml").write_text(
+        f"network: {{widths: [100, 50, 10], dropout: {{keep: [1, 0.5]}}}}\n"
+        f"data: {{x: {rows}, label: [{', '.join(['1'] * 100)}]}}\n"
+        f"calibration: {{x: {rows}, label: [{', '.join(['2'] * 100)}], steps: 100}}\n"
+    )
+    code, out, err = run_cli("mc-dropout", "mc.yaml", "--passes", "200")
+    assert (code, out) == (2, "") and err == (
+        "error: mc.yaml: 4,637,560 entries to write, too many (at most 1,000,000 in a run: fewer "
+        "steps, passes or examples, or a smaller network)\n"
+    )
+    code, out, err = run_cli("calibrate", "mc.yaml")
+    assert (
+        (code, out) == (2, "") and err.startswith("error: mc.yaml: ") and "at most 1,000,0" in err
+    )
 
 
 def test_schema_takes_quoted_whole_numbers_as_the_cli_does(run_cli: Cli, tmp_path: Path) -> None:
@@ -755,3 +782,14 @@ def test_the_worst_inputs_are_refused_within_500_mb(tmp_path: Path) -> None:
         assert err == "" if args[0] == "check" else err.startswith("error: "), (args, err)
         assert err.count("\n") <= 1, (args, err)
         assert peak_kb < 500 * 1024, (args, peak_kb)
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+def test_entries_are_counted_as_the_plan_writes_them(path: Path) -> None:
+    from handcalc.config import load
+    from handcalc.model.plan import plan
+
+    p = load.load(path, {"training.steps": ("7", "--steps")})
+    for jacobians in (False, True):
+        planned = sum(math.prod(s.shape) for it in plan(p, jacobians) for s in it.specs)
+        assert limits.written(p, jacobians) == planned

@@ -7,11 +7,14 @@ works by hand; docs/errors.md states them. A refusal names the limit and what to
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 
-from handcalc.config.problem import Problem
+from handcalc.config.problem import Block, Problem
 from handcalc.errors import ConfigError
-from handcalc.model.plan import plan
+from handcalc.model.cycle import build
+from handcalc.model.steps import StepSpec
 
 # A config or an answers file. PyYAML composes about 150,000 values a second, and a file this
 # size holds at most 150,000 of them, so even a refusal after reading it all takes under 2 s.
@@ -54,8 +57,30 @@ def number_range(largest: Decimal, smallest: Decimal) -> str:
 
 
 def written(p: Problem, jacobians: bool = False) -> int:
-    """How many entries a run of the problem writes down, every iteration's together."""
-    return sum(math.prod(s.shape) for it in plan(p, jacobians) for s in it.specs)
+    """How many entries a run of the problem writes down, every iteration's together: the
+    plan's steps, counted without drawing its dropout masks."""
+    size = p.batch_size or p.examples
+    batches = math.ceil(p.examples / size)
+    rows = [min(p.examples, (k % batches + 1) * size) - k % batches * size for k in range(p.steps)]
+    subs = {n: _first(p, n) for n in set(rows)}
+    return sum(entries(build(subs[n], jacobians, k + 1)) for k, n in enumerate(rows))
+
+
+def _first(p: Problem, n: int) -> Problem:
+    """The problem with its first n examples: a mini-batch of n, in shape."""
+    if n == p.examples:
+        return p
+
+    def first(block: Block) -> Block:
+        return Block(shape=(n, block.shape[1]), data=block.data[: n * block.shape[1]])
+
+    labels = None if p.labels is None else p.labels[:n]
+    return replace(p, x=first(p.x), y=first(p.y), labels=labels)
+
+
+def entries(specs: Iterable[StepSpec]) -> int:
+    """The entries these steps write."""
+    return sum(math.prod(s.shape) for s in specs)
 
 
 def check_run(p: Problem, where: str) -> None:
@@ -66,6 +91,16 @@ def check_run(p: Problem, where: str) -> None:
         raise ConfigError(
             f"{where}: {steps} {count:,} entries, too many (at most {MAX_ENTRIES:,} in a run: "
             "fewer steps, a smaller network or a smaller batch)"
+        )
+
+
+def check_written(p: Problem, specs: Iterable[StepSpec]) -> None:
+    """Any run (calibrate's, mc-dropout's) writes at most MAX_ENTRIES entries in all."""
+    count = entries(specs)
+    if count > MAX_ENTRIES:
+        raise ConfigError(
+            f"{p.name}: {count:,} entries to write, too many (at most {MAX_ENTRIES:,} in a run: "
+            "fewer steps, passes or examples, or a smaller network)"
         )
 
 

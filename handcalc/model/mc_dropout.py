@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
+from handcalc.config import limits
 from handcalc.config.problem import Block, Problem
 from handcalc.errors import ConfigError
 from handcalc.model.forward import forward
@@ -154,12 +155,14 @@ def _check(p: Problem, passes: int) -> None:
 def make(p: Problem, passes: int) -> Trace:
     """The T passes, their mean and variance, by hand and in float64."""
     _check(p, passes)
+    specs = steps(p, passes)
+    limits.check_written(p, specs)  # before a mask of each pass is drawn
     it = Iteration(
         number=1,
         epoch=1,
         examples=tuple(range(1, p.examples + 1)),
         problem=p,
-        specs=steps(p, passes),
+        specs=specs,
         masks=_masks(p, passes),
     )
     return paired(p, [it])

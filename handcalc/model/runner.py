@@ -7,6 +7,7 @@ import math
 import operator
 from decimal import Decimal
 
+from handcalc.config import limits
 from handcalc.config.load import check_step_keys
 from handcalc.config.problem import Problem
 from handcalc.errors import ComputationError
@@ -30,6 +31,7 @@ def make_trace(p: Problem, float32: bool = False, jacobians: bool = False) -> Tr
 
 def paired(p: Problem, iterations: list[Iteration], float32: bool = False) -> Trace:
     """The iterations run by hand, in float64 and optionally float32, as one trace."""
+    limits.check_written(p, (s for it in iterations for s in it.specs))
     hand_runs, float_runs = run(p, hand(p.rounding), iterations), run(p, float64(), iterations)
     singles: list[Values | None] = [None] * len(iterations)
     if float32:
