@@ -9,6 +9,7 @@ line; the worst inputs run in processes of their own, whose peak memory is measu
 from __future__ import annotations
 
 import functools
+import io
 import json
 import math
 import os
@@ -28,6 +29,7 @@ from hypothesis import strategies as st
 from conftest import CONFIGS, ROOT
 from handcalc.config import draw, limits
 from handcalc.config.schema import json_schema
+from handcalc.errors import ConfigError
 
 Cli = Callable[..., tuple[int, str, str]]
 DEFAULT = ROOT / "configs" / "default.yaml"
@@ -793,3 +795,12 @@ def test_entries_are_counted_as_the_plan_writes_them(path: Path) -> None:
     for jacobians in (False, True):
         planned = sum(math.prod(s.shape) for it in plan(p, jacobians) for s in it.specs)
         assert limits.written(p, jacobians) == planned
+
+
+def test_a_stream_is_read_up_to_the_cap() -> None:
+    from handcalc.config.source import read_stream
+
+    node = read_stream(io.BytesIO(DEFAULT.read_bytes()), "-")
+    assert node is not None and node.is_map and "network" in node.value
+    with pytest.raises(ConfigError, match=r"^-: larger than 300,000 bytes \(expected a YAML"):
+        read_stream(io.BytesIO(b"#" * (limits.MAX_FILE_BYTES + 1)), "-")
