@@ -263,9 +263,12 @@ def worksheet(
     force: opt.ForceOption = False,
 ) -> None:
     """Write a printable worksheet, or with --key its answer key."""
+    from handcalc.config import limits
+    from handcalc.config import load as cfg
     from handcalc.documents import formats as printing
     from handcalc.documents import paper as document
     from handcalc.files import write_atomic
+    from handcalc.model.runner import make_trace
 
     wanted = "a file name ending in .pdf, .typ, .tex, .md or .html"
     if output is None:
@@ -273,7 +276,10 @@ def worksheet(
     if output.is_dir():
         raise OutputError(f"--output: {output}: is a directory ({wanted})")
     suffix = printing.suffix_of(output)
-    doc = document.build(_trace(config, jacobians=jacobians), key=key, hints=hints)
+    problem = cfg.load(config)
+    if suffix == ".pdf":
+        limits.check_pdf(problem, jacobians)
+    doc = document.build(make_trace(problem, jacobians=jacobians), key=key, hints=hints)
     write_atomic(output, printing.render([doc], suffix, doc.header.title), force)
 
 

@@ -29,13 +29,18 @@ def parse(trace: Trace, text: str) -> tuple[Step, int]:
     entry = ids.parse_entry(text)
     if entry is None:
         raise ConfigError(
-            f"--explain: {text!r} is not an entry (expected a step id and 1-based "
-            "indices, such as dW2[1,3] or z1[2])"
+            f"--explain: {_quoted(text)} is not an entry (expected a step id and 1-based "
+            f"indices of at most {ids.MAX_INDEX_DIGITS} digits, such as dW2[1,3] or z1[2])"
         )
     step_id, raw = entry
     step = _step(trace, step_id)
     _check_indices(text.strip(), step, raw)
     return step, indices(step.shape).index(raw)
+
+
+def _quoted(text: str) -> str:
+    """The text as a message quotes it: whole when short, else its start and its length."""
+    return repr(text) if len(text) <= 60 else f"{text[:40]!r}... ({len(text):,} characters)"
 
 
 def _step(trace: Trace, step_id: str) -> Step:

@@ -14,11 +14,20 @@ import math
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Decimal, Overflow, localcontext
 from functools import reduce
 from itertools import repeat
 from typing import Any
 
+from handcalc.breakdown import (
+    ROUNDING_BROKE,
+    TOO_LARGE,
+    UNDERFLOW,
+    Breakdown,
+    float_failure,
+    hand_failure,
+    writer,
+)
 from handcalc.rounding import WORKING, Rounding
 
 __all__ = [
@@ -39,15 +48,6 @@ __all__ = [
 Shape = tuple[int, ...]
 
 
-class Breakdown(Exception):
-    """Rounding made an operation impossible at flat entry `index` (the runner names the step)."""
-
-    def __init__(self, what: str, index: int) -> None:
-        super().__init__(what)
-        self.what = what
-        self.index = index
-
-
 @dataclass(frozen=True, slots=True)
 class Field:
     """How one number system converts, rounds and evaluates the transcendental functions."""
@@ -63,6 +63,7 @@ class Field:
     op_all: Callable[[Iterable[Any]], list[Any]] | None  # the same over many numbers
     text: Callable[[Any], str]
     session: Callable[[], contextlib.AbstractContextManager[object]]
+    failure: Callable[[ArithmeticError], str]  # what an arithmetic error means, in words
 
 
 def _tanh(x: Decimal) -> Decimal:
@@ -80,11 +81,12 @@ def hand_field(rounding: Rounding) -> Field:
         ln=Decimal.ln,
         tanh=_tanh,
         sqrt=Decimal.sqrt,
-        write=rounding.round_all,
+        write=writer(rounding),
         op=rounding.rounder() if rounding.per == "operation" else None,
         op_all=rounding.round_all if rounding.per == "operation" else None,
         text=rounding.text,
         session=lambda: localcontext(WORKING),
+        failure=lambda e: hand_failure(rounding, e),
     )
 
 
@@ -100,6 +102,7 @@ FLOAT64 = Field(
     op_all=None,
     text=repr,
     session=contextlib.nullcontext,
+    failure=lambda e: float_failure("float64", e),
 )
 
 
@@ -119,6 +122,7 @@ def _float32_field() -> Field:
         op_all=None,
         text=lambda x: repr(float(x)),
         session=lambda: np.errstate(all="ignore"),  # overflow is caught by write()
+        failure=lambda e: float_failure("float32", e),
     )
 
 
@@ -147,6 +151,8 @@ class NumberSystem:
         self.field = field
         self.name = field.name
         self._op = field.op
+        # what broke an impossible operation: the class's rounding, or float's range
+        self._broke = ROUNDING_BROKE if field.write is not None else UNDERFLOW
 
     def session(self) -> contextlib.AbstractContextManager[object]:
         return self.field.session()
@@ -168,8 +174,12 @@ class NumberSystem:
             return Flat(shape=a.shape, data=self.field.write(a.data))
         if not all(map(math.isfinite, a.data)):
             i = next(i for i, x in enumerate(a.data) if not math.isfinite(x))
-            raise Breakdown("overflow (the numbers grew beyond float64's range)", i)
+            raise Breakdown(f"overflow beyond {self.name}'s range", i, TOO_LARGE)
         return a
+
+    def failure(self, e: ArithmeticError) -> str:
+        """An arithmetic error of this system in words, with what to change."""
+        return f"{self.name} arithmetic failed: {self.field.failure(e)}"
 
     def _done(self, shape: Shape, data: list[Any]) -> Flat:
         op_all = self.field.op_all
@@ -200,14 +210,19 @@ class NumberSystem:
         divisors = [b] if isinstance(b, Decimal) else b.data
         for i, y in enumerate(divisors):
             if not y:
-                raise Breakdown(f"division by {self.field.text(y)}", i)
+                raise Breakdown(f"division by {self.field.text(y)}", i, self._broke)
         return self._zip(operator.truediv, a, b)
 
     def neg(self, a: Flat) -> Flat:
         return Flat(shape=a.shape, data=[-x if x else x for x in a.data])
 
     def exp(self, a: Flat) -> Flat:
-        return self._done(a.shape, list(map(self.field.exp, a.data)))
+        exp = self.field.exp
+        try:
+            return self._done(a.shape, list(map(exp, a.data)))
+        except (OverflowError, Overflow):
+            i, x = next((i, x) for i, x in enumerate(a.data) if _overflows(exp, x))
+            raise Breakdown(f"exp of {x:.6g} overflows", i, TOO_LARGE) from None
 
     def ln(self, a: Flat) -> Flat:
         self._check_log(a.data)
@@ -216,7 +231,7 @@ class NumberSystem:
     def _check_log(self, data: Sequence[Any]) -> None:
         for i, x in enumerate(data):
             if x <= 0:
-                raise Breakdown(f"ln of {self.field.text(x)}", i)
+                raise Breakdown(f"ln of {self.field.text(x)}", i, self._broke)
 
     def tanh(self, a: Flat) -> Flat:
         return self._done(a.shape, list(map(self.field.tanh, a.data)))
@@ -224,7 +239,7 @@ class NumberSystem:
     def sqrt(self, a: Flat) -> Flat:
         for i, x in enumerate(a.data):
             if x < 0:
-                raise Breakdown(f"square root of {self.field.text(x)}", i)
+                raise Breakdown(f"square root of {self.field.text(x)}", i, self._broke)
         return self._done(a.shape, list(map(self.field.sqrt, a.data)))
 
     def xlogy(self, a: Flat, b: Flat) -> Flat:
@@ -317,6 +332,14 @@ class NumberSystem:
 
     def repeat_columns(self, v: Flat, width: int) -> Flat:
         return Flat(shape=(v.shape[0], width), data=[x for x in v.data for _ in range(width)])
+
+
+def _overflows(f: Callable[[Any], Any], x: Any) -> bool:
+    try:
+        f(x)
+    except (OverflowError, Overflow):
+        return True
+    return False
 
 
 def _plain_dot(arow: Sequence[Any], brow: Sequence[Any]) -> Any:

@@ -6,9 +6,11 @@ Renderers read only this; they never do arithmetic.
 from __future__ import annotations
 
 import json
+import math
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
 from functools import cache
 from typing import Any
 
@@ -89,9 +91,9 @@ class Step:
         """Each deviation in units of the last digit kept when the hand value is written."""
         if self.rounding.mode == "decimals":
             scale = float(Decimal(1).scaleb(self.rounding.digits))
-            return [d * scale for d in self.deviations]
+            return [_finite(d * scale) for d in self.deviations]
         return [
-            d / _unit(self.rounding, v, f)
+            _in_units(d, _unit(self.rounding, v, f))
             for d, v, f in zip(self.deviations, self.values, self.floats, strict=True)
         ]
 
@@ -196,8 +198,38 @@ class Trace:
         return "".join(parts)
 
 
-def _unit(rounding: Rounding, value: Decimal, f: float) -> float:
+def _unit(rounding: Rounding, value: Decimal, f: float) -> Decimal:
     """One unit of the last significant digit kept (of the float64 value when the hand one is 0)."""
     if value:
-        return float(rounding.unit(value))
-    return float(rounding.unit(Decimal(repr(f)))) if f else 1.0
+        return rounding.unit(value)
+    return rounding.unit(Decimal(repr(f))) if f and math.isfinite(f) else Decimal(1)
+
+
+# A unit may lie far below float64's range (1e-400) and a deviation far above it in units.
+_UNITS = Context(prec=17, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
+
+
+def _in_units(d: float, unit: Decimal) -> float:
+    """d / unit; in decimals where the unit lies below float64's range (1e-400, say).
+
+    >>> _in_units(-2.5e-5, Decimal("1e-5")), _in_units(3e-300, Decimal("1e-400"))
+    (-2.5, 3e+100)
+    >>> _in_units(1e-10, Decimal("1e-999999"))  # more units than a float holds
+    1.7976931348623157e+308
+    >>> _in_units(4e-320, Decimal("2e-320"))
+    2.0
+    """
+    u = float(unit)
+    if u >= sys.float_info.min:
+        return _finite(d / u)
+    if not d or not math.isfinite(d):
+        return _finite(d)
+    return _finite(float(_UNITS.divide(Decimal(repr(d)), unit)))
+
+
+def _finite(x: float) -> float:
+    """x, held to float64's range: a deviation of more units than a float holds is shown as
+    the largest float, keeping the JSON trace valid."""
+    if math.isnan(x):
+        return 0.0
+    return max(-sys.float_info.max, min(x, sys.float_info.max))

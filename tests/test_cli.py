@@ -377,9 +377,10 @@ BAD = [
         "step loss, entry ŷ_1: ln of 0.0 in the hand run: rounding broke the computation",
     ),
     (
-        "network: {widths: [1, 1], head: identity, loss: mse}\ndata: {x: [1], y: [1]}\n"
-        "parameters: {W1: [[1e200]], b1: [0]}\nrounding: {digits: 3, mode: significant}",
-        "float64 run",
+        "network: {widths: [1, 1], head: sigmoid, loss: mse}\ndata: {x: [1000], y: [1]}\n"
+        "parameters: {W1: [[-1]], b1: [0]}\nrounding: {digits: 3, mode: significant}",
+        "step yhat, entry ŷ_1: exp of 1000 overflows in the float64 run: the numbers grew too "
+        "large (smaller inputs, parameters or learning rate)",
     ),
 ]
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from handcalc.config.fields import fail, integer, number, plural, read, sequence
+from handcalc.config.limits import MAX_BATCH
 from handcalc.config.network import Network
 from handcalc.config.problem import Block
 from handcalc.config.source import Node
-from handcalc.config.spec import MAX_BATCH
 from handcalc.rounding import Rounding
 
 
@@ -113,6 +113,8 @@ def _targets(
     node: Node, shape: tuple[int, int], batched: bool, loss: str, rounding: Rounding, prefix: str
 ) -> Block:
     n, dl = shape
+    if dl == 1:
+        node = _one_output(node, batched)
     found, y_batched = rows(node, f"{prefix}.y", dl, "target")
     if y_batched != batched or len(found) != n:
         expected = f"{n} lists of {dl} numbers, as x is a batch" if batched else f"{dl} numbers"
@@ -124,6 +126,20 @@ def _targets(
     _check_targets(node, values, batched, loss, prefix)
     r = rounding.rounder()
     return Block(shape=(n, dl), data=tuple(r(v) for row in values for v in row))
+
+
+def _one_output(node: Node, batched: bool) -> Node:
+    """Targets of a single output written bare: `y: 1`, or one number per example of a batch."""
+    if not node.is_seq and not node.is_map and node.kind != "null":
+        return Node(value=[node], kind="seq", where=node.where)
+    items = node.value
+    if batched and isinstance(items, list) and not any(i.is_seq or i.is_map for i in items):
+        return Node(
+            value=[Node(value=[i], kind="seq", where=i.where) for i in items],
+            kind="seq",
+            where=node.where,
+        )
+    return node
 
 
 def _labels(node: Node, n: int, batched: bool, dl: int, prefix: str) -> tuple[int, ...]:

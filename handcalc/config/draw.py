@@ -11,7 +11,15 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import (
+    ROUND_CEILING,
+    ROUND_FLOOR,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
 from typing import Any
 
 from handcalc.numbers import Shape
@@ -61,24 +69,49 @@ def order(name: str) -> tuple[int, int]:
     return int(name[1:]), 0 if name[0] == "W" else 1
 
 
-def grid(init: Init) -> list[Decimal]:
-    """The multiples of `step` in [low, high]."""
-    first = int((init.low / init.step).to_integral_value(ROUND_CEILING))
-    last = int((init.high / init.step).to_integral_value(ROUND_FLOOR))
-    return [k * init.step for k in range(first, last + 1)]
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """The multiples of `step` in [low, high], first * step onwards, never listed one by one."""
+
+    first: int
+    count: int
+    step: Decimal
+
+    def pick(self, u: float) -> Decimal:
+        """The point a uniform u in [0, 1) falls on (0 for an empty grid).
+
+        >>> g = grid(Init(low=Decimal("-0.25"), high=Decimal("0.3"), step=Decimal("0.1")))
+        >>> g.count, g.pick(0.0), g.pick(0.99)
+        (6, Decimal('-0.2'), Decimal('0.3'))
+        """
+        if not self.count:
+            return Decimal(0)
+        return _EXACT.multiply(self.first + int(u * self.count), self.step)
+
+
+# Exact products for any grid a config allows (indices of up to 31 digits, a step of at most 40
+# characters), and quotients precise enough to place low and high between two grid points.
+_EXACT = Context(prec=100, traps=[InvalidOperation, DivisionByZero, Overflow])
+
+
+def grid(init: Init) -> Grid:
+    """The grid of init's range; its count may be in the billions, as nothing is listed."""
+    first = int(_EXACT.divide(init.low, init.step).to_integral_value(ROUND_CEILING))
+    last = int(_EXACT.divide(init.high, init.step).to_integral_value(ROUND_FLOOR))
+    return Grid(first=first, count=max(last - first + 1, 0), step=init.step)
 
 
 def draw(widths: tuple[int, ...], init: Init) -> dict[str, list[Decimal]]:
     """Every W and b of the network, unrounded, reproducible from the seed."""
     rng = random.Random(init.seed)
-    values = grid(init) if init.scheme == "grid" else []
+    points = grid(init)
     out: dict[str, list[Decimal]] = {}
     for name in names(widths, bias=True):
         layer = int(name[1:])
         size = math.prod(shape(name, widths))
         fan_in, fan_out = widths[layer - 1], widths[layer]
         out[name] = [
-            _draw_one(rng, init, values, fan_in, fan_out, name[0] == "b") for _ in range(size)
+            _draw_one(rng, init, points, fan_in, fan_out, name[0] == "b") for _ in range(size)
         ]
     return out
 
@@ -90,10 +123,10 @@ def _normal(rng: random.Random, std: float) -> float:
 
 
 def _draw_one(
-    rng: random.Random, init: Init, values: list[Decimal], fan_in: int, fan_out: int, is_bias: bool
+    rng: random.Random, init: Init, points: Grid, fan_in: int, fan_out: int, is_bias: bool
 ) -> Decimal:
     if init.scheme == "grid":
-        return values[int(rng.random() * len(values))]
+        return points.pick(rng.random())
     if init.scheme in ("xavier", "he") and is_bias:
         return Decimal(0)
     if init.scheme == "uniform":

@@ -8,11 +8,12 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from handcalc.config.limits import LARGEST, MAX_NUMBER_CHARS, SMALLEST, number_range, within
 from handcalc.config.source import Node
-from handcalc.config.spec import SPEC
+from handcalc.config.spec import SPEC, Key
 from handcalc.errors import ConfigError
 
 
@@ -25,15 +26,7 @@ def read(sec: dict[str, Node], section: str, name: str) -> Any:
         assert isinstance(key.low, int) and isinstance(key.high, int)
         return integer(node, path, key.low, key.high)
     if key.kind == "number":
-        value = number(node, path)
-        if key.low is not None and (value <= key.low if key.above else value < key.low):
-            raise fail(
-                node,
-                path,
-                f"{node.value} is not {'positive' if key.low == 0 else 'allowed'}",
-                f"a number above {key.low}" if key.above else f"{key.low} or more",
-            )
-        return value
+        return _bounded(node, path, key)
     if key.kind == "choice":
         return choice(node, path, key.choices)
     if key.kind == "bool":
@@ -41,6 +34,37 @@ def read(sec: dict[str, Node], section: str, name: str) -> Any:
     if key.kind == "text":
         return text(node, path)
     raise AssertionError(f"{path} is read by the validator itself")
+
+
+def _bounded(node: Node, path: str, key: Key) -> Decimal:
+    """A number within the key's own range, where it has one."""
+    value = number(node, path)
+    low, high = key.low, key.high
+    if low is not None and (value <= low if key.above else value < low):
+        raise fail(
+            node,
+            path,
+            f"{node.value} is not {'positive' if low == 0 else 'allowed'}",
+            _range(key) if high is not None else _low(key),
+        )
+    if high is not None and (value >= high if key.below else value > high):
+        raise fail(node, path, f"{node.value} is too large", _range(key))
+    return value
+
+
+def _low(key: Key) -> str:
+    return f"a number above {_shown(key.low)}" if key.above else f"{_shown(key.low)} or more"
+
+
+def _range(key: Key) -> str:
+    high = f"below {_shown(key.high)}" if key.below else f"at most {_shown(key.high)}"
+    return f"{_low(key)}, {high}" if key.low is not None else f"a number {high}"
+
+
+def _shown(bound: int | Decimal | None) -> str:
+    """A bound as a message writes it: 1, 0.5 or 1e14."""
+    text = str(bound)
+    return f"{bound:e}".replace("e+", "e") if "E" in text else text
 
 
 def fail(node: Node | None, path: str, what: str, expected: str = "") -> ConfigError:
@@ -63,21 +87,43 @@ _NUMBER = re.compile(r"[+-]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def number(node: Node, path: str) -> Decimal:
-    """A finite number from the text as written (plain or quoted), never through a float."""
-    text = node.value if isinstance(node.value, str) else ""
-    lowered = text.strip().lower().lstrip("+-")
+    """A finite number from the text as written (plain or quoted), never through a float; 0 or
+    between SMALLEST and LARGEST in absolute value.
+
+    >>> from handcalc.config.source import scalar
+    >>> number(scalar("1_000.50", "float", "f:1"), "x")
+    Decimal('1000.50')
+    >>> number(scalar("1e16", "float", "f:1"), "x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    handcalc.errors.ConfigError: f:1: x: 1e16 is out of range (0, or between 1e-15 and 1e15 ...)
+    """
+    value = _parse(node, path)
+    if not within(value, LARGEST, SMALLEST):
+        expected = number_range(LARGEST, SMALLEST)
+        raise fail(node, path, f"{str(node.value).strip()} is out of range", expected)
+    return value
+
+
+def _parse(node: Node, path: str) -> Decimal:
+    """The number a node's text spells, at most MAX_NUMBER_CHARS long."""
+    text = node.value.strip() if isinstance(node.value, str) else ""
+    lowered = text.lower().lstrip("+-")
     if lowered in {".nan", "nan", ".inf", "inf", "infinity"}:
         raise fail(node, path, f"{text} is not a finite number", "NaN and infinity are not allowed")
-    if node.is_map or node.is_seq or not _NUMBER.fullmatch(text.strip()):
+    if node.is_map or node.is_seq or not _NUMBER.fullmatch(text):
         raise fail(node, path, f"expected a number, got {describe(node)}")
-    try:
-        return Decimal(text.strip().replace("_", ""))
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid text
-        raise fail(node, path, f"expected a number, got {text!r}") from None
+    if len(text) > MAX_NUMBER_CHARS:
+        raise fail(
+            node,
+            path,
+            f"a number of {len(text):,} characters is too long",
+            f"at most {MAX_NUMBER_CHARS}",
+        )
+    return Decimal(text.replace("_", ""))
 
 
 def integer(node: Node, path: str, low: int, high: int) -> int:
-    value = number(node, path)
+    value = _parse(node, path)
     if value != value.to_integral_value():
         raise fail(node, path, f"{node.value} is not a whole number", f"{low} to {high}")
     if not low <= value <= high:
@@ -91,12 +137,25 @@ def choice(node: Node, path: str, options: Sequence[str]) -> str:
     if node.kind != "str" or not isinstance(node.value, str):
         raise fail(node, path, f"expected one of {', '.join(options)}, got {describe(node)}")
     if node.value not in options:
-        close = difflib.get_close_matches(node.value, options, n=1)
-        hint = f"did you mean {close[0]}? " if close else ""
+        close = suggest(node.value, options)
+        hint = f"did you mean {close}? " if close else ""
         raise fail(
             node, path, f"unknown value {node.value!r}", f"{hint}one of {', '.join(options)}"
         )
     return node.value
+
+
+def suggest(name: str, known: Sequence[str]) -> str | None:
+    """The known name closest to `name`, case aside; None when none is close.
+
+    >>> suggest("MSE", ["mse", "sse"]), suggest("Learnin_rate", ["learning_rate"])
+    ('mse', 'learning_rate')
+    >>> suggest("q", ["mse"]) is None
+    True
+    """
+    lowered = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1)
+    return lowered[close[0]] if close else None
 
 
 def boolean(node: Node, path: str) -> bool:
@@ -128,10 +187,20 @@ def section(node: Node | None, path: str) -> dict[str, Node]:
     known = tuple(SPEC[path])
     for key, child in node.value.items():
         if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
-            raise fail(child, _join(path, key), "unknown key", f"{hint}known: {', '.join(known)}")
+            hint = _elsewhere(key, path) or suggest(key, known)
+            tail = f"did you mean {hint}? " if hint else ""
+            raise fail(child, _join(path, key), "unknown key", f"{tail}known: {', '.join(known)}")
     return node.value
+
+
+def _elsewhere(key: str, path: str) -> str | None:
+    """The key, case aside, in another section: a top-level learning_rate is training's."""
+    if key.lower() in (k.lower() for k in SPEC[path]):
+        return None
+    return next(
+        (_join(s, k) for s, keys in SPEC.items() if s != path for k in keys if k == key.lower()),
+        None,
+    )
 
 
 def plural(n: int, noun: str) -> str:

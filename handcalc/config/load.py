@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
-from handcalc.config import parameters
+from handcalc.config import limits, parameters
 from handcalc.config.data import examples
 from handcalc.config.document import check_step_keys, document, exam
 from handcalc.config.dropout import dropout
@@ -75,7 +75,24 @@ def _override(root: Node, overrides: Mapping[str, tuple[str, str]]) -> Node:
 
 
 def build(root: Node, name: str) -> Problem:
-    """Check every section, in reading order, into the Problem."""
+    """Check every section, in reading order, into the Problem; then the size of its run."""
+    p = _sections(root, name)
+    limits.check_run(p, _size_place(root))
+    return p
+
+
+def _size_place(root: Node) -> str:
+    """Where a run's size is set: training.steps when given, else network.widths."""
+    top = section(root, "")
+    steps = section(top.get("training"), "training").get("steps")
+    if steps is not None:
+        return f"{steps.where}: training.steps"
+    widths = section(top["network"], "network")["widths"]
+    return f"{widths.where}: network.widths"
+
+
+def _sections(root: Node, name: str) -> Problem:
+    """Every section, checked in reading order, into the Problem."""
     top = _top(root)
     rounding = _rounding(section(top.get("rounding"), "rounding"))
     net_section = section(top["network"], "network")

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from handcalc.config.fields import choice, fail, integer, read, sequence
+from handcalc.config.limits import MAX_LAYERS, MAX_PARAMETERS
 from handcalc.config.source import Node
-from handcalc.config.spec import MAX_PARAMETERS
-from handcalc.model.functions import ACTIVATIONS, LossName, valid_pair
+from handcalc.model.functions import ACTIVATIONS, LOSSES, LossName, valid_pair
 from handcalc.model.heads import HeadName
 from handcalc.rounding import Rounding
 
@@ -29,7 +29,7 @@ class Network:
 def network(net: dict[str, Node], where: Node, rounding: Rounding) -> Network:
     """Check the network section's keys in the order the section lists them."""
     widths = _widths(net, where)
-    head, loss = _head_loss(net)
+    head, loss = _head_loss(net, widths[-1])
     activations = _activations(net, len(widths) - 2)
     bias: bool = read(net, "network", "bias")
     residual = _residual(net.get("residual"), widths)
@@ -52,8 +52,13 @@ def _widths(net: dict[str, Node], where: Node) -> tuple[int, ...]:
         )
     node = net["widths"]
     items = sequence(node, "network.widths", "a list of layer widths d_0 ... d_L")
-    if len(items) < 2:
-        raise fail(node, "network.widths", f"has {len(items)} widths", "at least 2: d_0 and d_L")
+    if not 2 <= len(items) <= MAX_LAYERS + 1:
+        raise fail(
+            node,
+            "network.widths",
+            f"has {len(items):,} widths",
+            f"2 to {MAX_LAYERS + 1}: d_0 and d_L, at most {MAX_LAYERS} layers",
+        )
     widths = tuple(
         integer(item, f"network.widths[{i + 1}]", 1, MAX_PARAMETERS) for i, item in enumerate(items)
     )
@@ -98,17 +103,26 @@ def _residual_layer(item: Node, path: str, widths: tuple[int, ...]) -> int:
     return layer
 
 
-def _head_loss(net: dict[str, Node]) -> tuple[HeadName, LossName]:
-    head: HeadName = read(net, "network", "head")
+def _head_loss(net: dict[str, Node], outputs: int) -> tuple[HeadName, LossName]:
+    """The head as given, else the loss's own (softmax for cross_entropy, sigmoid for
+    binary_cross_entropy, identity for the others); softmax needs two outputs or more."""
+    given: HeadName | None = read(net, "network", "head")
     loss: LossName = read(net, "network", "loss")
+    head: HeadName = given or LOSSES[loss].fused or "identity"
     if not valid_pair(head, loss):
-        node = net.get("loss") or net.get("head")
         raise fail(
-            node,
+            net.get("loss") or net.get("head"),
             "network.loss",
             f"{loss} does not go with head {head}",
             "softmax + cross_entropy, sigmoid + binary_cross_entropy, "
             "or mse, sse, half_sse with any head",
+        )
+    if head == "softmax" and outputs == 1:
+        raise fail(
+            net.get("head") or net.get("loss") or net.get("widths"),
+            "network.head",
+            "softmax over a single output is always 1",
+            "for one output: binary_cross_entropy, or a loss with head identity or sigmoid",
         )
     return head, loss
 

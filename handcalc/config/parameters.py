@@ -25,7 +25,7 @@ def init(sec: dict[str, Node]) -> draw.Init:
             f"{found.high} is not above low {found.low}",
             "low < high",
         )
-    if found.scheme == "grid" and not draw.grid(found):
+    if found.scheme == "grid" and not draw.grid(found).count:
         raise fail(
             sec.get("step"),
             "init.step",

@@ -81,7 +81,8 @@ class Dropout:
             return Block(shape=(len(rows), width), data=data)
         rng = random.Random(f"{seed}-{i}")
         count = len(rows) * width
-        drawn = tuple(Decimal(int(rng.random() < self.keep[i])) for _ in range(count))
+        keep, one, zero = self.keep[i], Decimal(1), Decimal(0)
+        drawn = tuple(one if rng.random() < keep else zero for _ in range(count))
         return Block(shape=(len(rows), width), data=drawn)
 
 

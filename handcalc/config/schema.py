@@ -6,6 +6,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from handcalc.config.limits import MAX_LAYERS
 from handcalc.config.spec import PHASE_NAMES, SPEC, Key
 
 ID = "https://handcalc.invalid/config.schema.json"
@@ -17,6 +18,20 @@ NUMBER: dict[str, Any] = {
 }
 
 
+# A whole number may be quoted, as the validator reads "3" like 3 (its range is checked there).
+WHOLE_TEXT: dict[str, Any] = {"type": "string", "pattern": r"^\s*[+-]?\d[\d_]*(\.0*)?\s*$"}
+
+
+def _whole(low: int | None = None, high: int | None = None) -> dict[str, Any]:
+    """A whole number, plain or quoted."""
+    plain: dict[str, Any] = {"type": "integer"}
+    if low is not None:
+        plain["minimum"] = low
+    if high is not None:
+        plain["maximum"] = high
+    return {"anyOf": [plain, WHOLE_TEXT]}
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value) if value != value.to_integral_value() else int(value)
@@ -24,10 +39,14 @@ def _plain(value: Any) -> Any:
 
 
 def _number(key: Key) -> dict[str, Any]:
-    if key.low is None:
+    if key.low is None and key.high is None:
         return dict(NUMBER)
-    bound = "exclusiveMinimum" if key.above else "minimum"
-    return {"anyOf": [{"type": "number", bound: _plain(key.low)}, NUMBER["anyOf"][1]]}
+    plain: dict[str, Any] = {"type": "number"}
+    if key.low is not None:
+        plain["exclusiveMinimum" if key.above else "minimum"] = _plain(key.low)
+    if key.high is not None:
+        plain["exclusiveMaximum" if key.below else "maximum"] = _plain(key.high)
+    return {"anyOf": [plain, NUMBER["anyOf"][1]]}
 
 
 def _list(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -42,7 +61,8 @@ def _fragment(path: str, key: Key) -> dict[str, Any]:
 
 
 def _integer(key: Key) -> dict[str, Any]:
-    return {"type": "integer", "minimum": key.low, "maximum": key.high}
+    assert isinstance(key.low, int) and isinstance(key.high, int)
+    return _whole(key.low, key.high)
 
 
 def _choice(key: Key) -> dict[str, Any]:
@@ -59,7 +79,7 @@ def _examples(_: Key) -> dict[str, Any]:
 
 
 def _labels(_: Key) -> dict[str, Any]:
-    label: dict[str, Any] = {"type": "integer", "minimum": 1}
+    label = _whole(1)
     return {"anyOf": [label, _list(label, minItems=1)]}
 
 
@@ -83,7 +103,7 @@ def _points(_: Key) -> dict[str, Any]:
 
 
 def _masks(_: Key) -> dict[str, Any]:
-    bit = {"enum": [0, 1]}
+    bit = {"anyOf": [{"enum": [0, 1]}, {"type": "string", "pattern": r"^\s*[01](\.0*)?\s*$"}]}
     return {
         "type": ["object", "null"],
         "patternProperties": {"^d[0-9]+$": {"anyOf": [_list(bit), _list(_list(bit))]}},
@@ -97,15 +117,16 @@ KINDS: dict[str, Callable[[Key], dict[str, Any]]] = {
     "int": _integer,
     "number": _number,
     "choice": _choice,
-    "widths": lambda key: _list(_integer(key), minItems=2),
+    "widths": lambda key: _list(_integer(key), minItems=2, maxItems=MAX_LAYERS + 1),
     "activation": _activation,
     "examples": _examples,
+    "targets": lambda key: {"anyOf": [NUMBER, *_examples(key)["anyOf"]]},
     "labels": _labels,
     "parameters": _parameters,
     "points": _points,
     "numbers": lambda _: {"type": ["array", "null"], "items": NUMBER},
     "masks": _masks,
-    "layers": lambda _: {"type": ["array", "null"], "items": {"type": "integer", "minimum": 1}},
+    "layers": lambda _: {"type": ["array", "null"], "items": _whole(1)},
     "entries": lambda _: _list({"type": "string"}),
 }
 

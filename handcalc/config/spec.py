@@ -11,14 +11,12 @@ from decimal import Decimal
 from typing import Any
 
 from handcalc.config.draw import SCHEMES
+from handcalc.config.limits import MAX_BATCH, MAX_PARAMETERS, MAX_STEPS, MAX_TRIES
 from handcalc.model.functions import ACTIVATIONS, LOSSES
 from handcalc.model.heads import HEADS
 from handcalc.model.optimizers import OPTIMIZERS
 from handcalc.rounding import MAX_DIGITS, MODES, PERS, RULES
 
-MAX_PARAMETERS = 250_000
-MAX_STEPS = 100
-MAX_BATCH = 1_000
 REDUCTIONS = ("mean", "sum")
 PHASE_NAMES = ("forward", "loss", "backward", "update", "test")
 
@@ -28,7 +26,8 @@ class Key:
     """One config key: its kind, default, allowed values and meaning.
 
     Kinds: section, text, bool, int, number, choice, and the shape-dependent ones that the
-    validator reads itself (widths, activation, examples, labels, parameters, points, entries).
+    validator reads itself (widths, activation, examples, targets, labels, parameters, points,
+    entries).
     """
 
     kind: str
@@ -38,6 +37,7 @@ class Key:
     low: int | Decimal | None = None
     high: int | Decimal | None = None
     above: bool = False  # low itself is not allowed
+    below: bool = False  # high itself is not allowed
     required: bool = False
 
 
@@ -79,8 +79,8 @@ SPEC: dict[str, dict[str, Key]] = {
         ),
         "head": Key(
             kind="choice",
-            doc="Applied to the logits z^(L).",
-            default="softmax",
+            doc="Applied to the logits z^(L); by default the loss's own: softmax for "
+            "cross_entropy, sigmoid for binary_cross_entropy, identity for the others.",
             choices=tuple(HEADS),
         ),
         "loss": Key(
@@ -101,7 +101,11 @@ SPEC: dict[str, dict[str, Key]] = {
             doc="One example (d_0 numbers) or a batch (a list of such lists).",
             required=True,
         ),
-        "y": Key(kind="examples", doc="Targets in the batch shape of x (or give label instead)."),
+        "y": Key(
+            kind="targets",
+            doc="Targets in the batch shape of x (or give label instead); "
+            "a bare number for a single output.",
+        ),
         "label": Key(
             kind="labels", doc="Class number 1..d_L (a list for a batch), taken as one-hot."
         ),
@@ -131,7 +135,12 @@ SPEC: dict[str, dict[str, Key]] = {
         "high": Key(kind="number", doc="Upper end for grid and uniform.", default=D("1.0")),
         "step": Key(kind="number", doc="Grid spacing.", default=D("0.1"), low=0, above=True),
         "std": Key(
-            kind="number", doc="Standard deviation for normal.", default=D("1.0"), low=0, above=True
+            kind="number",
+            doc="Standard deviation for normal.",
+            default=D("1.0"),
+            low=0,
+            above=True,
+            high=D("1e14"),  # a draw is within 9 deviations, so within the 1e15 of any number
         ),
     },
     "training": {
@@ -158,8 +167,10 @@ SPEC: dict[str, dict[str, Key]] = {
             choices=OPTIMIZERS,
         ),
         "momentum": Key(kind="number", doc="μ for momentum and nesterov.", default=D("0.9"), low=0),
-        "beta1": Key(kind="number", doc="Adam's β1.", default=D("0.9"), low=0),
-        "beta2": Key(kind="number", doc="Adam's β2.", default=D("0.999"), low=0),
+        "beta1": Key(kind="number", doc="Adam's β1.", default=D("0.9"), low=0, high=1, below=True),
+        "beta2": Key(
+            kind="number", doc="Adam's β2.", default=D("0.999"), low=0, high=1, below=True
+        ),
         "epsilon": Key(kind="number", doc="Adam's ε.", default=D("1e-8"), low=0, above=True),
         "weight_decay": Key(
             kind="number", doc="λ: the gradient becomes dL/dθ + λ θ.", default=D(0), low=0
@@ -227,7 +238,7 @@ SPEC: dict[str, dict[str, Key]] = {
         "x": Key(
             kind="examples", doc="The labelled set T is fitted on: inputs, a list of examples."
         ),
-        "y": Key(kind="examples", doc="Its targets (or give label instead)."),
+        "y": Key(kind="targets", doc="Its targets (or give label instead)."),
         "label": Key(kind="labels", doc="Its class numbers 1..d_L."),
         "temperature": Key(kind="number", doc="T to start from.", default=D(1), low=0, above=True),
         "learning_rate": Key(
@@ -244,7 +255,11 @@ SPEC: dict[str, dict[str, Key]] = {
         ),
         "require": Key(kind="section", doc="Constraints every variant must meet."),
         "max_tries": Key(
-            kind="int", doc="Candidates drawn at most, in all.", default=2000, low=1, high=1_000_000
+            kind="int",
+            doc="Candidates drawn at most, in all.",
+            default=2000,
+            low=1,
+            high=MAX_TRIES,
         ),
     },
     "exam.require": {

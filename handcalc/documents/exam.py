@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from handcalc.config import limits
 from handcalc.config.load import load_node, normalized
 from handcalc.config.problem import Problem
 from handcalc.config.source import from_data
@@ -69,6 +70,7 @@ def write(
     check(folder, force, is_exam_folder)
     if moodle is not None and os.path.isfile(moodle) and not force:
         raise OutputError(f"{moodle}: already exists (use --force to overwrite)")
+    limits.check_exam(base)
     variants = draw(base, count)
     files = _files(variants, count)
     publish(folder, files, force, is_exam_folder)

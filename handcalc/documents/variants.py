@@ -44,8 +44,8 @@ def candidate(base: Problem, seed: int) -> Problem:
     p = replace(base, parameters=parameters, init=replace(base.init, seed=seed))
     rng = random.Random(f"handcalc-exam-{seed}")
     if base.exam.input:
-        values = params.grid(base.init) or [Decimal(0)]
-        data = tuple(r(values[int(rng.random() * len(values))]) for _ in base.x.data)
+        points = params.grid(base.init)
+        data = tuple(r(points.pick(rng.random())) for _ in base.x.data)
         p = replace(p, x=Block(shape=base.x.shape, data=data))
     if base.exam.label:
         p = _with_labels(p, rng)

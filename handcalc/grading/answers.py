@@ -13,6 +13,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
 
+from handcalc.config.limits import (
+    ANSWER_LARGEST,
+    ANSWER_SMALLEST,
+    MAX_ANSWER_CHARS,
+    number_range,
+    within,
+)
 from handcalc.config.source import Node, read_file
 from handcalc.errors import HandcalcError
 from handcalc.numbers import WORKING, Shape
@@ -61,7 +68,20 @@ def parse_number(text: str) -> tuple[Decimal, str | None]:
 
     >>> parse_number("-.5"), parse_number("1/4"), parse_number("0,25")
     ((Decimal('-0.5'), None), (Decimal('0.25'), None), (Decimal('0.25'), 'decimal comma'))
+    >>> parse_number("1e400")
+    Traceback (most recent call last):
+    ValueError: out of range (0, or between 1e-100 and 1e100 in absolute value)
     """
+    if len(text.strip()) > MAX_ANSWER_CHARS:
+        raise ValueError(f"too long (at most {MAX_ANSWER_CHARS} characters)")
+    value, note = _spelled(text)
+    if not within(value, ANSWER_LARGEST, ANSWER_SMALLEST):
+        raise ValueError(f"out of range ({number_range(ANSWER_LARGEST, ANSWER_SMALLEST)})")
+    return value, note
+
+
+def _spelled(text: str) -> tuple[Decimal, str | None]:
+    """The number a text spells: a decimal, a fraction, or a decimal with a comma."""
     fraction = _FRACTION.fullmatch(text)
     if fraction:
         if int(fraction.group(2)) == 0:
@@ -94,9 +114,9 @@ def load(path: Path) -> Node | Answers | None:
     if not path.exists():
         raise AnswersError(f"{path}: no such file (expected the student's answers file)")
     try:
-        return read_file(path)
+        return read_file(path, "a YAML answers file")
     except HandcalcError as e:
-        return Answers(problems=[str(e).replace("a YAML config file", "a YAML answers file")])
+        return Answers(problems=[str(e)])
 
 
 def from_node(path: Path, root: Node | None, shapes: dict[str, Shape]) -> Answers:
@@ -174,10 +194,14 @@ def _read_leaf(path: str, leaf: Node, out: Answers) -> Decimal | None:
     """One entry's number; None when left blank or unreadable (reported in `out`)."""
     if leaf.kind == "null":
         return None
+    if not isinstance(leaf.value, str):
+        out.problems.append(f"{leaf.where}: {path}: a mapping is not a number")
+        return None
     try:
-        value, note = parse_number(str(leaf.value))
+        value, note = parse_number(leaf.value)
     except ValueError as e:
-        out.problems.append(f"{leaf.where}: {path}: {leaf.value!r} is {e}")
+        shown = repr(leaf.value) if len(leaf.value) <= MAX_ANSWER_CHARS else "the entry"
+        out.problems.append(f"{leaf.where}: {path}: {shown} is {e}")
         return None
     if note:
         out.notes.append(f"{leaf.where}: {path}: read {leaf.value!r} as {value} ({note})")

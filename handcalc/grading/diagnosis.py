@@ -16,6 +16,7 @@ from handcalc.grading.mixed_rules import Rival
 from handcalc.model.steps import StepSpec
 from handcalc.trace import Step
 
+MAX_SHIFT = 20  # places a misplaced decimal point is looked for, more than any rule keeps
 Outcome = list[Decimal] | None  # a step's entries as recomputed, None where that broke
 
 
@@ -93,7 +94,9 @@ def _misplaced_point(work: Work, i: int, value: Decimal) -> str | None:
     """The value off from the key (or the student's own recomputation) by a power of ten."""
     tol = work.tolerances[i]
     for reference in [work.step.values[i], *([work.own[i]] if work.own is not None else [])]:
-        if reference and value:
+        # a point misplaced moves a few places; 1 for 1e-465 is no such slip, and its ratio
+        # would pass float64's range
+        if reference and value and abs(value.adjusted() - reference.adjusted()) <= MAX_SHIFT:
             shift = math.log10(abs(value / reference))
             k = round(shift)
             if k and abs(shift - k) < 0.01 and abs(value - reference.scaleb(k)) <= tol.scaleb(k):

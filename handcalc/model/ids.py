@@ -95,6 +95,8 @@ _OF_Z = {Kind.J_z_W: ("W", 0), Kind.J_z_b: ("b", 0), Kind.J_z_h: ("h", 1)}
 _PASS = re.compile(r"(?P<base>.+?)(?:_(?P<pass>\d+))?")
 _JACOBIAN = re.compile(r"J_z(?P<layer>\d+)_(?P<of>[Wbh])\d+")
 _LAYERED = re.compile(r"(?P<lead>[A-Za-z_]+?)(?P<layer>\d+)(?P<tail>_[A-Za-z]+)?")
+_MAX_ID = 40  # longer than any id, and its layer numbers cannot overflow int()
+MAX_INDEX_DIGITS = 9  # far above any width or batch a config allows
 _ENTRY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]\s*")
 
 
@@ -149,7 +151,7 @@ def parse(text: str) -> StepId | None:
     >>> [parse(t) for t in ("W01", "J_z2_h2", "yhat1", "nonsense", "")]
     [None, None, None, None, None]
     """
-    whole = _PASS.fullmatch(text)
+    whole = _PASS.fullmatch(text) if len(text) <= _MAX_ID else None
     if whole is None:
         return None
     base, mc_pass = whole.group("base"), whole.group("pass")
@@ -196,10 +198,16 @@ def known(text: str) -> StepId:
 def parse_entry(text: str) -> tuple[str, tuple[int, ...]] | None:
     """An entry as written: 'dW2[1,3]' -> ('dW2', (1, 3)), 1-based indices; None if not one.
 
+    An index of more than MAX_INDEX_DIGITS digits names no entry of any network.
+
     >>> parse_entry(" dW2[1, 3] "), parse_entry("loss"), parse_entry("z1[]")
     (('dW2', (1, 3)), None, None)
+    >>> parse_entry("z1[" + "1" * 5000 + "]")
     """
     match = _ENTRY.fullmatch(text)
     if match is None:
         return None
-    return match.group(1), tuple(int(i) for i in match.group(2).split(","))
+    digits = [i.strip().lstrip("0") for i in match.group(2).split(",")]
+    if any(len(i) > MAX_INDEX_DIGITS for i in digits):
+        return None
+    return match.group(1), tuple(int(i or "0") for i in digits)

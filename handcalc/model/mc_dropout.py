@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
+from handcalc.config import limits
 from handcalc.config.problem import Block, Problem
 from handcalc.errors import ConfigError
 from handcalc.model.forward import forward
@@ -185,12 +186,14 @@ def make(p: Problem, passes: int | None = None) -> Trace:
     """The T passes, their mean and variance, by hand and in float64; T is the number of given
     masks per layer input, else `passes` (10 when None)."""
     count = _count(p, passes)
+    specs = steps(p, count)
+    limits.check_written(p, specs)  # before a mask of each pass is drawn
     it = Iteration(
         number=1,
         epoch=1,
         examples=tuple(range(1, p.examples + 1)),
         problem=p,
-        specs=steps(p, count),
+        specs=specs,
         masks=_masks(p, count),
     )
     return paired(p, [it])

@@ -7,6 +7,7 @@ import math
 import operator
 from decimal import Decimal
 
+from handcalc.config import limits
 from handcalc.config.load import check_step_keys
 from handcalc.config.problem import Problem
 from handcalc.errors import ComputationError
@@ -30,6 +31,7 @@ def make_trace(p: Problem, float32: bool = False, jacobians: bool = False) -> Tr
 
 def paired(p: Problem, iterations: list[Iteration], float32: bool = False) -> Trace:
     """The iterations run by hand, in float64 and optionally float32, as one trace."""
+    limits.check_written(p, (s for it in iterations for s in it.specs))
     hand_runs, float_runs = run(p, hand(p.rounding), iterations), run(p, float64(), iterations)
     singles: list[Values | None] = [None] * len(iterations)
     if float32:
@@ -98,11 +100,8 @@ def recompute(spec: StepSpec, ns: NumberSystem, inputs: Values) -> Flat:
             return ns.write(spec.compute(ns, inputs))
     except Breakdown as e:
         raise ComputationError(_breakdown_message(spec, e, ns.name)) from None
-    except (FloatingPointError, ArithmeticError) as e:
-        raise ComputationError(
-            f"step {spec.id} ({spec.symbol}): {ns.name} arithmetic failed ({e}); "
-            "the numbers are too large for this network (smaller parameters or inputs)"
-        ) from None
+    except ArithmeticError as e:
+        raise ComputationError(f"step {spec.id} ({spec.symbol}): {ns.failure(e)}") from None
 
 
 def _breakdown_message(spec: StepSpec, e: Breakdown, system: str) -> str:
@@ -116,10 +115,7 @@ def _breakdown_message(spec: StepSpec, e: Breakdown, system: str) -> str:
         where = f", entry {symbol}_{','.join(map(str, idx))}"
     if spec.per_example and spec.shape[0] > 1:
         where += f" of example {example + 1}"
-    return (
-        f"step {spec.id}{where}: {e.what} in the {system} run: rounding broke the computation "
-        "(more digits: --digits, or rounding.mode: significant)"
-    )
+    return f"step {spec.id}{where}: {e.what} in the {system} run: {e.advice}"
 
 
 def _pair(
