@@ -58,7 +58,7 @@ class Written:
         n = len(self.draws)
         return (
             f"wrote {len(self.files)} files to {self.folder}{quiz} ({n} variant{'s' * (n != 1)} "
-            f"from {sum(self.draws)} draws: {each})"
+            f"from {sum(self.draws)} draw{'s' * (sum(self.draws) != 1)}: {each})"
         )
 
 
