@@ -257,3 +257,16 @@ def test_moodle_pieces() -> None:
         tolerance="0.001",
         feedback="W<sup>(1)</sup> [1,2]: a}b",
     )
+
+
+def test_moodle_weights_stay_within_what_moodle_stores(tmp_path: Path) -> None:
+    data = yaml.safe_load(DEFAULT.read_text())
+    data["network"]["widths"] = [16, 13, 11, 7]
+    data["data"] = {"x": [0.5] * 16, "label": 1}
+    path = tmp_path / "wide.yaml"
+    path.write_text(yaml.safe_dump(data))
+    trace = handcalc.run(path)
+    factor = scale(trace)  # the exact factor, 16 * 13 * 11 * 7, would pass Moodle's limit
+    found = fields(moodle.question(trace, 1, 1))
+    assert 1 <= factor < 16 * 13 * 11 * 7 and sum(f.weight for f in found) <= moodle.MAX_MARK
+    assert min(f.weight for f in found) >= 1

@@ -26,6 +26,7 @@ from handcalc.trace import Step, Trace
 
 FIELD_START = re.compile(r"\{(?=[0-9]*:)")
 PENALTY = "0.3333333"
+MAX_MARK = 99999  # Moodle stores a question's mark as NUMBER(12,7)
 
 
 def html(notation: str) -> str:
@@ -81,9 +82,22 @@ def asked(t: Trace) -> list[Step]:
 
 
 def scale(t: Trace) -> int:
-    """The smallest factor that makes every entry's weight (points / entries) whole."""
-    shares = [Fraction(points(t, s)) / len(s.values) for s in asked(t) if s.values]
-    return math.lcm(1, *(f.denominator for f in shares))
+    """The smallest factor that makes every entry's weight (points / entries) whole; when the
+    question's mark would then pass what Moodle stores, a factor that keeps it below that (the
+    weights are then rounded, at least 1)."""
+    steps = [s for s in asked(t) if s.values]
+    shares = [Fraction(points(t, s)) / len(s.values) for s in steps]
+    exact = math.lcm(1, *(f.denominator for f in shares))
+    total = sum(points(t, s) for s in steps)
+    if exact * total <= MAX_MARK:
+        return exact
+    return max(1, int(MAX_MARK // (total + len([v for s in steps for v in s.values]))))
+
+
+def weight(t: Trace, step: Step, factor: int) -> int:
+    """The whole-number weight of each entry of `step`."""
+    share = Fraction(points(t, step)) / len(step.values) * factor
+    return share.numerator if share.denominator == 1 else max(1, round(share))
 
 
 def _position(shape: tuple[int, ...], i: int) -> str:
@@ -109,10 +123,10 @@ def _shape(step: Step) -> str:
 
 
 def _fields(t: Trace, step: Step, factor: int) -> list[str]:
-    weight = Fraction(points(t, step)) / len(step.values) * factor
+    each = weight(t, step, factor)
     tolerances = step.tolerances()
     return [
-        f"{{{int(weight)}:NUMERICAL:={step.text(i)}:{tolerance(tolerances[i])}"
+        f"{{{each}:NUMERICAL:={step.text(i)}:{tolerance(tolerances[i])}"
         f"#{feedback(f'{step.spec.symbol}{_position(step.shape, i)}: {step.text(i)}')}}}"
         for i in range(len(step.values))
     ]
