@@ -218,6 +218,10 @@ def test_moodle_question_states_the_network(run_cli: Cli, tmp_path: Path) -> Non
     adam = text("adam-minibatches.yaml")
     assert "Adam: β1 = 0.9, β2 = 0.999, ε = " in adam and "Mini-batches of 2" in adam
     assert "tanh" in adam and "Answer for iteration 1 (of 4)" in adam
+    dropout = text("dropout-residual.yaml")
+    assert "Dropout keep probabilities: p(0) = 1, p(1) = 0.5, p(2) = 1" in dropout
+    assert "plus the skip path h(1)" in dropout and "d(1) (3, given) =" in dropout
+    assert "z(1) (test-time pass: updated parameters, no masks)" in dropout
 
 
 def test_moodle_escapes_once(run_cli: Cli, tmp_path: Path) -> None:

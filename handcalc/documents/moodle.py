@@ -26,6 +26,10 @@ from handcalc.trace import Step, Trace
 
 FIELD_START = re.compile(r"\{(?=[0-9]*:)")
 PENALTY = "0.3333333"
+SUFFIXES = {
+    Phase.update: " (updated)",
+    Phase.test: " (test-time pass: updated parameters, no masks)",
+}
 MAX_MARK = 99999  # Moodle stores a question's mark as NUMBER(12,7)
 
 
@@ -153,7 +157,7 @@ def question(t: Trace, number: int, seed: int) -> str:
         share = statement.share(points(t, step), len(step.values))
         parts.append(
             f"<p><b>{html(step.spec.symbol)}</b>"
-            f"{' (updated)' if step.spec.phase == Phase.update else ''} ({_shape(step)}; "
+            f"{SUFFIXES.get(step.spec.phase, '')} ({_shape(step)}; "
             f"{html(share)})</p>{_table(step, _fields(t, step, factor))}"
         )
     return "\n".join(parts)
