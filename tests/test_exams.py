@@ -274,3 +274,14 @@ def test_moodle_weights_stay_within_what_moodle_stores(tmp_path: Path) -> None:
     found = fields(moodle.question(trace, 1, 1))
     assert 1 <= factor < 16 * 13 * 11 * 7 and sum(f.weight for f in found) <= moodle.MAX_MARK
     assert min(f.weight for f in found) >= 1
+
+
+def test_relu_mixed_reads_the_mini_batch(tmp_path: Path) -> None:
+    data = yaml.safe_load((ROOT / "configs" / "adam-minibatches.yaml").read_text())
+    data["network"]["activation"] = "relu"
+    data["exam"] = {"max_tries": 200, "require": {"relu_mixed": True}}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(data))
+    for v in draw(config.load(path), 2):  # z(1) holds the 2 examples of the first mini-batch
+        z = v.trace.step("z1").values
+        assert len(z) == 2 * 3 and any(x > 0 for x in z[:3]) and any(x <= 0 for x in z[:3])

@@ -93,8 +93,8 @@ def _relu_mixed(t: Trace) -> bool:
             continue
         z = t.step(f"z{layer}").values
         d = p.widths[layer]
-        for n in range(p.examples):
-            row = z[n * d : (n + 1) * d]
+        for i in range(0, len(z), d):  # a mini-batch's examples, not the whole set
+            row = z[i : i + d]
             if all(v > 0 for v in row) or all(v <= 0 for v in row):
                 return False
     return True
