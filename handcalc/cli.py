@@ -289,6 +289,7 @@ def exam(
     variants: opt.VariantsOption = 1,
     output: opt.FolderOption = None,
     moodle: opt.MoodleOption = None,
+    duplex: opt.DuplexOption = False,
     force: opt.FolderForceOption = False,
 ) -> None:
     """Make exam variants: per variant a worksheet, a key and its config; combined PDFs."""
@@ -296,9 +297,8 @@ def exam(
 
     if output is None:
         raise ConfigError("--output: missing (the folder to write the exam into)")
-    written = ex.write(_load(config), variants, output, force, moodle)
-    quiz = f" and {moodle}" if moodle else ""
-    print(clean(f"wrote {len(written)} files to {output}{quiz}"), file=sys.stderr)
+    written = ex.write(_load(config), variants, output, force, moodle, duplex=duplex)
+    print(clean(written.summary()), file=sys.stderr)
 
 
 @app.command()

@@ -274,6 +274,14 @@ MoodleOption = Annotated[
     Path | None,
     typer.Option("--moodle", metavar="FILE", help="Also write the variants as a Moodle XML quiz."),
 ]
+DuplexOption = Annotated[
+    bool,
+    typer.Option(
+        "--duplex",
+        help="Pad each variant to an even page count in the combined PDFs, for two-sided "
+        "printing (the added page says it is blank on purpose).",
+    ),
+]
 FolderForceOption = Annotated[
     bool, typer.Option("--force", help="Replace an exam folder (and a quiz file) written before.")
 ]

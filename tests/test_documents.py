@@ -148,7 +148,7 @@ def test_exam_folder(run_cli: Cli, tmp_path: Path) -> None:
     )
     rows = list(csv.DictReader((folder / "manifest.csv").read_text().splitlines()))
     assert [r["variant"] for r in rows] == ["1", "2", "3"]
-    assert [r["seed"] for r in rows] == ["25", "26", "27"]
+    assert [r["seed"] for r in rows] == ["26", "27", "28"]  # seed 25 has zero gradients
     keys = text_of(folder / "keys.pdf")
     sheets = text_of(folder / "worksheets.pdf")
     for row in rows:
@@ -166,7 +166,7 @@ def test_exam_folder(run_cli: Cli, tmp_path: Path) -> None:
     questions = quiz.findall("question[@type='cloze']")
     assert len(questions) == 3
     text = questions[0].find("questiontext/text").text or ""
-    assert text.count("{1:NUMERICAL:=") == sum(
+    assert len(re.findall(r"\{[0-9]+:NUMERICAL:=", text)) == sum(
         len(s.values)
         for s in handcalc.run(folder / rows[0]["config"]).iterations[0]
         if s.spec.phase != "given"

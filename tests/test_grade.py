@@ -146,7 +146,7 @@ def test_feedback_and_lms(graded: Path) -> None:
     assert "could not be graded" in (graded / "feedback" / "nobody.md").read_text()
     lms = {r["identifier"]: r["grade"] for r in rows(graded / "grades-lms.csv")}
     assert len(lms) == VARIANTS
-    assert (lms["student-01"], lms["s04"], lms["blank"]) == ("28", "27.5", "0")
+    assert (lms["student-01"], lms["s04"], lms["blank"]) == ("28", "27.75", "0")
     assert (lms["nobody"], lms["variant-08-broken"]) == ("", "")  # not graded: no grade
 
 

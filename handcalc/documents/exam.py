@@ -11,6 +11,8 @@ import io
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from handcalc.config.problem import Problem
 from handcalc.config.source import from_data
 from handcalc.documents import formats as printing
 from handcalc.documents import paper as document
+from handcalc.documents.fairness import spread
 from handcalc.documents.moodle import quiz
 from handcalc.documents.variants import Variant, draw
 from handcalc.errors import OutputError
@@ -33,6 +36,31 @@ NAMES = re.compile(
     r"variant-\d{2,}(\.yaml|-worksheet\.pdf|-key\.pdf)|worksheets\.pdf|keys\.pdf|manifest\.csv"
 )
 HEADER = "variant,seed,config_hash,config,worksheet,key"
+COLUMNS = [*HEADER.split(","), "draws", "nonzero_gradients", "largest_gradient"]
+BLANK = """#set page(paper: "a4")
+#set text(size: 11pt)
+#align(center + horizon)[This page is intentionally left blank.]
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What `write` wrote, and how many candidates each variant took."""
+
+    files: list[Path]
+    folder: Path
+    draws: list[int]
+    moodle: Path | None = None
+
+    def summary(self) -> str:
+        """The one line the command prints."""
+        quiz = f" and {self.moodle}" if self.moodle else ""
+        each = ", ".join(map(str, self.draws))
+        n = len(self.draws)
+        return (
+            f"wrote {len(self.files)} files to {self.folder}{quiz} ({n} variant{'s' * (n != 1)} "
+            f"from {sum(self.draws)} draw{'s' * (sum(self.draws) != 1)}: {each})"
+        )
 
 
 def variant_yaml(v: Variant, count: int) -> str:
@@ -65,20 +93,21 @@ def write(
     folder: Path,
     force: bool,
     moodle: Path | None = None,
-) -> list[Path]:
+    duplex: bool = False,
+) -> Written:
     """Draw the variants and write the exam folder as a unit, then the quiz file."""
     check(folder, force, is_exam_folder)
     if moodle is not None and os.path.isfile(moodle) and not force:
         raise OutputError(f"{moodle}: already exists (use --force to overwrite)")
     limits.check_exam(base)
     variants = draw(base, count)
-    files = _files(variants, count)
+    files = _files(variants, count, duplex)
     publish(folder, files, force, is_exam_folder)
     written = [folder / name for name in files]
     if moodle is not None:
         write_atomic(moodle, quiz(variants, base.title or "One training step"), force)
         written.append(moodle)
-    return written
+    return Written(files=written, folder=folder, draws=[v.draws for v in variants], moodle=moodle)
 
 
 def is_exam_folder(folder: Path) -> bool:
@@ -99,7 +128,7 @@ def _starts(path: Path, head: str) -> bool:
         return f.read(len(head)) == head.encode()
 
 
-def _files(variants: list[Variant], count: int) -> dict[str, bytes]:
+def _files(variants: list[Variant], count: int, duplex: bool) -> dict[str, bytes]:
     """Every file of the exam folder by name, in the order they are written."""
     pdfs = _pdfs(variants)
     files: dict[str, bytes] = {}
@@ -111,11 +140,10 @@ def _files(variants: list[Variant], count: int) -> dict[str, bytes]:
             f"{v.stem}-key.pdf": pdfs[f"{v.stem}-key.pdf"],
         }
         files.update(own)
-        rows.append([v.number, v.seed, document.config_hash(v.trace), *own])
+        rows.append([v.number, v.seed, document.config_hash(v.trace), *own, *_fairness(v)])
     for kind in ("worksheet", "key"):
-        files[f"{kind}s.pdf"] = printing.merge_pdfs(
-            [pdfs[f"{v.stem}-{kind}.pdf"] for v in variants]
-        )
+        parts = [pdfs[f"{v.stem}-{kind}.pdf"] for v in variants]
+        files[f"{kind}s.pdf"] = printing.merge_pdfs(_padded(parts) if duplex else parts)
     files["manifest.csv"] = _manifest(rows).encode()
     return files
 
@@ -139,9 +167,35 @@ def _pdfs(variants: list[Variant]) -> dict[str, bytes]:
         return {name: f.result() for name, f in futures.items()}
 
 
+def _fairness(v: Variant) -> list[Any]:
+    """The manifest's view of a variant's fairness: its draws, and how even its gradients are."""
+    s = spread(v.trace)
+    return [v.draws, s.nonzero, v.trace.problem.rounding.text(s.largest)]
+
+
+def _padded(pdfs: list[bytes]) -> list[bytes]:
+    """Each PDF followed by a page saying it is blank when its page count is odd, so that
+    every variant of a two-sided print starts on a new sheet."""
+    from pypdf import PdfReader
+
+    out = []
+    for data in pdfs:
+        out.append(data)
+        if len(PdfReader(io.BytesIO(data)).pages) % 2:
+            out.append(_blank())
+    return out
+
+
+@cache
+def _blank() -> bytes:
+    from handcalc.render.pdf import pdf
+
+    return pdf(BLANK)
+
+
 def _manifest(rows: list[list[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["variant", "seed", "config_hash", "config", "worksheet", "key"])
+    writer.writerow(COLUMNS)
     writer.writerows(rows)
     return out.getvalue()

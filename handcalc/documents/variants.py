@@ -1,7 +1,7 @@
 """Exam variants drawn from one config, each reproducible from its seed.
 
 Candidates are drawn with seeds init.seed + 1, + 2, ... and kept when they meet the config's
-`exam.require` constraints.
+`exam.require` constraints, or the default requirements of `fairness` when it sets none.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from handcalc.config import draw as params
 from handcalc.config.problem import Block, Problem
+from handcalc.documents import fairness
 from handcalc.errors import ComputationError, ConfigError
 from handcalc.model.heads import HEADS
 from handcalc.model.runner import make_trace
@@ -25,6 +26,7 @@ class Variant:
     number: int
     seed: int
     trace: Trace
+    draws: int = 1  # candidates drawn for this variant, itself included
 
     @property
     def stem(self) -> str:
@@ -60,10 +62,12 @@ def _with_labels(p: Problem, rng: random.Random) -> Problem:
 
 
 def violations(t: Trace) -> list[str]:
-    """The exam.require constraints this trace breaks."""
+    """The exam.require constraints this trace breaks; the default ones when it sets none."""
     p, steps = t.problem, t.iterations[0]
-    out = []
     need = p.exam
+    if not need.required():
+        return fairness.defaults(t)
+    out = []
     if need.relu_mixed and not _relu_mixed(t):
         out.append("relu_mixed")
     if need.max_abs is not None and any(abs(v) > need.max_abs for s in steps for v in s.values):
@@ -89,8 +93,8 @@ def _relu_mixed(t: Trace) -> bool:
             continue
         z = t.step(f"z{layer}").values
         d = p.widths[layer]
-        for n in range(p.examples):
-            row = z[n * d : (n + 1) * d]
+        for i in range(0, len(z), d):  # a mini-batch's examples, not the whole set
+            row = z[i : i + d]
             if all(v > 0 for v in row) or all(v <= 0 for v in row):
                 return False
     return True
@@ -122,18 +126,23 @@ def _has_ties(t: Trace) -> bool:
 
 def draw(base: Problem, count: int) -> list[Variant]:
     """`count` variants meeting the constraints, or a clear error naming the one most failed."""
+    if not fairness.drawn(base):
+        if count > 1:
+            raise ConfigError(
+                f"exam: {count} variants would be identical: nothing is drawn (every parameter "
+                "is given and neither the input nor the label varies; leave a parameter out of "
+                "parameters, or set exam.input or exam.label)"
+            )
+        return [_only(base)]
     variants: list[Variant] = []
     failed: Counter[str] = Counter()
-    tries = 0
+    tries = since = 0
     seed = base.init.seed
     while len(variants) < count:
         if tries >= base.exam.max_tries:
-            worst = ", ".join(f"{name} ({n} times)" for name, n in failed.most_common(2))
-            raise ConfigError(
-                f"exam: only {len(variants)} of {count} variants met exam.require in "
-                f"{tries} tries; failed most often: {worst} (relax it, or raise exam.max_tries)"
-            )
+            raise _too_few(len(variants), count, tries, failed)
         tries += 1
+        since += 1
         seed += 1
         try:
             t = make_trace(candidate(base, seed))
@@ -143,5 +152,28 @@ def draw(base: Problem, count: int) -> list[Variant]:
         broken = violations(t)
         failed.update(broken)
         if not broken:
-            variants.append(Variant(number=len(variants) + 1, seed=seed, trace=t))
+            variants.append(Variant(number=len(variants) + 1, seed=seed, trace=t, draws=since))
+            since = 0
     return variants
+
+
+def _only(base: Problem) -> Variant:
+    """The one variant of a config that draws nothing; the defaults do not apply, since no
+    other candidate could be tried."""
+    seed = base.init.seed + 1
+    t = make_trace(candidate(base, seed))
+    broken = violations(t) if base.exam.required() else []
+    if broken:
+        raise ConfigError(
+            f"exam: the variant breaks exam.require: {', '.join(broken)} (nothing is drawn, so "
+            "no other variant can be tried; relax it, or leave a parameter out of parameters)"
+        )
+    return Variant(number=1, seed=seed, trace=t)
+
+
+def _too_few(found: int, count: int, tries: int, failed: Counter[str]) -> ConfigError:
+    worst = ", ".join(f"{name} ({n} times)" for name, n in failed.most_common(2))
+    return ConfigError(
+        f"exam: only {found} of {count} variants met exam.require in "
+        f"{tries} tries; failed most often: {worst} (relax it, or raise exam.max_tries)"
+    )

@@ -1,0 +1,94 @@
+"""The network of a problem in words, as a question that must stand on its own states it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+from handcalc.config.problem import Problem
+from handcalc.model.functions import ACTIVATIONS, LOSSES
+from handcalc.model.heads import HEADS
+
+ACTIVATION_NAMES = {
+    "relu": "ReLU",
+    "leaky_relu": "leaky ReLU",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "identity": "identity",
+}
+OPTIMIZER_NAMES = {
+    "sgd": "gradient descent, θ ← θ − η dL/dθ",
+    "momentum": "gradient descent with momentum",
+    "nesterov": "gradient descent with Nesterov momentum",
+    "adam": "Adam",
+}
+SCALING_NAMES = {
+    "notes": "kept units are not rescaled in training; W is multiplied by p at test time",
+    "inverted": "kept units are divided by p in training (inverted dropout)",
+}
+LOSS_NAMES = {
+    "cross_entropy": "cross-entropy",
+    "binary_cross_entropy": "binary cross-entropy",
+    "mse": "mean squared error",
+    "sse": "sum of squared errors",
+    "half_sse": "half the sum of squared errors",
+}
+
+
+def lines(p: Problem) -> list[str]:
+    """The network, the rule and every hyperparameter, one fact a line, in the notes' notation."""
+    widths = ", ".join(f"d_{layer} = {w}" for layer, w in enumerate(p.widths))
+    out = [f"Layer widths: {widths}" + ("" if p.bias else " (no biases)")]
+    for layer, act in enumerate(p.activations, start=1):
+        f = ACTIVATIONS[act].formula
+        skip = " plus the skip path h^(" + str(layer - 1) + ")" if layer in p.residual else ""
+        out.append(f"Layer {layer}: {ACTIVATION_NAMES.get(act, act)}, σ(z) = {f}{skip}")
+    head = HEADS[p.head].formula.replace("{z}", "z^(" + str(p.layers) + ")")
+    scaled = f", reading z^({p.layers}) / T with T = {p.temperature}" if p.temperature else ""
+    out.append(f"Output layer {p.layers}: {p.head} head, ŷ = {head}{scaled}")
+    loss = LOSSES[p.loss]
+    out.append(f"Loss: {LOSS_NAMES.get(p.loss, p.loss)}, L = {loss.formula}")
+    if p.examples > 1:
+        out.append(f"Batch of {p.examples} examples: the loss is the {p.reduction} over them")
+    out += _training(p)
+    out.append(f"Rounding: {p.rounding.describe()}")
+    return out
+
+
+def _training(p: Problem) -> list[str]:
+    o = p.optimizer
+    out = [f"Learning rate η = {p.learning_rate}; update: {OPTIMIZER_NAMES.get(o.name, o.name)}"]
+    if o.name in ("momentum", "nesterov"):
+        out.append(f"Momentum μ = {o.momentum}")
+    if o.name == "adam":
+        out.append(f"Adam: β_1 = {o.beta1}, β_2 = {o.beta2}, ε = {o.epsilon}")
+    if o.weight_decay:
+        out.append(f"Weight decay λ = {o.weight_decay}")
+    if p.batch_size is not None:
+        out.append(
+            f"Mini-batches of {p.batch_size}: the first one (examples 1 to "
+            f"{min(p.batch_size, p.examples)}) is asked"
+        )
+    d = p.dropout
+    if d is not None:
+        keep = ", ".join(f"p^({i}) = {k}" for i, k in enumerate(d.keep))
+        out.append(f"Dropout keep probabilities: {keep}; {SCALING_NAMES.get(d.scaling, d.scaling)}")
+    if p.steps > 1:
+        out.append(f"Answer for iteration 1 (of {p.steps})")
+    return out
+
+
+def marks(total: Decimal, factor: int) -> str:
+    """How the question is marked."""
+    weights = "" if factor == 1 else f"; a field's weight is its share times {factor}"
+    return (
+        f"{total.normalize():f} points: each step's points are shared equally by its "
+        f"entries{weights}."
+    )
+
+
+def share(points: Decimal, entries: int) -> str:
+    """What one entry of a step counts: '1/15 point each'."""
+    each = Fraction(points) / entries
+    word = "point" if each <= 1 else "points"
+    return f"{each} {word} each" if entries > 1 else f"{points.normalize():f} {word}"
