@@ -506,7 +506,7 @@ def test_run_reads_the_config_from_stdin(
 ) -> None:
     import io
 
-    from handcalc import cli
+    from handcalc.config import source
 
     text = (ROOT / "configs" / "binary.yaml").read_bytes()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text)))
@@ -516,9 +516,10 @@ def test_run_reads_the_config_from_stdin(
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"network: {widths: [2]}\n")))
     code, _, err = run_cli("run", "-")
     assert code == 2 and err.startswith("error: <stdin>:1: ")
-    monkeypatch.setattr(cli, "STDIN_LIMIT", 100)
+    monkeypatch.setattr(source, "MAX_FILE_BYTES", 100)  # the cap of a config file, also here
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text)))
-    assert run_cli("run", "-")[2] == "error: <stdin>: more than 100 bytes (a YAML config)\n"
+    expected = "error: <stdin>: larger than 100 bytes (expected a YAML config file)\n"
+    assert run_cli("run", "-")[2] == expected
 
 
 def test_help_shows_only_defaults_that_work(run_cli: Cli, tmp_path: Path) -> None:
