@@ -151,7 +151,7 @@ def logits(p: Problem) -> Logits:
 
 def _head(p: Problem) -> list[StepSpec]:
     scaled = [] if p.temperature is None else [_scaled_logits(p)]
-    return scaled + HEADS[p.head].forward(logits(p))
+    return scaled + HEADS[p.head].steps(logits(p))
 
 
 def _scaled_logits(p: Problem) -> StepSpec:

@@ -61,14 +61,21 @@ Steps = Callable[[Logits], list[StepSpec]]
 @dataclass(frozen=True, slots=True)
 class Head:
     """A head: ŷ in one step (`value`, its `formula` with {z} for the logits), as the worked
-    steps a student writes (`forward`), and dL/dz^(L) from dL/dŷ (`backward`)."""
+    steps a student writes (`forward`; None: ŷ in one step), and dL/dz^(L) from dL/dŷ
+    (`backward`)."""
 
     name: HeadName
     formula: str
     value: Fn
     probabilities: bool  # ŷ are probabilities (of the classes, or of each output)
-    forward: Steps
     backward: Steps
+    forward: Steps | None = None
+
+    def steps(self, logits: Logits) -> list[StepSpec]:
+        """The forward steps from the logits to ŷ, as a student writes them."""
+        if self.forward is not None:
+            return self.forward(logits)
+        return _one_step(self.formula, self.value)(logits)
 
 
 def _exp(ns: NumberSystem, z: Flat) -> Flat:
@@ -221,7 +228,6 @@ HEADS: dict[str, Head] = {
             formula="{z}",
             value=_identity,
             probabilities=False,
-            forward=_one_step("{z}", _identity),
             backward=_identity_back,
         ),
         Head(
@@ -229,7 +235,6 @@ HEADS: dict[str, Head] = {
             formula="1 / (1 + e^(-{z}))",
             value=sigmoid,
             probabilities=True,
-            forward=_one_step("1 / (1 + e^(-{z}))", sigmoid),
             backward=_sigmoid_back,
         ),
         Head(
