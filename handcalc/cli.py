@@ -13,6 +13,7 @@ from handcalc import OVERRIDES
 from handcalc import cli_options as opt
 from handcalc.cli_examples import CHECK_EXAMPLES, EXAMPLES, GRADE_EXAMPLES
 from handcalc.errors import ConfigError, HandcalcError, OutputError
+from handcalc.serve.command import serve
 from handcalc.text import clean, json_safe, message
 
 if TYPE_CHECKING:
@@ -348,6 +349,9 @@ def schema() -> None:
     from handcalc.config.schema import json_schema
 
     sys.stdout.write(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")
+
+
+app.command()(serve)
 
 
 def main() -> None:
