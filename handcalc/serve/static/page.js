@@ -73,17 +73,21 @@
     return response;
   }
 
+  // body[data-state]: waiting (a change not yet sent), grading, or graded (the page is settled)
   async function grade() {
     const number = ++asked;
+    body.dataset.state = "grading";
     let result;
     try {
       result = await (await post("/api/grade", { answers: typed() })).json();
     } catch (e) {
+      if (number === asked) body.dataset.state = "graded";
       say("Not graded: " + e.message);
       return;
     }
     if (number !== asked) return;
     show(result);
+    body.dataset.state = "graded";
   }
 
   function show(result) {
@@ -95,6 +99,7 @@
         const verdict = got ? got.verdicts[i] : "blank";
         if (verdict !== "blank") b.classList.add(verdict);
         b.dataset.verdict = verdict;
+        b.setAttribute("aria-invalid", verdict === "wrong" || verdict === "unreadable");
         const key = b.nextElementSibling;
         key.textContent = got && got.keys[i] !== null ? "key " + got.keys[i] : "";
       });
@@ -133,6 +138,7 @@
   let timer = null;
   function later() {
     clearTimeout(timer);
+    body.dataset.state = "waiting";
     timer = setTimeout(grade, 120);
   }
 
@@ -163,6 +169,7 @@
     const file = event.target.files[0];
     event.target.value = "";
     if (!file) return;
+    body.dataset.state = "waiting";
     try {
       const result = await (await post("/api/upload", { text: await file.text() })).json();
       fill(result.answers);
