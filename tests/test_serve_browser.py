@@ -28,7 +28,7 @@ ARGS = [
     *("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"),
     *("--disable-background-networking", "--disable-component-update", "--disable-sync"),
 ]
-TIMEOUT_MS = 15_000
+TIMEOUT_MS = 30_000
 
 
 def _needs(reason: str) -> None:
