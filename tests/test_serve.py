@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from goldens import ROOT
+from goldens import CONFIGS, ROOT
 from handcalc.grading import session
 from handcalc.grading.check import Options
 from handcalc.serve import app, sheet
@@ -69,6 +69,17 @@ def test_page_is_the_worksheet_with_an_input_per_entry(default: TestClient) -> N
     assert "0.6000" in page and "-1.9900" not in page  # the givens, not the key
 
 
+@pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
+def test_every_config_gets_an_input_per_entry_in_the_papers_order(config: Path) -> None:
+    sheets = sheet.load(config)
+    assert sheets.single is not None
+    found = re.findall(r'data-step="(\w+)" data-i="(\d+)"', sheets.single.html)
+    inputs = [(step_id, int(i)) for step_id, i in found]
+    steps = sheets.single.steps.values()
+    assert sorted(inputs) == sorted((s.id, i) for s in steps for i in range(len(s.values)))
+    assert list(dict.fromkeys(step_id for step_id, _ in inputs)) == [s.id for s in steps]
+
+
 def test_security_headers_and_no_inline_script(default: TestClient) -> None:
     for path in ("/", "/static/page.js", "/api/grade", "/nothing"):
         headers = default.get(path).headers
@@ -99,10 +110,13 @@ def test_correct_slip_and_carried_as_check_gives_them(default: TestClient) -> No
     assert steps["dz2"]["line"] == "3 correct, 1 wrong · 0.75/1 points"
     slip = steps["dz2"]["slips"][0]
     assert slip["slip"] == "likely slip: the activation derivative left out (dL/dz = dL/dh)"
-    assert slip["formula"].startswith("the notes&#x27; formula: <math><mfrac>")
+    assert slip["formula"].startswith("the notes&#x27; formula: <math><mrow><mfrac>")
     assert steps["dW2"]["verdicts"] == ["correct"] * 7 + ["carried"] * 2 + ["correct"] * 3
-    assert steps["dW2"]["carried"].startswith("carried from your <math><msub><mfrac>")
-    assert steps["dW2"]["carried"].endswith("</mfrac><mn>3</mn></msub></math>")  # dL/dz^(2)_3
+    assert steps["dW2"]["carried"].startswith("carried from your <math><mfrac>")
+    # dL/dz^(2)_3, the derivative by z^(2)_3
+    assert steps["dW2"]["carried"].endswith(
+        "<mn>3</mn><mtext>(2)</mtext></msubsup></mrow></mfrac></math>"
+    )
     assert result["first_wrong"] == "dz2"
     assert (
         result["score"] == "4.75 of 5 points on the steps written; 23 correct, 2 carried, 1 wrong"
@@ -123,12 +137,12 @@ def key_texts(c: TestClient) -> set[str]:
     return {s.text(i) for s in sheets.single.steps.values() for i in range(len(s.values))}
 
 
-def students(seed: int) -> list[dict[str, list[str]]]:
+def students(seed: int, config: Path | None = None) -> list[dict[str, list[str]]]:
     """Answer sets of every kind: the key, near misses, slips, blanks, garbage, fractions."""
-    sheets = sheet.load(None)
+    sheets = sheet.load(config)
     assert sheets.single is not None
     rng = random.Random(seed)
-    out = [SLIPPED]
+    out = [SLIPPED] if config is None else []
     for _ in range(25):
         answers: dict[str, list[str]] = {}
         for step in sheets.single.steps.values():
@@ -186,13 +200,16 @@ def test_the_key_reaches_the_page_only_as_reveal_allows(reveal: str) -> None:
     assert leaked_somewhere == (reveal != "never")  # the test can tell a leak when there is one
 
 
-def test_downloaded_answers_check_to_the_same_verdicts(default: TestClient, tmp_path: Path) -> None:
-    for answers in students(11)[:8]:
-        text = default.post("/api/answers", json={"answers": answers}).text
+@pytest.mark.parametrize("name", [None, "batch", "adam-minibatches", "dropout-residual"])
+def test_downloaded_answers_check_to_the_same_verdicts(name: str | None, tmp_path: Path) -> None:
+    config = None if name is None else ROOT / "configs" / f"{name}.yaml"
+    c = client(config)
+    for answers in students(11, config)[:6]:
+        text = c.post("/api/answers", json={"answers": answers}).text
         path = tmp_path / "answers.yaml"
         path.write_text(text, encoding="utf-8")
-        report = session.check(None, path, Options(only_answered=True))
-        page = graded(default, answers)["steps"]
+        report = session.check(config, path, Options(only_answered=True))
+        page = graded(c, answers)["steps"]
         checked = {s.step.id: [e.verdict for e in s.entries] for s in report.steps}
         assert checked == {k: v["verdicts"] for k, v in page.items()}
 

@@ -64,14 +64,6 @@ def _top(doc: Document) -> list[str]:
     return out
 
 
-def _math_of(symbol: str) -> str:
-    """A given's name as math; a description in words (the optimizer's state) as text."""
-    name, sep, rest = symbol.partition(" = ")
-    if sep and rest.startswith(("the ", "one-hot")):
-        return f"{to_mathml(name)} = {esc(rest)}"
-    return to_mathml(symbol)
-
-
 def _given(m: Matrix) -> str:
     rows, labels = _columns(m.rows, m.row_labels)
     body = "".join(
@@ -82,7 +74,7 @@ def _given(m: Matrix) -> str:
         for r, row in enumerate(rows)
     )
     return (
-        f'<div class="given"><div class="sym">{_math_of(m.symbol)} '
+        f'<div class="given"><div class="sym">{to_mathml(m.symbol)} '
         f'<span class="id">{esc(m.name)}</span></div>'
         f'<table class="matrix">{_header(rows, labels)}{body}</table></div>'
     )
