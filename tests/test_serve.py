@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 import re
+import socket
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -328,3 +330,24 @@ def test_serve_command_errors(run_cli: Any, tmp_path: Path) -> None:
     )
     code, _, err = run_cli("serve", str(tmp_path / "missing.yaml"))
     assert code == 2 and err.startswith("error: ")
+
+
+def test_without_the_serve_extra_the_command_says_how_to_get_it(
+    run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if `handcalc[serve]` was not installed
+    code, _, err = run_cli("serve")
+    assert (code, err) == (
+        2,
+        "error: handcalc serve needs the serve extra: pip install 'handcalc[serve]'\n",
+    )
+
+
+def test_a_port_in_use_is_one_line_of_error(run_cli: Any) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = run_cli("serve", "--port", str(port))
+    assert code == 2
+    assert err.startswith(f"error: --host/--port: cannot listen on 127.0.0.1:{port} (")
