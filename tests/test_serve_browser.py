@@ -171,6 +171,7 @@ def _screenshots(page: Any) -> None:
     if not folder:
         return
     Path(folder).mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(Path(folder) / "serve-top.png"))
     top = page.locator("#step-dz2").bounding_box()
     bottom = page.locator("#step-dW2").bounding_box()
