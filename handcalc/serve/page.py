@@ -109,13 +109,14 @@ def _box(b: Box, trace: Trace) -> str:
         tds = "".join(_input(b.step_id, int(i), labels[int(i)], examples[int(i)]) for i in row)
         cells.append(f"<tr>{th}{tds}</tr>")
     updated = " (updated)" if b.symbol.endswith(" (updated)") else ""
-    formula = to_mathml(f"{step.spec.symbol} = {step.spec.formula}")
+    # the formula as the paper prints it with hints (the notes' formula of the step)
+    formula = f'<div class="formula">{to_mathml(b.formula)}</div>' if b.formula else ""
     return (
         f'<section class="step" id="step-{esc(b.step_id)}" data-step="{esc(b.step_id)}">'
         f'<div class="head"><span class="sym">{to_mathml(step.spec.symbol)}{esc(updated)}</span>'
         f'<span class="id">{esc(b.shape)} · {esc(b.step_id)}</span>'
         f'<span class="pts">{esc(b.points)} pt</span></div>'
-        f'<div class="formula">{formula}</div>'
+        f"{formula}"
         f'<table class="matrix entries">{_header(rows, row_labels)}{"".join(cells)}</table>'
         '<div class="feedback" aria-live="polite"></div></section>'
     )
