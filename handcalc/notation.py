@@ -276,7 +276,7 @@ def _compound(node: Node) -> str:
             return _row_typst(items)
         case Matrix(rows):
             cells = "; ".join(", ".join(to_typst(c) for c in r) for r in rows)
-            return f'mat(delim: "[", {cells})'
+            return f'display(mat(delim: "[", align: #right, {cells}))'
     raise AssertionError(node)  # pragma: no cover
 
 
@@ -304,7 +304,7 @@ def _bare(node: Node) -> str:
 
 def _base(node: Node) -> str:
     """A part that takes scripts: a compound one in parentheses Typst does not show."""
-    if isinstance(node, (Sym, Num, Group, Func, Layer, Transpose)):
+    if isinstance(node, (Sym, Num, Group, Func, Layer, Transpose, Matrix)):
         return to_typst(node)
     return f"({to_typst(node)})"
 

@@ -68,9 +68,8 @@ def symbol(ident: StepId, plain: str = "") -> Node:
     return parse(plain)
 
 
-_FUNCS = frozenset(
-    {"exp", "ln", "tanh", "diag", "max", "relu", "leaky_relu", "sigmoid", "softmax", "identity"}
-)
+_OPERATORS = frozenset({"exp", "ln", "tanh", "diag", "max"})  # function names in any case
+_FUNCS = frozenset({"relu", "leaky_relu", "sigmoid", "softmax", "identity"})  # only as f(...)
 _LAYER = re.compile(r"\^\((\d+|l|l[-+]\d+)\)")
 _INDEX = re.compile(r"_(\d+(?:,\d+)*|prev(?![A-Za-z])|[A-Za-z](?:,?[a-z])*(?![A-Za-z]))")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e-?\d+)?")
@@ -165,14 +164,15 @@ def _atom(text: str, i: int) -> tuple[Node, int]:
         return derivative
     word = _WORD.match(text, i)
     if word:
-        return _word(word.group()), word.end()
+        return _word(word.group(), text.startswith("(", word.end())), word.end()
     return (Op(c) if c in _OPS else Text(c)), i + 1
 
 
-def _word(word: str) -> Node:
-    if word in _FUNCS:
+def _word(word: str, applied: bool) -> Node:
+    """A function name (the ones spelt as words need their argument), a symbol, or words."""
+    if word in _OPERATORS or (word in _FUNCS and applied):
         return Func(word)
-    if re.fullmatch(r"[^\W\d_][\u0300-\u036f]?'?", word) or re.fullmatch(r"[βε]\d", word):
+    if re.fullmatch(r"[^\W\d_][\u0300-\u036f]?'?", word) or re.fullmatch(r"[α-ω]\d", word):
         return Sym(word)
     return Text(word)
 

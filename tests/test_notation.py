@@ -85,4 +85,4 @@ def test_the_update_is_an_assignment_and_symbols_come_from_ids() -> None:
 def test_a_matrix_in_brackets() -> None:
     m = n.Matrix(((n.Num("1"), n.Num("0")), (n.Num("-0.5"), n.Num("2"))))
     assert n.to_text(m) == "[1, 0; -0.5, 2]"
-    assert n.to_typst(m) == 'mat(delim: "[", 1, 0; -0.5, 2)'
+    assert n.to_typst(m) == 'display(mat(delim: "[", align: #right, 1, 0; -0.5, 2))'
