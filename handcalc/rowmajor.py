@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from itertools import product
+from itertools import product, repeat
 from typing import Any, TypeAlias, TypeVar
 
 from handcalc.numbers import Shape
@@ -12,6 +12,7 @@ from handcalc.numbers import Shape
 T = TypeVar("T")
 # A step's entries in its shape: a bare scalar, or lists nested as deep as the shape.
 Nested: TypeAlias = "T | list[Nested[T]]"
+CONTAINERS = (dict, list)
 
 
 def indices(shape: Shape) -> list[tuple[int, ...]]:
@@ -43,6 +44,7 @@ def dumps(value: Any, indent: str = "") -> str:
     if isinstance(value, dict) and value:
         items = [f"{inner}{json.dumps(k)}: {dumps(v, inner)}" for k, v in value.items()]
         return "{\n" + ",\n".join(items) + f"\n{indent}}}"
-    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+    # isinstance mapped in C: no Python step per number of a long row
+    if isinstance(value, list) and any(map(isinstance, value, repeat(CONTAINERS))):
         return "[\n" + ",\n".join(inner + dumps(v, inner) for v in value) + f"\n{indent}]"
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
