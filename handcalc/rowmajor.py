@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import product, repeat
 from typing import Any, TypeAlias, TypeVar
 
@@ -21,7 +21,12 @@ def indices(shape: Shape) -> list[tuple[int, ...]]:
     >>> indices((2, 2))
     [(1, 1), (1, 2), (2, 1), (2, 2)]
     """
-    return [tuple(i + 1 for i in index) for index in product(*(range(s) for s in shape))]
+    return list(each_index(shape))
+
+
+def each_index(shape: Shape) -> Iterator[tuple[int, ...]]:
+    """indices() one at a time, so that showing the first few never lists them all."""
+    return product(*(range(1, s + 1) for s in shape))
 
 
 def nest(flat: Sequence[T], shape: Shape) -> Nested[T]:
@@ -48,3 +53,22 @@ def dumps(value: Any, indent: str = "") -> str:
     if isinstance(value, list) and any(map(isinstance, value, repeat(CONTAINERS))):
         return "[\n" + ",\n".join(inner + dumps(v, inner) for v in value) + f"\n{indent}]"
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def dump_pieces(value: Any, indent: str = "") -> Iterator[str]:
+    """dumps() in pieces of at most one row, for text written as it is made."""
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        yield "{\n"
+        for n, (k, v) in enumerate(value.items()):
+            yield (",\n" if n else "") + f"{inner}{json.dumps(k)}: "
+            yield from dump_pieces(v, inner)
+        yield f"\n{indent}}}"
+    elif isinstance(value, list) and any(map(isinstance, value, repeat(CONTAINERS))):
+        yield "[\n"
+        for n, v in enumerate(value):
+            yield (",\n" if n else "") + inner
+            yield from dump_pieces(v, inner)
+        yield f"\n{indent}]"
+    else:
+        yield dumps(value, indent)

@@ -9,7 +9,7 @@ import json
 import math
 import operator
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
 from itertools import repeat
@@ -19,7 +19,7 @@ from handcalc.config.load import normalized
 from handcalc.config.problem import Problem
 from handcalc.model.steps import StepSpec
 from handcalc.numbers import Rounding, Shape
-from handcalc.rowmajor import Nested, dumps, indices, nest
+from handcalc.rowmajor import Nested, dump_pieces, dumps, each_index, nest
 from handcalc.version import __version__
 
 SCHEMA = "handcalc.trace/1"
@@ -38,7 +38,7 @@ class Step:
     deviations: list[float]  # hand - float64
     rounding: Rounding
     floats32: list[float] | None = None  # the float32 values, when asked for
-    # what is computed once and read by several renderers (the units, the texts)
+    # what is computed once and read by several renderers: the units and the flags
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -74,18 +74,15 @@ class Step:
         return self.rounding.text(self.values[i])
 
     def texts(self) -> list[str]:
-        """Every entry as the worksheet writes it (one list, kept: do not change it)."""
-        if "texts" not in self._memo:
-            self._memo["texts"] = self.rounding.texts(self.values)
-        out: list[str] = self._memo["texts"]
-        return out
+        """Every entry as the worksheet writes it."""
+        return self.rounding.texts(self.values)
 
     def labels(self) -> Iterator[tuple[int | None, str]]:
         """(example number or None, entry label with 1-based indices) for every entry."""
         inner = self.shape[1:] if self.example_axis else self.shape
         count = self.shape[0] if self.example_axis else 1
         for n in range(count):
-            for index in indices(inner):
+            for index in each_index(inner):
                 label = self.spec.symbol + ("_" + ",".join(map(str, index)) if index else "")
                 yield (n + 1 if self.example_axis else None), label
 
@@ -104,9 +101,12 @@ class Step:
         """Each deviation in units of the last digit kept when the hand value is written (one
         list, kept: do not change it)."""
         if "units" not in self._memo:
-            self._memo["units"] = _units(self.rounding, self.deviations, self.values, self.floats)
+            self._memo["units"] = self._units()
         out: list[float] = self._memo["units"]
         return out
+
+    def _units(self) -> list[float]:
+        return _units(self.rounding, self.deviations, self.values, self.floats)
 
     def tolerances(self) -> list[Decimal]:
         """What a grader accepts per entry: one unit of the last kept digit, widened by the
@@ -135,26 +135,40 @@ class Step:
         return i, units[i]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.spec.id,
-            "phase": self.spec.phase,
-            "symbol": self.spec.symbol,
-            "formula": self.spec.formula,
-            "inputs": list(self.spec.inputs),
-            "shape": list(self.shape),
-            "value": nest(self.texts(), self.shape),
-            "float64": self.float64,
-            "deviation": self.deviation,
-            "deviation_units": nest(self.units(), self.shape),
-            **(
-                {}
-                if self.floats32 is None
-                else {
-                    "float32": self.float32,
-                    "float32_deviation": nest(self.float32_deviations(), self.shape),
-                }
-            ),
-        }
+        return {key: make() for key, make in self._json_fields()}
+
+    def json_pieces(self, indent: str = "") -> Iterator[str]:
+        """dumps(self.to_json(), indent) in pieces: each field's entries are made only while
+        they are written, a row at a time, so a large step never stands whole in memory."""
+        inner = indent + "  "
+        yield "{\n"
+        for n, (key, make) in enumerate(self._json_fields()):
+            yield (",\n" if n else "") + f"{inner}{json.dumps(key)}: "
+            yield from dump_pieces(make(), inner)
+        yield f"\n{indent}}}"
+
+    def _json_fields(self) -> list[tuple[str, Callable[[], Any]]]:
+        """The record's fields in order, each as how to make its value."""
+        spec = self.spec
+        fields: list[tuple[str, Callable[[], Any]]] = [
+            ("id", lambda: spec.id),
+            ("phase", lambda: spec.phase),
+            ("symbol", lambda: spec.symbol),
+            ("formula", lambda: spec.formula),
+            ("inputs", lambda: list(spec.inputs)),
+            ("shape", lambda: list(self.shape)),
+            ("value", lambda: nest(self.texts(), self.shape)),
+            ("float64", lambda: self.float64),
+            ("deviation", lambda: self.deviation),
+            # kept if a renderer made them, else made for this record alone (memory stays flat)
+            ("deviation_units", lambda: nest(self._memo.get("units") or self._units(), self.shape)),
+        ]
+        if self.floats32 is not None:
+            fields += [
+                ("float32", lambda: self.float32),
+                ("float32_deviation", lambda: nest(self.float32_deviations(), self.shape)),
+            ]
+        return fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,11 +214,15 @@ class Trace:
         """The trace as JSON text."""
         return "".join(self.json_chunks())
 
+    def _head(self) -> str:
+        """The opening of the JSON text: the schema, the version and the config echoed."""
+        head = {"schema": SCHEMA, "handcalc": __version__, "config": normalized(self.problem)}
+        return dumps(head)[:-2]
+
     def json_chunks(self) -> Iterator[str]:
         """The trace as JSON text in pieces of at most one step, to be written as they come
         (the whole text is never held at once)."""
-        head = {"schema": SCHEMA, "handcalc": __version__, "config": normalized(self.problem)}
-        yield dumps(head)[:-2] + ',\n  "iterations": ['
+        yield self._head() + ',\n  "iterations": ['
         for k, steps in enumerate(self.iterations):
             about = "".join(
                 f"\n      {json.dumps(key)}: {dumps(value)},"
@@ -212,7 +230,8 @@ class Trace:
             )
             yield ("," if k else "") + "\n    {" + about + '\n      "steps": ['
             for i, s in enumerate(steps):
-                yield ("," if i else "") + "\n        " + dumps(s.to_json(), " " * 8)
+                yield ("," if i else "") + "\n        "
+                yield from s.json_pieces(" " * 8)
             yield "\n      ]\n    }"
         yield "\n  ]\n}\n"
 
