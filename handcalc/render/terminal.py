@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
@@ -174,11 +175,23 @@ def _grid(g: Grid, width: int) -> list[Text]:
 def render(
     trace: Trace, console: Console, max_rows: int = DEFAULT_ROWS, tolerances: bool = False
 ) -> None:
-    console.print(
-        Text("\n").join(lines(trace, console.width, max_rows, tolerances)),
-        overflow="fold",
-        crop=False,
-    )
+    shown = _folded(lines(trace, console.width, max_rows, tolerances), console)
+    # folded already: printing need not measure and divide every line again
+    console.print(Text("\n").join(shown), overflow="ignore", crop=False)
+
+
+def _folded(lines: list[Text], console: Console) -> list[Text]:
+    """The lines as rich folds them to the console's width (overflow="fold"), worked out only
+    for the few that do not fit."""
+    width = console.width
+    out: list[Text] = []
+    for line in lines:
+        plain = line.plain
+        if cell_len(plain) <= width and "\n" not in plain and "\t" not in plain:
+            out.append(line)
+        else:
+            out += line.wrap(console, width, overflow="fold")
+    return out
 
 
 def to_text(
