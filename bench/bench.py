@@ -134,15 +134,22 @@ def mnist_config(per: str, mode: str = "decimals") -> str:
     )
 
 
-def wall(command: list[str], repeats: int) -> float:
-    """Median wall time of a whole process, after one warm-up run."""
+def timed(command: list[str]) -> float:
+    start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=ENV)
-    times = []
+    return time.perf_counter() - start
+
+
+def wall(command: list[str], repeats: int) -> tuple[float, float]:
+    """Median wall time of a whole process and its ratio to the import floor, the two run in
+    turn (after a warm-up run of each) so that a load on the machine weighs on both alike."""
+    timed(FLOOR)
+    timed(command)
+    times, floors = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=ENV)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        floors.append(timed(FLOOR))
+        times.append(timed(command))
+    return statistics.median(times), statistics.median(times) / statistics.median(floors)
 
 
 def peak_mb(command: list[str]) -> float:
@@ -182,11 +189,12 @@ def exact_arithmetic(per: str, repeats: int) -> tuple[float, float]:
     return hand_time, median_time(lambda: floor_cycle(*args), 5 * repeats)
 
 
-def row(what: str, seconds: float, floor: float, target: str) -> str:
-    return f"| {what} | {seconds:.2f} s | {seconds / floor:.1f}x | {target} |"
+def row(what: str, measured: tuple[float, float], target: str) -> str:
+    seconds, ratio = measured
+    return f"| {what} | {seconds:.2f} s | {ratio:.1f}x | {target} |"
 
 
-def run_rows(folder: Path, repeats: int, floor: float) -> list[str]:
+def run_rows(folder: Path, repeats: int) -> list[str]:
     """The 784-128-10 runs to a JSON file and to the terminal (piped), in every mode."""
     out = []
     for per, mode in CASES:
@@ -198,7 +206,6 @@ def run_rows(folder: Path, repeats: int, floor: float) -> list[str]:
             row(
                 f"784-128-10 `run --format json -o FILE`, per {per}, {mode}",
                 wall(json_out, repeats),
-                floor,
                 "<= 4x",
             )
         )
@@ -206,7 +213,6 @@ def run_rows(folder: Path, repeats: int, floor: float) -> list[str]:
             row(
                 f"784-128-10 `run`, terminal, per {per}, {mode}",
                 wall(command, repeats),
-                floor,
                 "<= 3x",
             )
         )
@@ -215,16 +221,17 @@ def run_rows(folder: Path, repeats: int, floor: float) -> list[str]:
 
 def speed_table(repeats: int) -> list[str]:
     """The figures of the output path and the arithmetic, as a Markdown table."""
-    floor = wall(FLOOR, repeats)
     out = [
         "| what | measured | x floor | target |",
         "|---|---|---|---|",
-        f'| import floor: `python -c "import numpy, rich, typer, yaml"` | {floor:.2f} s | 1.0x | |',
-        row("`handcalc run`, default config", wall([HANDCALC, "run"], repeats), floor, "<= 1.5x"),
+        row(
+            'import floor: `python -c "import numpy, rich, typer, yaml"`', wall(FLOOR, repeats), ""
+        ),
+        row("`handcalc run`, default config", wall([HANDCALC, "run"], repeats), "<= 1.5x"),
     ]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        out += run_rows(folder, repeats, floor)
+        out += run_rows(folder, repeats)
         command = [HANDCALC, "run", str(folder / "value-decimals.json"), "--format", "json"]
         peak = peak_mb([*command, "-o", str(folder / "out.json"), "--force"])
         out.append(
@@ -243,7 +250,10 @@ def speed_table(repeats: int) -> list[str]:
 def main() -> None:
     repeats = int(sys.argv[2]) if len(sys.argv) == 3 and sys.argv[1] == "--repeats" else 5
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, {platform.system()}")
-    print(f"medians over {repeats} fresh processes (times), of the whole process unless said\n")
+    print(
+        f"medians over {repeats} fresh processes, each run in turn with the import floor "
+        "(x floor: the ratio of their medians)\n"
+    )
     print("\n".join(speed_table(repeats)))
     print()
     times = [exam_variants() for _ in range(3)]
