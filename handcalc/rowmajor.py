@@ -52,6 +52,11 @@ def dumps(value: Any, indent: str = "") -> str:
     # isinstance mapped in C: no Python step per number of a long row
     if isinstance(value, list) and any(map(isinstance, value, repeat(CONTAINERS))):
         return "[\n" + ",\n".join(inner + dumps(v, inner) for v in value) + f"\n{indent}]"
+    return _leaf(value)
+
+
+def _leaf(value: Any) -> str:
+    """A number, a text or a row of them, on one line."""
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
@@ -71,4 +76,18 @@ def dump_pieces(value: Any, indent: str = "") -> Iterator[str]:
             yield from dump_pieces(v, inner)
         yield f"\n{indent}]"
     else:
-        yield dumps(value, indent)
+        yield _leaf(value)
+
+
+def dump_nested(value: Any, depth: int, indent: str = "") -> Iterator[str]:
+    """dump_pieces() of entries nested `depth` deep by nest(), rows of numbers or texts: the
+    shape tells where the rows are, so no row is searched for lists."""
+    if depth <= 1:
+        yield _leaf(value)
+        return
+    inner = indent + "  "
+    yield "[\n"
+    for n, v in enumerate(value):
+        yield (",\n" if n else "") + inner
+        yield from dump_nested(v, depth - 1, inner)
+    yield f"\n{indent}]"

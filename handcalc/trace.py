@@ -19,10 +19,12 @@ from handcalc.config.load import normalized
 from handcalc.config.problem import Problem
 from handcalc.model.steps import StepSpec
 from handcalc.numbers import Rounding, Shape
-from handcalc.rowmajor import Nested, dump_pieces, dumps, each_index, nest
+from handcalc.rowmajor import Nested, dump_nested, dump_pieces, dumps, each_index, nest
 from handcalc.version import __version__
 
 SCHEMA = "handcalc.trace/1"
+# the fields of a step's record that hold its entries, nested in its shape
+ENTRIES = {"value", "float64", "deviation", "deviation_units", "float32", "float32_deviation"}
 FLAG_UNITS = 0.5  # a deviation beyond half a unit of the last kept digit changes a written digit
 
 
@@ -144,7 +146,10 @@ class Step:
         yield "{\n"
         for n, (key, make) in enumerate(self._json_fields()):
             yield (",\n" if n else "") + f"{inner}{json.dumps(key)}: "
-            yield from dump_pieces(make(), inner)
+            if key in ENTRIES:
+                yield from dump_nested(make(), len(self.shape), inner)
+            else:
+                yield from dump_pieces(make(), inner)
         yield f"\n{indent}}}"
 
     def _json_fields(self) -> list[tuple[str, Callable[[], Any]]]:
