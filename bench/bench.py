@@ -134,15 +134,25 @@ def mnist_config(per: str, mode: str = "decimals") -> str:
     )
 
 
+def finished(command: list[str]) -> Any:
+    """Run a command to its end; its own resource usage (CPU time, peak memory)."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=ENV)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.returncode == 0, command
+    return usage
+
+
 def timed(command: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=ENV)
-    return time.perf_counter() - start
+    """The CPU time of a whole process: on a shared machine it moves far less with the load
+    than the wall time does."""
+    usage = finished(command)
+    return float(usage.ru_utime + usage.ru_stime)
 
 
-def wall(command: list[str], repeats: int) -> tuple[float, float]:
-    """Median wall time of a whole process and its ratio to the import floor, the two run in
-    turn (after a warm-up run of each) so that a load on the machine weighs on both alike."""
+def cpu(command: list[str], repeats: int) -> tuple[float, float]:
+    """Median CPU time of a whole process and its ratio to the import floor's, the two run in
+    turn (after a warm-up run of each)."""
     timed(FLOOR)
     timed(command)
     times, floors = [], []
@@ -154,24 +164,21 @@ def wall(command: list[str], repeats: int) -> tuple[float, float]:
 
 def peak_mb(command: list[str]) -> float:
     """The peak resident memory of one process (its own, not the largest of all children)."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=ENV)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    assert process.returncode == 0, command
-    return usage.ru_maxrss / 1024
+    return float(finished(command).ru_maxrss / 1024)
 
 
 def median_time(f: Any, repeats: int) -> float:
+    """The median CPU time of a call, in this process."""
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         f()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return statistics.median(times)
 
 
 def exact_arithmetic(per: str, repeats: int) -> tuple[float, float]:
-    """Median times of the hand run of the 784-128-10 cycle and of the int64 floor."""
+    """Median CPU times of the hand run of the 784-128-10 cycle and of the int64 floor."""
     node = read_text(mnist_config(per), "mnist.yaml")
     assert node is not None
     p = config.build(node, "mnist.yaml")
@@ -205,14 +212,14 @@ def run_rows(folder: Path, repeats: int) -> list[str]:
         out.append(
             row(
                 f"784-128-10 `run --format json -o FILE`, per {per}, {mode}",
-                wall(json_out, repeats),
+                cpu(json_out, repeats),
                 "<= 4x",
             )
         )
         out.append(
             row(
                 f"784-128-10 `run`, terminal, per {per}, {mode}",
-                wall(command, repeats),
+                cpu(command, repeats),
                 "<= 3x",
             )
         )
@@ -224,10 +231,8 @@ def speed_table(repeats: int) -> list[str]:
     out = [
         "| what | measured | x floor | target |",
         "|---|---|---|---|",
-        row(
-            'import floor: `python -c "import numpy, rich, typer, yaml"`', wall(FLOOR, repeats), ""
-        ),
-        row("`handcalc run`, default config", wall([HANDCALC, "run"], repeats), "<= 1.5x"),
+        row('import floor: `python -c "import numpy, rich, typer, yaml"`', cpu(FLOOR, repeats), ""),
+        row("`handcalc run`, default config", cpu([HANDCALC, "run"], repeats), "<= 1.5x"),
     ]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -251,8 +256,8 @@ def main() -> None:
     repeats = int(sys.argv[2]) if len(sys.argv) == 3 and sys.argv[1] == "--repeats" else 5
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, {platform.system()}")
     print(
-        f"medians over {repeats} fresh processes, each run in turn with the import floor "
-        "(x floor: the ratio of their medians)\n"
+        f"CPU time (user + system) of whole processes, medians over {repeats}, each run in "
+        "turn with the import floor (x floor: the ratio of their medians)\n"
     )
     print("\n".join(speed_table(repeats)))
     print()

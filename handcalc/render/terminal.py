@@ -7,10 +7,12 @@ and this keeps a run of the default config fast and its text identical at a give
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rich.cells import cell_len
-from rich.console import Console
+from rich.console import Console, ConsoleOptions
+from rich.segment import Segment
 from rich.text import Text
 
 from handcalc.render.tables import (
@@ -176,8 +178,21 @@ def render(
     trace: Trace, console: Console, max_rows: int = DEFAULT_ROWS, tolerances: bool = False
 ) -> None:
     shown = _folded(lines(trace, console.width, max_rows, tolerances), console)
+    if console.color_system is None:  # no style shows: the text goes out as it is
+        console.print(_Plain(shown), crop=False)
+        return
     # folded already: printing need not measure and divide every line again
     console.print(Text("\n").join(shown), overflow="ignore", crop=False)
+
+
+class _Plain:
+    """Lines laid out and folded, printed as plain text (a console without color)."""
+
+    def __init__(self, lines: list[Text]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        yield Segment("\n".join(line.plain for line in self.lines) + "\n")
 
 
 def _folded(lines: list[Text], console: Console) -> list[Text]:
