@@ -40,7 +40,7 @@ class Step:
     deviations: list[float]  # hand - float64
     rounding: Rounding
     floats32: list[float] | None = None  # the float32 values, when asked for
-    # what is computed once and read by several renderers: the units and the flags
+    # what is computed once and read by several renderers: the units, the flags, the largest
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -122,19 +122,20 @@ class Step:
     def flagged(self) -> list[bool]:
         """Entries whose deviation exceeds half a unit: rounding changed a written digit."""
         if "flagged" not in self._memo:
-            self._memo["flagged"] = [abs(u) > FLAG_UNITS for u in self.units()]
+            self._memo["flagged"] = list(map(FLAG_UNITS.__lt__, map(abs, self.units())))
         out: list[bool] = self._memo["flagged"]
         return out
 
     def largest(self) -> tuple[int, float]:
         """The entry with the largest deviation in units (the first of equals), and that
         deviation."""
-        units = self.units()
-        if not units:
-            return 0, 0.0
-        sizes = list(map(abs, units))
-        i = sizes.index(max(sizes))
-        return i, units[i]
+        if "largest" not in self._memo:
+            units = self.units()
+            sizes = list(map(abs, units))
+            i = sizes.index(max(sizes)) if sizes else 0
+            self._memo["largest"] = (i, units[i] if units else 0.0)
+        out: tuple[int, float] = self._memo["largest"]
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {key: make() for key, make in self._json_fields()}
