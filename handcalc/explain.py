@@ -20,6 +20,7 @@ from handcalc.model.ids import Kind
 from handcalc.model.steps import Phase
 from handcalc.numbers import NumberSystem, Rounding, hand
 from handcalc.render.tables import fmt_deviation, fmt_float, fmt_units
+from handcalc.rounding import EXACT
 from handcalc.rowmajor import indices
 from handcalc.trace import Step, Trace
 
@@ -87,12 +88,14 @@ def explain(trace: Trace, step: Step, i: int) -> list[str]:
     lines = [f"{label(step, i)} = {step.spec.formula}   [{step.id}, {step.spec.phase}]"]
     total = worked(trace, step, i)
     if total is not None:
-        lines += _sum_lines(hand(step.rounding), step.rounding, total)
+        lines += _sum_lines(_system(step), step.rounding, total, step.spec.written)
     else:
         lines += _reads(trace, step, i)
         if step.spec.kind in UPDATES:
             lines.append(_update_line(trace, step, i))
-    lines.append(f"  written  {step.text(i)}   ({step.rounding.describe()})")
+        if step.spec.kind in CHANGES:
+            lines.append(_change_line(trace, step, i))
+    lines.append(_written_line(step, i))
     lines.append(
         f"  float64  {fmt_float(step.floats[i], step)}   hand − float64 "
         f"{fmt_deviation(step.deviations[i])} ({fmt_units(step.units()[i])} units)"
@@ -118,12 +121,30 @@ def worked(trace: Trace, step: Step, i: int) -> Sum | None:
         inputs=[steps[s] for s in step.spec.inputs],
         pos=position(step, i),
         problem=trace.info[0].problem,
-        ns=hand(step.rounding),
+        ns=_system(step),
     )
     return build(at)
 
 
+def _system(step: Step) -> NumberSystem:
+    """The system the step was computed in: its rule, or exact where it is not written."""
+    return hand(step.rounding if step.spec.written else EXACT)
+
+
 UPDATES = {Kind.W_next, Kind.b_next, Kind.T_next}
+CHANGES = {Kind.deltaW, Kind.deltab}  # Δθ = −η times the direction
+
+
+def _written_line(step: Step, i: int) -> str:
+    """The entry as written by its rule, or passed on exactly where it is not written."""
+    if not step.spec.written:
+        return f"  passed   {exact_text(step.values[i], step.rounding)}   (not written down: exact)"
+    return f"  written  {step.text(i)}   ({step.rounding.describe()})"
+
+
+def _text(step: Step, k: int) -> str:
+    """An input's entry as the student has it: written, or exact where it is not written."""
+    return step.text(k) if step.spec.written else exact_text(step.values[k], step.rounding)
 
 
 def _partial_sums(ns: NumberSystem, total: Sum) -> list[Decimal]:
@@ -165,8 +186,9 @@ def _products_of(ns: NumberSystem, total: Sum) -> list[Decimal]:
     return out
 
 
-def _sum_lines(ns: NumberSystem, r: Rounding, total: Sum) -> list[str]:
-    """A line per term with its partial sum, then the bias, the sum and what follows it."""
+def _sum_lines(ns: NumberSystem, r: Rounding, total: Sum, written: bool = True) -> list[str]:
+    """A line per term with its partial sum, then the bias, the sum and what follows it
+    (passed on exactly where the step is not written down)."""
     shown = _shown(ns, r, total)
     names = [f"term {k + 1}" for k in range(len(total.a))]
     if total.bias is not None:
@@ -180,9 +202,11 @@ def _sum_lines(ns: NumberSystem, r: Rounding, total: Sum) -> list[str]:
     rounded = r.per == "operation"
     if total.finish is None:
         how = "every product and partial sum rounded" if rounded else "the exact sum, rounded once"
+        how = how if written else "the exact sum, passed on"
         return [*lines, f"  sum      {exact_text(partials[-1], r)} ({how})"]
     then = total.finish.text.format(s=exact_text(partials[-1], r).lstrip("≈"))
     how = "every operation rounded" if rounded else "exact, rounded once when written"
+    how = how if written else "exact, passed on"
     return [
         *lines,
         f"  sum      {exact_text(partials[-1], r)}",
@@ -221,24 +245,41 @@ def _reads(trace: Trace, step: Step, i: int) -> list[str]:
         source = steps[name]
         shape = source.spec.shape
         if shape == step.spec.shape:
-            out.append(f"{label(source, flat(source, pos))} = {source.text(flat(source, pos))}")
+            out.append(f"{label(source, flat(source, pos))} = {_text(source, flat(source, pos))}")
         elif step.spec.per_example and source.spec.per_example and shape == step.spec.shape[:1]:
-            out.append(f"{label(source, pos[0])} = {source.text(pos[0])}")
+            out.append(f"{label(source, pos[0])} = {_text(source, pos[0])}")
         elif len(source.values) <= 12:
             out.append(
                 ", ".join(
-                    f"{label(source, k)} = {source.text(k)}" for k in range(len(source.values))
+                    f"{label(source, k)} = {_text(source, k)}" for k in range(len(source.values))
                 )
             )
-    if step.spec.phase is Phase.update:
+    if step.spec.phase is Phase.update and not _adds_change(steps, step):
         out.append(f"η = {trace.problem.learning_rate}")
     return [f"  with     {line}" for line in out]
+
+
+def _adds_change(steps: dict[str, Step], step: Step) -> bool:
+    """Whether an update adds a written change: W + ΔW (training.update_form: delta)."""
+    return any(steps[name].spec.kind in CHANGES for name in step.spec.inputs)
+
+
+def _change_line(trace: Trace, step: Step, i: int) -> str:
+    """Δθ = −η g with the numbers, exact before it is written."""
+    r, rate, source = step.rounding, trace.problem.learning_rate, step.spec.inputs[0]
+    grad = _by_id(trace)[source]
+    exact = -rate * grad.values[i]
+    return f"  so       -{rate} × ({_text(grad, i)}) = {exact_text(exact, r)}"
 
 
 def _update_line(trace: Trace, step: Step, i: int) -> str:
     """W - η g with the numbers: η g as the system writes it, then the exact difference."""
     steps, r, ns = _by_id(trace), step.rounding, hand(step.rounding)
     old, grad = steps[step.spec.inputs[0]].values[i], steps[step.spec.inputs[1]].values[i]
+    if _adds_change(steps, step):
+        theta, change = (steps[name] for name in step.spec.inputs)
+        written = f"{_text(theta, i)} + ({_text(change, i)})"
+        return f"  so       {written} = {exact_text(old + grad, r)}"
     rate = trace.problem.learning_rate
     with ns.session():
         scaled: Decimal = ns.mul(rate, ns.array([grad], ())).data[0]

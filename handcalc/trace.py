@@ -169,6 +169,8 @@ class Step:
             # kept if a renderer made them, else made for this record alone (memory stays flat)
             ("deviation_units", lambda: nest(self._memo.get("units") or self._units(), self.shape)),
         ]
+        if not spec.written:  # rounding.write: computed exactly and passed on
+            fields.append(("written", lambda: False))
         if self.floats32 is not None:
             fields += [
                 ("float32", lambda: self.float32),
@@ -251,14 +253,16 @@ def _units(
         out = list(map(operator.mul, deviations, repeat(scale)))
         return out if all(map(math.isfinite, out)) else list(map(_finite, out))
     # the unit of a nonzero value depends only on its exponent: one float unit per exponent
+    # (an exact value's unit is its own last digit)
     by_exponent: dict[int, float] = {}
+    cached = rounding.mode != "exact"
     out = []
     for d, v, f in zip(deviations, values, floats, strict=True):
-        u = by_exponent.get(v.adjusted()) if v else None
+        u = by_exponent.get(v.adjusted()) if v and cached else None
         if u is None:
             unit = _unit(rounding, v, f)
             u = float(unit)
-            if v and u >= sys.float_info.min:
+            if v and cached and u >= sys.float_info.min:
                 by_exponent[v.adjusted()] = u
             out.append(_in_units(d, unit))
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from decimal import Decimal
 
 from handcalc.config import draw
@@ -66,12 +67,13 @@ def blocks(
     init: draw.Init,
     widths: tuple[int, ...],
     bias: bool,
-    rounding: Rounding,
+    rounding: Callable[[str], Rounding],
 ) -> dict[str, Block]:
-    """Every parameter the network uses, given or drawn, rounded, in the order W1, b1, W2, ..."""
+    """Every parameter the network uses, given or drawn, rounded by its own rule (`rounding`
+    of its name), in the order W1, b1, W2, ..."""
     drawn = draw.draw(widths, init)
     chosen = {**{k: v for k, v in drawn.items() if bias or k.startswith("W")}, **given}
     return {
-        k: Block(shape=draw.shape(k, widths), data=tuple(rounding.round_all(v)))
+        k: Block(shape=draw.shape(k, widths), data=tuple(rounding(k).round_all(v)))
         for k, v in sorted(chosen.items(), key=lambda kv: draw.order(kv[0]))
     }

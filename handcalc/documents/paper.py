@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from handcalc.config.load import normalized
+from handcalc.documents import statement
 from handcalc.documents.settings import settings
 from handcalc.documents.statement import ACTIVATION_NAMES, LOSS_NAMES
 from handcalc.documents.worked import Worked, worked
@@ -174,7 +175,7 @@ def build(trace: Trace, key: bool, hints: bool = False, variant: int | None = No
     return Document(
         header=_header(trace, key, variant),
         given=_given(trace),
-        rule=p.rounding.describe(),
+        rule=statement.rule_line(p),
         rule_example=_rule_example(trace),
         learning_rate=str(p.learning_rate),
         network=_layers(trace),
@@ -216,7 +217,7 @@ def _given(trace: Trace) -> list[Matrix]:
 
 
 def _sections(trace: Trace, key: bool, hints: bool) -> list[Section]:
-    steps = trace.iterations[0]
+    steps = [s for s in trace.iterations[0] if s.spec.written]  # rounding.write: not asked
     return [
         Section(
             title=title,
@@ -275,13 +276,19 @@ def equation(spec: StepSpec) -> str | None:
     None when the formula only repeats the symbol."""
     if spec.formula == spec.symbol:
         return None
-    return f"{spec.symbol} {'←' if spec.phase == Phase.update else '='} {spec.formula}"
+    assigns = spec.phase == Phase.update and spec.kind not in _CHANGES
+    return f"{spec.symbol} {'←' if assigns else '='} {spec.formula}"
+
+
+# The weight changes ΔW, Δb are update-phase quantities, but equalities, not assignments.
+_CHANGES = (Kind.deltaW, Kind.deltab)
 
 
 def _box(trace: Trace, step: Step, key: bool, hints: bool) -> Box:
     rows, labels = _rows(step, _texts(step))
     shape = " x ".join(map(str, step.shape)) or "one number"
-    symbol = step.spec.symbol + (" (updated)" if step.spec.phase == Phase.update else "")
+    updated = step.spec.phase == Phase.update and step.spec.kind not in _CHANGES
+    symbol = step.spec.symbol + (" (updated)" if updated else "")
     formula = equation(step.spec) if key or hints else None
     points = trace.problem.points.get(step.id, trace.problem.points.get(step.spec.phase, 1))
     return Box(
