@@ -86,8 +86,28 @@ NOTES = (
     off("carried", "W2_next[1,2]", "-0.3190", "-0.3191", NOTES_SLIP),
 )
 
+# A tutorial notebook (configs/published-sigmoid-neuron-notebook.yaml): one sigmoid neuron,
+# 0.5 (y - ŷ)^2, 4 decimal places. One slip in dL/dz, carried into the gradients; the new weights
+# come out the same either way.
+NEURON_SLIP = "carries the slip in dL/dz^(1): -0.1360 for -0.1361"
+NEURON = (
+    ok("z1[1]", "-0.2"),
+    ok("yhat[1]", "0.4502"),
+    ok("loss", "0.1511"),
+    ok("dyhat[1]", "-0.5498"),
+    ok("dyhat_dz[1]", "0.2475"),
+    off("slip", "dz1[1]", "-0.1360", "-0.1361", "-0.5498 × 0.2475 = -0.13607550"),
+    off("carried", "dW1[1,1]", "-0.1360", "-0.1361", NEURON_SLIP),
+    off("carried", "dW1[1,2]", "-0.2720", "-0.2722", NEURON_SLIP),
+    off("carried", "db1[1]", "-0.1360", "-0.1361", NEURON_SLIP),
+    ok("W1_next[1,1]", "0.5136"),
+    ok("W1_next[1,2]", "-0.3728"),
+    ok("b1_next[1]", "0.1136"),
+)
+
 SOURCES = {
     "published-sigmoid-mse-notes": NOTES,
+    "published-sigmoid-neuron-notebook": NEURON,
 }
 
 
