@@ -92,7 +92,9 @@ def explain(trace: Trace, step: Step, i: int) -> list[str]:
         lines += _reads(trace, step, i)
         if step.spec.kind in UPDATES:
             lines.append(_update_line(trace, step, i))
-    lines.append(f"  written  {step.text(i)}   ({step.rounding.describe()})")
+        if step.spec.kind in CHANGES:
+            lines.append(_change_line(trace, step, i))
+    lines.append(_written_line(step, i))
     lines.append(
         f"  float64  {fmt_float(step.floats[i], step)}   hand − float64 "
         f"{fmt_deviation(step.deviations[i])} ({fmt_units(step.units()[i])} units)"
@@ -124,6 +126,19 @@ def worked(trace: Trace, step: Step, i: int) -> Sum | None:
 
 
 UPDATES = {Kind.W_next, Kind.b_next, Kind.T_next}
+CHANGES = {Kind.deltaW, Kind.deltab}  # Δθ = −η times the direction
+
+
+def _written_line(step: Step, i: int) -> str:
+    """The entry as written by its rule, or passed on exactly where it is not written."""
+    if not step.spec.written:
+        return f"  passed   {exact_text(step.values[i], step.rounding)}   (not written down: exact)"
+    return f"  written  {step.text(i)}   ({step.rounding.describe()})"
+
+
+def _text(step: Step, k: int) -> str:
+    """An input's entry as the student has it: written, or exact where it is not written."""
+    return step.text(k) if step.spec.written else exact_text(step.values[k], step.rounding)
 
 
 def _partial_sums(ns: NumberSystem, total: Sum) -> list[Decimal]:
@@ -221,24 +236,41 @@ def _reads(trace: Trace, step: Step, i: int) -> list[str]:
         source = steps[name]
         shape = source.spec.shape
         if shape == step.spec.shape:
-            out.append(f"{label(source, flat(source, pos))} = {source.text(flat(source, pos))}")
+            out.append(f"{label(source, flat(source, pos))} = {_text(source, flat(source, pos))}")
         elif step.spec.per_example and source.spec.per_example and shape == step.spec.shape[:1]:
-            out.append(f"{label(source, pos[0])} = {source.text(pos[0])}")
+            out.append(f"{label(source, pos[0])} = {_text(source, pos[0])}")
         elif len(source.values) <= 12:
             out.append(
                 ", ".join(
-                    f"{label(source, k)} = {source.text(k)}" for k in range(len(source.values))
+                    f"{label(source, k)} = {_text(source, k)}" for k in range(len(source.values))
                 )
             )
-    if step.spec.phase is Phase.update:
+    if step.spec.phase is Phase.update and not _adds_change(steps, step):
         out.append(f"η = {trace.problem.learning_rate}")
     return [f"  with     {line}" for line in out]
+
+
+def _adds_change(steps: dict[str, Step], step: Step) -> bool:
+    """Whether an update adds a written change: W + ΔW (training.update_form: delta)."""
+    return any(steps[name].spec.kind in CHANGES for name in step.spec.inputs)
+
+
+def _change_line(trace: Trace, step: Step, i: int) -> str:
+    """Δθ = −η g with the numbers, exact before it is written."""
+    r, rate, source = step.rounding, trace.problem.learning_rate, step.spec.inputs[0]
+    grad = _by_id(trace)[source]
+    exact = -rate * grad.values[i]
+    return f"  so       -{rate} × ({_text(grad, i)}) = {exact_text(exact, r)}"
 
 
 def _update_line(trace: Trace, step: Step, i: int) -> str:
     """W - η g with the numbers: η g as the system writes it, then the exact difference."""
     steps, r, ns = _by_id(trace), step.rounding, hand(step.rounding)
     old, grad = steps[step.spec.inputs[0]].values[i], steps[step.spec.inputs[1]].values[i]
+    if _adds_change(steps, step):
+        theta, change = (steps[name] for name in step.spec.inputs)
+        written = f"{_text(theta, i)} + ({_text(change, i)})"
+        return f"  so       {written} = {exact_text(old + grad, r)}"
     rate = trace.problem.learning_rate
     with ns.session():
         scaled: Decimal = ns.mul(rate, ns.array([grad], ())).data[0]

@@ -22,10 +22,12 @@ from functools import cache
 from itertools import repeat
 from typing import Literal, get_args
 
-Mode = Literal["decimals", "significant"]  # digits after the point, or significant digits
+# digits after the point, or significant digits; "exact" (no rounding at all) is a per-quantity
+# rule of rounding.overrides only, never the class-wide mode
+Mode = Literal["decimals", "significant", "exact"]
 Rule = Literal["half_up", "half_even"]  # ties away from zero, or to the even digit
 Per = Literal["value", "operation"]  # round each written value, or every operation
-MODES: tuple[Mode, ...] = get_args(Mode)
+MODES: tuple[Mode, ...] = ("decimals", "significant")
 RULES: tuple[Rule, ...] = get_args(Rule)
 PERS: tuple[Per, ...] = get_args(Per)
 MAX_DIGITS = 20
@@ -63,6 +65,8 @@ class Rounding:
         >>> Rounding(digits=3, mode="significant").rounder()(Decimal("0.00012345"))
         Decimal('0.000123')
         """
+        if self.mode == "exact":
+            return _unchanged
         ctx, unit = _contexts(self)
         if self.mode == "significant":
             return ctx.plus  # a context of `digits` precision
@@ -79,6 +83,8 @@ class Rounding:
         A value that rounds to zero may keep a minus sign (-0.0000); it equals 0 in every
         computation, and text() writes it unsigned.
         """
+        if self.mode == "exact":
+            return list(values)
         ctx, unit = _contexts(self)
         if self.mode == "significant":
             return list(map(ctx.plus, values))
@@ -92,6 +98,8 @@ class Rounding:
         >>> Rounding(digits=3, mode="significant").text(Decimal("1.2"))
         '1.20'
         """
+        if self.mode == "exact":
+            return exact_text(x)
         q = self.rounder()(x)
         if q.is_zero():
             q = abs(q)  # a value that rounds to zero is written unsigned
@@ -110,14 +118,50 @@ class Rounding:
             return Decimal(1).scaleb(-self.digits)
         if not x:
             return Decimal(0)
+        if self.mode == "exact":
+            return Decimal(1).scaleb(int(x.normalize(WORKING.copy()).as_tuple().exponent))
         return Decimal(1).scaleb(x.adjusted() - self.digits + 1)
+
+    def brief(self) -> str:
+        """The rule as a paper names it for one quantity: '3 decimals', '3 significant digits'.
+
+        >>> Rounding(digits=3).brief(), Rounding(digits=3, mode="significant").brief()
+        ('3 decimals', '3 significant digits')
+        >>> EXACT.brief(), Rounding(digits=2, rule="half_even").brief()
+        ('exact', '2 decimals, ties to the even digit')
+        """
+        if self.mode == "exact":
+            return "exact"
+        places = "decimals" if self.mode == "decimals" else "significant digits"
+        ties = ", ties to the even digit" if self.rule == "half_even" else ""
+        return f"{self.digits} {places}{ties}"
 
     def describe(self) -> str:
         """The rule in words, as a worksheet states it."""
+        if self.mode == "exact":
+            return "exact, not rounded"
         places = "decimal places" if self.mode == "decimals" else "significant digits"
         ties = {"half_up": "ties away from zero", "half_even": "ties to the even digit"}[self.rule]
         when = {"value": "every written value", "operation": "every operation"}[self.per]
         return f"{self.digits} {places}, {ties}, rounding {when}"
+
+
+EXACT = Rounding(mode="exact")  # a quantity kept as computed, exactly
+
+
+def _unchanged(x: Decimal) -> Decimal:
+    return x
+
+
+def exact_text(x: Decimal) -> str:
+    """An exact value in full, without trailing zeros or scientific notation.
+
+    >>> exact_text(Decimal("0.000150")), exact_text(Decimal("1E+1")), exact_text(Decimal("-0"))
+    ('0.00015', '10', '0')
+    """
+    if x.is_zero():
+        return "0"
+    return format(x.normalize(WORKING.copy()), "f")
 
 
 @cache

@@ -128,6 +128,7 @@ class Step:
             "float64": self.float64,
             "deviation": self.deviation,
             "deviation_units": nest(self.units(), self.shape),
+            **({} if self.spec.written else {"written": False}),
             **(
                 {}
                 if self.floats32 is None

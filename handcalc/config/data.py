@@ -24,11 +24,14 @@ class Examples:
     reduction: str
 
 
-def examples(data: dict[str, Node], where: Node, net: Network, rounding: Rounding) -> Examples:
-    """Check x, then y or label against x's shape and the loss, then the reduction."""
+def examples(
+    data: dict[str, Node], where: Node, net: Network, rounding: Rounding, targets_by: Rounding
+) -> Examples:
+    """Check x, then y or label against x's shape and the loss, then the reduction; x is read
+    by `rounding`, y by `targets_by` (the same rule unless overridden)."""
     x, batched = inputs(data, where, net.widths[0], rounding)
     n, dl = x.shape[0], net.widths[-1]
-    y, labels = targets(data, where, (n, dl), batched, net.loss, rounding)
+    y, labels = targets(data, where, (n, dl), batched, net.loss, targets_by)
     reduction: str = read(data, "data", "reduction")
     return Examples(x=x, y=y, labels=labels, batched=batched, reduction=reduction)
 

@@ -16,6 +16,7 @@ from handcalc.config.fields import (
     text,
 )
 from handcalc.config.problem import Document, Exam, Problem
+from handcalc.config.rules_read import check_ids
 from handcalc.config.source import Node
 from handcalc.config.spec import PHASE_NAMES
 from handcalc.errors import ConfigError
@@ -80,7 +81,9 @@ def exam(sec: dict[str, Node]) -> Exam:
 
 
 def check_step_keys(p: Problem, ids: Sequence[str]) -> None:
-    """Point keys must name a step of the cycle or a phase."""
+    """Point keys must name a step of the cycle or a phase; so must the ids of rounding.write
+    and rounding.overrides."""
+    check_ids(p.rules, ids)
     for key in p.points:
         if key not in ids and key not in PHASE_NAMES:
             close = difflib.get_close_matches(key, [*ids, *PHASE_NAMES], n=1)

@@ -7,6 +7,7 @@ The sections are checked in reading order, so the first problem a reader meets i
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from handcalc.config.fields import fail, read, section, text
 from handcalc.config.network import network
 from handcalc.config.normalize import normalized
 from handcalc.config.problem import Problem
+from handcalc.config.rules import Rules
+from handcalc.config.rules_read import rules
 from handcalc.config.source import Node, read_file, read_text, scalar
 from handcalc.config.training import calibration, training
 from handcalc.errors import ConfigError
@@ -94,10 +97,12 @@ def _size_place(root: Node) -> str:
 def _sections(root: Node, name: str) -> Problem:
     """Every section, checked in reading order, into the Problem."""
     top = _top(root)
-    rounding = _rounding(section(top.get("rounding"), "rounding"))
+    rounding, own = _rounding(section(top.get("rounding"), "rounding"))
+    given_rule = partial(own.given_rule, base=rounding)  # the rule a given number is read by
     net_section = section(top["network"], "network")
-    net = network(net_section, top["network"], rounding)
-    ex = examples(section(top["data"], "data"), top["data"], net, rounding)
+    net = network(net_section, top["network"], given_rule("T"))
+    data = section(top["data"], "data")
+    ex = examples(data, top["data"], net, given_rule("h0"), given_rule("y"))
     init = parameters.init(section(top.get("init"), "init"))
     given = parameters.given(top.get("parameters"), net.widths, net.bias)
     learn = training(section(top.get("training"), "training"))
@@ -106,7 +111,7 @@ def _sections(root: Node, name: str) -> Problem:
     variants = exam(section(top.get("exam"), "exam"))
     cal = calibration(top.get("calibration"), net, rounding)
     drop = dropout(net_section.get("dropout"), net.widths, ex.x.shape[0])
-    blocks = parameters.blocks(given, init, net.widths, net.bias, rounding)
+    blocks = parameters.blocks(given, init, net.widths, net.bias, given_rule)
     return Problem(
         name=name,
         title=title,
@@ -126,6 +131,8 @@ def _sections(root: Node, name: str) -> Problem:
         learning_rate=learn.learning_rate,
         steps=learn.steps,
         rounding=rounding,
+        rules=own,
+        update_form=learn.update_form,
         document=doc,
         exam=variants,
         optimizer=learn.optimizer,
@@ -149,10 +156,12 @@ def _top(root: Node) -> dict[str, Node]:
     return top
 
 
-def _rounding(sec: dict[str, Node]) -> Rounding:
-    return Rounding(
+def _rounding(sec: dict[str, Node]) -> tuple[Rounding, Rules]:
+    """The class's rule, and the rules of its own quantities (which inherit from it)."""
+    rounding = Rounding(
         digits=read(sec, "rounding", "digits"),
         mode=read(sec, "rounding", "mode"),
         rule=read(sec, "rounding", "rule"),
         per=read(sec, "rounding", "per"),
     )
+    return rounding, rules(sec, rounding)

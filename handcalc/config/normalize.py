@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from handcalc.config.problem import Block, Calibration, Document, Dropout, Exam, Problem
+from handcalc.config.rules import Rules
+from handcalc.rounding import Rounding
 
 OPTIMIZER_CONSTANTS = ("momentum", "beta1", "beta2", "epsilon", "weight_decay")
 
@@ -18,7 +20,9 @@ def normalized(p: Problem) -> dict[str, Any]:
         "title": p.title,
         "network": _network(p),
         "data": _data(p),
-        "parameters": {k: _rows(v, text) for k, v in p.parameters.items()},
+        "parameters": {
+            k: _rows(v, p.rules.given_rule(k, p.rounding).text) for k, v in p.parameters.items()
+        },
         "init": p.init.normalized(),
         "training": _training(p),
         "rounding": {
@@ -26,6 +30,7 @@ def normalized(p: Problem) -> dict[str, Any]:
             "mode": p.rounding.mode,
             "rule": p.rounding.rule,
             "per": p.rounding.per,
+            **_rules(p.rules),
         },
         "document": _document(p.document),
         "calibration": None if p.calibration is None else _calibration(p.calibration, text),
@@ -88,7 +93,32 @@ def _training(p: Problem) -> dict[str, Any]:
         "batch_size": p.batch_size,
         "optimizer": p.optimizer.name,
         **{k: str(getattr(p.optimizer, k)) for k in OPTIMIZER_CONSTANTS},
+        # only when asked for, so that the configs of before read back unchanged
+        **({} if p.update_form == "direct" else {"update_form": p.update_form}),
     }
+
+
+def _rules(r: Rules) -> dict[str, Any]:
+    """rounding.write and rounding.overrides as written (absent when empty)."""
+    out: dict[str, Any] = {}
+    if r.write:
+        write: dict[str, Any] = {}
+        for key, value in r.write.items():
+            kind, _, layer = key.partition("@")
+            if layer:
+                write.setdefault(kind, {})[layer] = value
+            else:
+                write[key] = value
+        out["write"] = write
+    if r.overrides:
+        out["overrides"] = {k: _rule(v) for k, v in r.overrides.items()}
+    return out
+
+
+def _rule(r: Rounding) -> Any:
+    if r.mode == "exact":
+        return "exact"
+    return {"digits": r.digits, "mode": r.mode, "rule": r.rule, "per": r.per}
 
 
 def _document(doc: Document) -> dict[str, Any]:

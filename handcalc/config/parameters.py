@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from decimal import Decimal
 
 from handcalc.config import draw
@@ -66,13 +67,13 @@ def blocks(
     init: draw.Init,
     widths: tuple[int, ...],
     bias: bool,
-    rounding: Rounding,
+    rounding: Callable[[str], Rounding],
 ) -> dict[str, Block]:
-    """Every parameter the network uses, given or drawn, rounded, in the order W1, b1, W2, ..."""
+    """Every parameter the network uses, given or drawn, rounded by its own rule (`rounding`
+    of its name), in the order W1, b1, W2, ..."""
     drawn = draw.draw(widths, init)
     chosen = {**{k: v for k, v in drawn.items() if bias or k.startswith("W")}, **given}
-    r = rounding.rounder()
     return {
-        k: Block(shape=draw.shape(k, widths), data=tuple(map(r, v)))
+        k: Block(shape=draw.shape(k, widths), data=tuple(map(rounding(k).rounder(), v)))
         for k, v in sorted(chosen.items(), key=lambda kv: draw.order(kv[0]))
     }

@@ -9,8 +9,10 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from handcalc.config.draw import Init
+from handcalc.config.rules import Rules
 from handcalc.model.functions import LossName
 from handcalc.model.heads import HeadName
+from handcalc.model.ids import StepId
 from handcalc.model.optimizers import Optimizer
 from handcalc.numbers import Shape
 from handcalc.rounding import Rounding
@@ -128,6 +130,8 @@ class Problem:
     learning_rate: Decimal
     steps: int
     rounding: Rounding = field(default_factory=Rounding)
+    rules: Rules = field(default_factory=Rules)  # which steps are written, rules of their own
+    update_form: str = "direct"  # delta: Δθ = −η g as a step before θ + Δθ
     document: Document = field(default_factory=Document)
     exam: Exam = field(default_factory=Exam)
     optimizer: Optimizer = field(default_factory=Optimizer)
@@ -136,6 +140,14 @@ class Problem:
     temperature: Decimal | None = None  # the head reads z^(L) / T (section 7)
     calibration: Calibration | None = None
     dropout: Dropout | None = None
+
+    def rule(self, ident: StepId, phase: str) -> Rounding:
+        """The rounding of one step: its own override, else the class's rule."""
+        return self.rules.rule(ident, phase, self.rounding)
+
+    def written(self, ident: StepId, phase: str) -> bool:
+        """Whether a step is written down, or passed on exactly (rounding.write)."""
+        return self.rules.written(ident, phase)
 
     @property
     def points(self) -> dict[str, Decimal]:

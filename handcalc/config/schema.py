@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from handcalc.config.limits import MAX_LAYERS
-from handcalc.config.spec import PHASE_NAMES, SPEC, Key
+from handcalc.config.spec import PHASE_NAMES, RULE_KEYS, RULE_PHASES, SPEC, Key
 
 ID = "https://handcalc.invalid/config.schema.json"
 NUMBER: dict[str, Any] = {
@@ -111,6 +111,35 @@ def _masks(_: Key) -> dict[str, Any]:
     }
 
 
+def _write(_: Key) -> dict[str, Any]:
+    per_layer = {
+        "type": "object",
+        "propertyNames": {"pattern": "^[0-9]+$"},
+        "additionalProperties": {"type": "boolean"},
+    }
+    return {
+        "type": ["object", "null"],
+        "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+        "additionalProperties": {"anyOf": [{"type": "boolean"}, per_layer]},
+    }
+
+
+def _overrides(_: Key) -> dict[str, Any]:
+    keys = SPEC["rounding"]
+    rule = {
+        "type": "object",
+        "properties": {k: _fragment(f"rounding.{k}", keys[k]) for k in RULE_KEYS},
+        "additionalProperties": False,
+    }
+    return {
+        "type": ["object", "null"],
+        "propertyNames": {
+            "anyOf": [{"enum": list(RULE_PHASES)}, {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}]
+        },
+        "additionalProperties": {"anyOf": [{"const": "exact"}, rule]},
+    }
+
+
 KINDS: dict[str, Callable[[Key], dict[str, Any]]] = {
     "text": lambda _: {"type": ["string", "null"]},
     "bool": lambda _: {"type": "boolean"},
@@ -128,6 +157,8 @@ KINDS: dict[str, Callable[[Key], dict[str, Any]]] = {
     "masks": _masks,
     "layers": lambda _: {"type": ["array", "null"], "items": _whole(1)},
     "entries": lambda _: _list({"type": "string"}),
+    "write": _write,
+    "overrides": _overrides,
 }
 
 

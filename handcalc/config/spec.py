@@ -19,6 +19,10 @@ from handcalc.rounding import MAX_DIGITS, MODES, PERS, RULES
 
 REDUCTIONS = ("mean", "sum")
 PHASE_NAMES = ("forward", "loss", "backward", "update", "test")
+# the phases rounding.overrides may name ("optimizer": the optimizer's quantities), and the keys
+# of a rule of its own
+RULE_PHASES = ("given", "forward", "loss", "backward", "update", "optimizer", "test")
+RULE_KEYS = ("digits", "mode", "rule", "per")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +179,13 @@ SPEC: dict[str, dict[str, Key]] = {
         "weight_decay": Key(
             kind="number", doc="λ: the gradient becomes dL/dθ + λ θ.", default=D(0), low=0
         ),
+        "update_form": Key(
+            kind="choice",
+            doc="direct: θ ← θ − η g in one step; delta: the change Δθ = −η g written first, "
+            "then θ + Δθ.",
+            default="direct",
+            choices=("direct", "delta"),
+        ),
     },
     "rounding": {
         "digits": Key(kind="int", doc="Digits kept.", default=4, low=1, high=MAX_DIGITS),
@@ -195,6 +206,17 @@ SPEC: dict[str, dict[str, Key]] = {
             doc="value: round each written value; operation: every operation.",
             default="value",
             choices=PERS,
+        ),
+        "write": Key(
+            kind="write",
+            doc="Per step kind (or {layer: ...}, or step id): false computes it exactly and "
+            "passes it on unrounded, e.g. {exp_z: false, sum_exp: false}. Default: all written.",
+        ),
+        "overrides": Key(
+            kind="overrides",
+            doc="Per step kind, step id or phase (given, forward, loss, backward, update, "
+            "optimizer, test): exact, or a rule of its own (digits, mode, rule, per; the rest "
+            "the class's), e.g. {loss: {digits: 3}, W_next: exact}.",
         ),
     },
     "document": {

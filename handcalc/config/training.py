@@ -22,6 +22,7 @@ class Training:
     steps: int
     optimizer: Optimizer
     batch_size: int | None  # None: the whole batch every iteration
+    update_form: str = "direct"  # delta: the change Δθ written as its own step
 
 
 def training(sec: dict[str, Node]) -> Training:
@@ -38,7 +39,11 @@ def training(sec: dict[str, Node]) -> Training:
     )
     batch_size: int | None = read(sec, "training", "batch_size")
     return Training(
-        learning_rate=learning_rate, steps=steps, optimizer=optimizer, batch_size=batch_size
+        learning_rate=learning_rate,
+        steps=steps,
+        optimizer=optimizer,
+        batch_size=batch_size,
+        update_form=read(sec, "training", "update_form"),
     )
 
 

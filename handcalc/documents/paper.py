@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from handcalc.config.load import normalized
+from handcalc.documents import statement
 from handcalc.documents.settings import settings
 from handcalc.errors import HandcalcError
 from handcalc.explain import explain, parse_scalar
@@ -169,7 +170,7 @@ def build(trace: Trace, key: bool, hints: bool = False, variant: int | None = No
     return Document(
         header=_header(trace, key, variant),
         given=_given(trace),
-        rule=p.rounding.describe(),
+        rule=statement.rule_line(p),
         rule_example=_rule_example(trace),
         learning_rate=str(p.learning_rate),
         network=_layers(trace),
@@ -211,7 +212,7 @@ def _given(trace: Trace) -> list[Matrix]:
 
 
 def _sections(trace: Trace, key: bool, hints: bool) -> list[Section]:
-    steps = trace.iterations[0]
+    steps = [s for s in trace.iterations[0] if s.spec.written]  # rounding.write: not asked
     return [
         Section(
             title=title,
@@ -263,7 +264,8 @@ def _matrix(step: Step) -> Matrix:
 def _box(trace: Trace, step: Step, key: bool, hints: bool) -> Box:
     rows, labels = _rows(step, step.texts())
     shape = " x ".join(map(str, step.shape)) or "one number"
-    symbol = step.spec.symbol + (" (updated)" if step.spec.phase == Phase.update else "")
+    updated = step.spec.phase == Phase.update and step.spec.kind not in (Kind.deltaW, Kind.deltab)
+    symbol = step.spec.symbol + (" (updated)" if updated else "")
     formula = f"{step.spec.symbol} = {step.spec.formula}" if key or hints else None
     points = trace.problem.points.get(step.id, trace.problem.points.get(step.spec.phase, 1))
     return Box(

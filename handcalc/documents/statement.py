@@ -51,13 +51,63 @@ def lines(p: Problem) -> list[str]:
     if p.examples > 1:
         out.append(f"Batch of {p.examples} examples: the loss is the {p.reduction} over them")
     out += _training(p)
-    out.append(f"Rounding: {p.rounding.describe()}")
+    out.append(f"Rounding: {rule_line(p)}")
     return out
+
+
+# how a paper names the quantities and phases a rule of their own may be given for
+QUANTITY_NAMES = {
+    "z": "z",
+    "h": "h",
+    "yhat": "ŷ",
+    "exp_z": "exp(z)",
+    "sum_exp": "S",
+    "losses": "the losses L_n",
+    "loss": "the loss L",
+    "dz": "dL/dz",
+    "dh": "dL/dh",
+    "dhdz": "σ'(z)",
+    "dW": "dL/dW",
+    "db": "dL/db",
+    "mhat": "m̂",
+    "shat": "ŝ",
+    "deltaW": "ΔW",
+    "deltab": "Δb",
+    "W_next": "the updated W",
+    "b_next": "the updated b",
+    "given": "the given numbers",
+    "forward": "the forward pass",
+    "backward": "the backward pass",
+    "update": "the update",
+    "optimizer": "the optimizer's quantities",
+    "test": "the test-time pass",
+}
+
+
+def rule_line(p: Problem) -> str:
+    """The class's rule, then each quantity's own: '...; the loss L to 3 decimals; ΔW to 3
+    significant digits'; then the quantities not written down."""
+    parts = [p.rounding.describe()]
+    for key, rule in p.rules.overrides.items():
+        name = QUANTITY_NAMES.get(key, key)
+        parts.append(f"{name} {'exact' if rule.mode == 'exact' else 'to ' + rule.brief()}")
+    skipped = [_unwritten(key) for key, written in p.rules.write.items() if not written]
+    if skipped:
+        parts.append("not written down (kept exact): " + ", ".join(skipped))
+    return "; ".join(parts)
+
+
+def _unwritten(key: str) -> str:
+    kind, _, layer = key.partition("@")
+    name = QUANTITY_NAMES.get(kind, kind)
+    return f"{name} of layer {layer}" if layer else name
 
 
 def _training(p: Problem) -> list[str]:
     o = p.optimizer
     out = [f"Learning rate η = {p.learning_rate}; update: {OPTIMIZER_NAMES.get(o.name, o.name)}"]
+    if p.update_form == "delta":
+        out.append("The change Δθ = −η (the update's direction) is written first, then θ + Δθ")
     if o.name in ("momentum", "nesterov"):
         out.append(f"Momentum μ = {o.momentum}")
     if o.name == "adam":

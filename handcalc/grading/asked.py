@@ -10,8 +10,9 @@ from handcalc.trace import Step, Trace
 
 
 def asked(trace: Trace) -> list[Step]:
-    """The worksheet's steps: every written step of the first iteration, phase by phase."""
-    steps = [s for s in trace.iterations[0] if s.spec.phase is not Phase.given]
+    """The worksheet's steps: every written step of the first iteration, phase by phase (a step
+    rounding.write leaves unwritten is not asked)."""
+    steps = [s for s in trace.iterations[0] if s.spec.phase is not Phase.given and s.spec.written]
     order = list(Phase)
     return sorted(steps, key=lambda s: order.index(s.spec.phase))
 

@@ -24,7 +24,7 @@ from handcalc.grading.follow_through import Override, OwnValues
 from handcalc.grading.mixed_rules import MixedRules, Rival, longer
 from handcalc.grading.slips import slips
 from handcalc.grading.verdicts import Entry, Report, StepReport, Verdict
-from handcalc.numbers import hand
+from handcalc.model.runner import hand_systems
 from handcalc.trace import Step, Trace
 
 T = TypeVar("T")
@@ -99,7 +99,7 @@ class _Grader:
         problem = trace.info[0].problem
         answered = {k: g for k, g in answers.given.items() if g.answered}
         own = OwnValues(
-            key={s.id: s for s in trace.iterations[0]}, given=answered, ns=hand(problem.rounding)
+            key={s.id: s for s in trace.iterations[0]}, given=answered, ns=hand_systems(problem)
         )
         return _Grader(
             problem=problem,

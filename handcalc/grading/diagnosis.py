@@ -70,7 +70,7 @@ def diagnose(work: Work, i: int, value: Decimal, rivals: list[Rival]) -> Found |
 
 
 def _rule(work: Work, i: int, value: Decimal, rivals: list[Rival]) -> Found | None:
-    rule = next((r.name for r in rivals if r.reproduces(work.step, i, value)), None)
+    rule = next((r.named(work.step) for r in rivals if r.reproduces(work.step, i, value)), None)
     if rule is None:
         return None
     return Found(name=rule, at=work.step.spec, hint=f"the rule: {work.step.rounding.describe()}")

@@ -14,9 +14,9 @@ from decimal import Decimal
 
 from handcalc.errors import HandcalcError
 from handcalc.grading.answers import Given
-from handcalc.model.runner import recompute
+from handcalc.model.runner import Systems, recompute, system_of
 from handcalc.model.steps import Compute, StepSpec
-from handcalc.numbers import Flat, NumberSystem
+from handcalc.numbers import Flat
 from handcalc.trace import Step
 
 
@@ -35,7 +35,7 @@ class OwnValues:
 
     key: Mapping[str, Step]  # the first iteration's steps, given numbers included
     given: Mapping[str, Given]  # the steps answered (with at least one number)
-    ns: NumberSystem
+    ns: Systems  # the hand system, or each step's own (its rule, exact where not written)
     override: Override | None = None
     _memo: dict[str, Flat | None] = field(default_factory=dict)
 
@@ -76,7 +76,7 @@ class OwnValues:
         if len(known) < len(inputs):
             return None
         try:
-            out: list[Decimal] = recompute(target, self.ns, known).data
+            out: list[Decimal] = recompute(target, system_of(self.ns, spec), known).data
         except (HandcalcError, AssertionError, ArithmeticError, KeyError):
             return None
         return out

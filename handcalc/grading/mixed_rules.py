@@ -2,7 +2,9 @@
 
 A student who used another rule (or did not round at all) writes that rule's key; the rival that
 reproduces the most of their entries exactly is the one they used. Ties go to the simplest
-explanation: not rounding at all, then one choice of the rule changed, then two, then three.
+explanation: not rounding at all, then (where some quantities have a rule of their own) the
+class's rule used for them too, then one choice of the rule changed, then two, then three. A
+changed choice changes each quantity's own rule the same way, and is named from that rule.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from handcalc.trace import Step
 PLACES = {"decimals": "decimal places", "significant": "significant digits"}
 PER = {"value": "written value", "operation": "operation"}
 NOT_ROUNDED = "intermediates not rounded: the value is the unrounded float64 one"
+CLASS_RULE = "the class's rule ({}) used where this quantity has its own"
 
 
 def other_rules(r: Rounding) -> list[tuple[Rounding, str]]:
@@ -79,6 +82,44 @@ def _by_digits(r: Rounding) -> list[tuple[Rounding, str]]:
     ]
 
 
+def carried(base: Rounding, changed: Rounding, own: Rounding) -> Rounding:
+    """A quantity's own rule `own` changed as `changed` changes the class's `base` (an exact
+    quantity stays exact).
+
+    >>> carried(Rounding(digits=4), Rounding(digits=5), Rounding(digits=2, mode="significant"))
+    Rounding(digits=3, mode='significant', rule='half_up', per='value')
+    """
+    if own.mode == "exact":
+        return own
+    out = own
+    if changed.rule != base.rule:
+        out = _by_rule(out)[0]
+    if changed.per != base.per:
+        out = _by_per(out)[0]
+    if changed.mode != base.mode:
+        out = _by_mode(out)[0]
+    digits = own.digits + changed.digits - base.digits
+    return replace(out, digits=min(max(digits, 1), MAX_DIGITS))
+
+
+def change_name(r: Rounding, other: Rounding) -> str:
+    """How `other` differs from `r`, in the words of other_rules.
+
+    >>> change_name(Rounding(digits=3), Rounding(digits=3, rule="half_even"))
+    'rounded half_even instead of half_up'
+    """
+    parts = []
+    if other.rule != r.rule:
+        parts.append(_by_rule(r)[1])
+    if other.per != r.per:
+        parts.append(_by_per(r)[1])
+    if other.mode != r.mode:
+        parts.append(_by_mode(r)[1])
+    if other.digits != r.digits:
+        parts.append(f"{other.digits} {PLACES[other.mode]} instead of {r.digits}")
+    return ", and ".join(parts)
+
+
 @dataclass(frozen=True, slots=True)
 class Rival:
     """Another way to write the numbers: its name, and each step's entries as it writes them.
@@ -88,6 +129,15 @@ class Rival:
 
     name: str
     values: dict[str, list[Decimal]] | None
+    base: Rounding | None = None  # the class's rule, where this rival changes it ...
+    rule: Rounding | None = None  # ... to this one
+
+    def named(self, step: Step) -> str:
+        """The rival's name at a step: from the step's own rule where it has one."""
+        if self.base is None or self.rule is None or step.rounding == self.base:
+            return self.name
+        own = step.rounding
+        return change_name(own, carried(self.base, self.rule, own)) or self.name
 
     def reproduces(self, step: Step, i: int, value: Decimal) -> bool:
         """Whether this way gives the student's `value` for entry i, digit for digit."""
@@ -109,6 +159,8 @@ def longer(r: Rounding, value: Decimal) -> bool:
     True
     """
     written = value.as_tuple()
+    if r.mode == "exact":
+        return False
     if r.mode == "decimals":
         return int(written.exponent) < -r.digits
     return len(written.digits) > r.digits
@@ -124,16 +176,23 @@ class MixedRules:
     def rivals(self) -> list[Rival]:
         """Not rounding at all, then every other rule, simplest first."""
         if not self._rivals:
+            p, base = self.problem, self.problem.rounding
             self._rivals.append(Rival(name=NOT_ROUNDED, values=None))
-            for rounding, name in other_rules(self.problem.rounding):
-                values = self._values(rounding)
+            if p.rules.overrides:
+                values = self._values(replace(p, rules=replace(p.rules, overrides={})))
                 if values is not None:
+                    name = CLASS_RULE.format(base.describe())
                     self._rivals.append(Rival(name=name, values=values))
+            for rounding, name in other_rules(base):
+                values = self._values(_changed(p, rounding))
+                if values is not None:
+                    rival = Rival(name=name, values=values, base=base, rule=rounding)
+                    self._rivals.append(rival)
         return self._rivals
 
-    def _values(self, rounding: Rounding) -> dict[str, list[Decimal]] | None:
+    def _values(self, p: Problem) -> dict[str, list[Decimal]] | None:
         try:
-            trace = make_trace(replace(self.problem, rounding=rounding, steps=1))
+            trace = make_trace(replace(p, steps=1))
         except HandcalcError:  # the rule breaks the run: no student used it
             return None
         return {s.id: s.values for s in trace.iterations[0]}
@@ -147,3 +206,9 @@ class MixedRules:
         ]
         order = {id(r): k for k, r in enumerate(self.rivals())}
         return sorted(counts, key=lambda rc: (-rc[1], order[id(rc[0])]))
+
+
+def _changed(p: Problem, rounding: Rounding) -> Problem:
+    """The problem under another class rule, each quantity's own rule changed alike."""
+    own = {k: carried(p.rounding, rounding, r) for k, r in p.rules.overrides.items()}
+    return replace(p, rounding=rounding, rules=replace(p.rules, overrides=own))

@@ -190,9 +190,16 @@ def _dh_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
 
 def _update_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
     """Plain gradient descent only (θ - η dL/dθ): other optimizers' updates read more."""
+    theta, grad = spec.inputs
+    if _kinds((grad,))[0] in (Kind.deltaW, Kind.deltab):  # θ + Δθ
+        return [
+            Slip(
+                name="the change subtracted (W - ΔW)",
+                compute=lambda ns, v: ns.sub(v[theta], v[grad]),
+            )
+        ]
     if p.optimizer.name != "sgd" or p.optimizer.weight_decay:
         return []
-    theta, grad = spec.inputs
     rate = p.learning_rate
     return [
         Slip(
@@ -202,6 +209,22 @@ def _update_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
         Slip(
             name="the learning rate left out (W - g)",
             compute=lambda ns, v: ns.sub(v[theta], v[grad]),
+        ),
+    ]
+
+
+def _delta_slips(p: Problem, spec: StepSpec, layer: int) -> list[Slip]:
+    """ΔW = -η times the direction: the sign lost, or η left out."""
+    (direction,) = spec.inputs
+    rate = p.learning_rate
+    return [
+        Slip(
+            name="the sign of ΔW flipped (ΔW = +η g)",
+            compute=lambda ns, v: ns.mul(rate, v[direction]),
+        ),
+        Slip(
+            name="the learning rate left out (ΔW = -g)",
+            compute=lambda ns, v: ns.neg(v[direction]),
         ),
     ]
 
@@ -253,4 +276,6 @@ BY_KIND: dict[Kind, Callable[[Problem, StepSpec, int], list[Slip]]] = {
     Kind.dhd: _dh_slips,
     Kind.W_next: _update_slips,
     Kind.b_next: _update_slips,
+    Kind.deltaW: _delta_slips,
+    Kind.deltab: _delta_slips,
 }

@@ -26,7 +26,8 @@ def template(trace: Trace, variant: str | None = None) -> str:
             phase = step.spec.phase
             out += ["", f"# {phase}"]
         size = " x ".join(map(str, step.shape)) or "one number"
-        out.append(f"# {step.spec.symbol} = {step.spec.formula}   ({size})")
+        own = "" if step.rounding == p.rounding else f"; {step.rounding.brief()}"
+        out.append(f"# {step.spec.symbol} = {step.spec.formula}   ({size}{own})")
         out.append(f"{step.id}:{_blank(step.shape)}")
     return "\n".join(out) + "\n"
 

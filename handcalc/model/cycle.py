@@ -8,6 +8,8 @@ checking). Per-example quantities carry a leading example axis (N x d) inside th
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from handcalc.config.problem import Problem
 from handcalc.model.backward import backward
 from handcalc.model.evaluation import at_test_time
@@ -27,15 +29,25 @@ def build(p: Problem, jacobians: bool = False, t: int = 1) -> list[StepSpec]:
     """
     back = with_jacobians(p, backward(p)) if jacobians else backward(p)
     test = at_test_time(p) if p.dropout is not None else []
-    return [*given(p), *forward(p), *loss(p), *back, *update(p, t), *test]
+    specs = [*given(p), *forward(p), *loss(p), *back, *update(p, t), *test]
+    return _as_written(p, specs) if p.rules.write else specs
 
 
 def update(p: Problem, t: int) -> list[StepSpec]:
     """Each parameter's update by the configured optimizer, W^(1) first."""
+    delta = p.update_form == "delta"
     return [
         step
         for name, block in p.parameters.items()
         for step in updates(
-            p.optimizer, Parameter(name=known(name), shape=block.shape), p.learning_rate, t
+            p.optimizer, Parameter(name=known(name), shape=block.shape), p.learning_rate, t, delta
         )
+    ]
+
+
+def _as_written(p: Problem, specs: list[StepSpec]) -> list[StepSpec]:
+    """The steps marked by rounding.write: those not written are passed on exactly."""
+    return [
+        spec if p.written(spec.ident, spec.phase) else replace(spec, written=False)
+        for spec in specs
     ]

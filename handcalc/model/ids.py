@@ -54,6 +54,8 @@ class Kind(StrEnum):
     mhat = "mhat"
     shat = "shat"
     u = "u"
+    deltaW = "deltaW"  # ΔW^(l) = −η times the optimizer's direction (training.update_form: delta)
+    deltab = "deltab"
     W_next = "W_next"
     b_next = "b_next"
     tz = "tz"

@@ -90,12 +90,18 @@ class Parameter:
         )
 
 
-def updates(opt: Optimizer, param: Parameter, rate: Decimal, t: int) -> list[StepSpec]:
-    """The update steps of a parameter at iteration t (1-based)."""
+def updates(
+    opt: Optimizer, param: Parameter, rate: Decimal, t: int, delta: bool = False
+) -> list[StepSpec]:
+    """The update steps of a parameter at iteration t (1-based); with `delta`, the change
+    Δθ = −η (direction) is a step of its own before θ + Δθ."""
     decay = _decay(opt, param)
     grad = (decay[0].id, decay[0].symbol) if decay else (f"d{param.name}", f"dL/d{param.theta}")
     moves = MOVES[opt.name](opt, param, grad, t)
     direction = (moves[-1].id, moves[-1].symbol) if moves else grad
+    if delta:
+        change = _delta(param, rate, direction)
+        return [*decay, *moves, change, _added(param, change)]
     return [*decay, *moves, _next(param, rate, direction)]
 
 
@@ -126,6 +132,46 @@ def _next(param: Parameter, rate: Decimal, direction: Ref) -> StepSpec:
         symbol=param.theta,
         formula=f"{param.theta} - η {d_sym}",
         inputs=(name, d),
+        shape=param.shape,
+        per_example=False,
+        compute=compute,
+    )
+
+
+def _delta(param: Parameter, rate: Decimal, direction: Ref) -> StepSpec:
+    """Δθ = −η times the direction: the change a student writes before the new value."""
+    d, d_sym = direction
+    kind = Kind.deltaW if param.name.kind == Kind.W else Kind.deltab
+
+    def compute(ns: NumberSystem, v: Values) -> Flat:
+        return ns.neg(ns.mul(rate, v[d]))  # negation is exact: one rounding, as θ - η d has
+
+    return StepSpec(
+        ident=StepId(kind=kind, layer=param.name.layer),
+        phase=Phase.update,
+        symbol=f"Δ{param.theta}",
+        formula=f"-η {d_sym}",
+        inputs=(d,),
+        shape=param.shape,
+        per_example=False,
+        compute=compute,
+    )
+
+
+def _added(param: Parameter, change: StepSpec) -> StepSpec:
+    """θ ← θ + Δθ."""
+    name, delta = str(param.name), change.id
+
+    def compute(ns: NumberSystem, v: Values) -> Flat:
+        return ns.add(v[name], v[delta])
+
+    kind = Kind.W_next if param.name.kind == Kind.W else Kind.b_next
+    return StepSpec(
+        ident=StepId(kind=kind, layer=param.name.layer),
+        phase=Phase.update,
+        symbol=param.theta,
+        formula=f"{param.theta} + {change.symbol}",
+        inputs=(name, delta),
         shape=param.shape,
         per_example=False,
         compute=compute,

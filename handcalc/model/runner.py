@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable
 from decimal import Decimal
 
 from handcalc.config import limits
@@ -15,11 +16,14 @@ from handcalc.model.given import given_values
 from handcalc.model.ids import STATES, Kind, StepId
 from handcalc.model.plan import Iteration, plan
 from handcalc.model.steps import StepSpec, Values
-from handcalc.numbers import Breakdown, Flat, NumberSystem, float64, hand
+from handcalc.numbers import Breakdown, Flat, NumberSystem, Rounding, float64, hand
 from handcalc.numbers import float32 as float32_system
+from handcalc.rounding import EXACT
 from handcalc.trace import IterationInfo, Step, Trace
 
 Run = list[dict[str, Flat]]  # every iteration's values by step id
+# one number system for every step, or the system of each step (the hand run's rules per step)
+Systems = NumberSystem | Callable[[StepSpec], NumberSystem]
 
 
 def make_trace(p: Problem, float32: bool = False, jacobians: bool = False) -> Trace:
@@ -32,7 +36,7 @@ def make_trace(p: Problem, float32: bool = False, jacobians: bool = False) -> Tr
 def paired(p: Problem, iterations: list[Iteration], float32: bool = False) -> Trace:
     """The iterations run by hand, in float64 and optionally float32, as one trace."""
     limits.check_written(p, (s for it in iterations for s in it.specs))
-    hand_runs, float_runs = run(p, hand(p.rounding), iterations), run(p, float64(), iterations)
+    hand_runs, float_runs = run(p, hand_systems(p), iterations), run(p, float64(), iterations)
     singles: list[Values | None] = [None] * len(iterations)
     if float32:
         singles = list(run(p, float32_system(), iterations))
@@ -49,15 +53,37 @@ def paired(p: Problem, iterations: list[Iteration], float32: bool = False) -> Tr
     return Trace(problem=p, iterations=steps, info=info)
 
 
-def run(p: Problem, ns: NumberSystem, iterations: list[Iteration]) -> Run:
+def hand_systems(p: Problem) -> Systems:
+    """The hand system of each step: by its own rule, or exact where it is not written."""
+    if not p.rules.write and not p.rules.overrides:
+        return hand(p.rounding)  # one rule for every step
+    systems: dict[Rounding, NumberSystem] = {}
+
+    def of(spec: StepSpec) -> NumberSystem:
+        written = spec.written and p.written(spec.ident, spec.phase)
+        rule = p.rule(spec.ident, spec.phase) if written else EXACT
+        if rule not in systems:
+            systems[rule] = hand(rule)
+        return systems[rule]
+
+    return of
+
+
+def system_of(systems: Systems, spec: StepSpec) -> NumberSystem:
+    """The number system a step is computed in."""
+    return systems if isinstance(systems, NumberSystem) else systems(spec)
+
+
+def run(p: Problem, systems: Systems, iterations: list[Iteration]) -> Run:
     """Every iteration's values; each is given the last one's updates and optimizer state."""
+    ns = system_of(systems, iterations[0].specs[0])  # givens and data need no rounding
     state = given_values(p, ns)
     out: Run = []
     for it in iterations:
         values = {**state, **_data(ns, it)}
         for spec in it.specs:
             if spec.compute is not None:
-                values[spec.id] = recompute(spec, ns, values)
+                values[spec.id] = recompute(spec, system_of(systems, spec), values)
         out.append(values)
         state = {**state, **_carried(it.specs, values)}
     return out
@@ -138,6 +164,6 @@ def _pair(
         values=values,
         floats=floats,
         deviations=deviation,
-        rounding=p.rounding,
+        rounding=p.rule(spec.ident, spec.phase),
         floats32=singles,
     )

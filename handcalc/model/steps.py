@@ -47,6 +47,8 @@ class StepSpec:
     # what an affine step multiplies its weights by first: p^(l-1) at test time under the
     # notes' dropout scaling (p W^(l)); None for the weights as they are
     factor: Decimal | None = None
+    # False: not written down (rounding.write), computed exactly and passed on unrounded
+    written: bool = True
     id: str = field(init=False, repr=False, compare=False)  # the public id, str(ident)
 
     def __post_init__(self) -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from itertools import islice
 
 from handcalc.config.problem import Problem
+from handcalc.documents.statement import rule_line
 from handcalc.model.functions import ACTIVATIONS
 from handcalc.model.steps import Phase
 from handcalc.trace import Step, Trace
@@ -82,7 +83,8 @@ def heading(step: Step) -> str:
     if s.phase == Phase.given:
         return f"{s.symbol}" if s.formula == "given" else f"{s.symbol} = {s.formula}"
     arrow = "←" if s.phase == Phase.update else "="
-    return f"{s.symbol} {arrow} {s.formula}"
+    kept = "" if s.written else "   (not written down: kept exact)"
+    return f"{s.symbol} {arrow} {s.formula}{kept}"
 
 
 def table(step: Step, max_rows: int, tolerances: bool = False) -> Table:
@@ -232,7 +234,7 @@ def summary_lines(trace: Trace) -> list[tuple[str, str]]:
             f"{p.examples} example{'s' if p.examples > 1 else ''}"
             + (f", {p.reduction} reduction" if p.batched else ""),
         ),
-        ("rounding", p.rounding.describe()),
+        ("rounding", rule_line(p)),
         ("learning", _learning(p)),
         ("params", _params_line(trace)),
     ]
