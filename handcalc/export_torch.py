@@ -7,8 +7,11 @@ and reduction, calls loss.backward(), takes the gradient step and prints everyth
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from handcalc.config.problem import Block, Problem
 from handcalc.model.plan import plan
+from handcalc.rounding import exact_text
 from handcalc.text import clean
 from handcalc.version import __version__
 
@@ -30,7 +33,11 @@ LOSS = {
 
 
 def _matrix(p: Problem, b: Block) -> str:
-    text = p.rounding.text
+    rounded = p.rounding.rounder()
+
+    def text(v: Decimal) -> str:  # a number kept by a rule of its own is written in full
+        return p.rounding.text(v) if rounded(v) == v else exact_text(v)
+
     width = b.shape[-1]
     rows = [", ".join(text(v) for v in b.data[i : i + width]) for i in range(0, len(b.data), width)]
     if len(b.shape) == 1:

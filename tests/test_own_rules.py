@@ -5,19 +5,25 @@ Expected values are worked by hand or by an independent Decimal computation at 1
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+import numpy as np
 import pytest
 import yaml
 
-from conftest import ROOT, problem
+from conftest import CI, ROOT, problem
 from handcalc.config.problem import Problem
+from handcalc.config.schema import json_schema
 from handcalc.errors import ConfigError
-from handcalc.grading.mixed_rules import CLASS_RULE
+from handcalc.grading.mixed_rules import ALL_WRITTEN, CLASS_RULE
 from handcalc.model import cycle
 from handcalc.model.given import given_values
 from handcalc.model.runner import Systems, hand_systems, make_trace, recompute, system_of
@@ -346,3 +352,110 @@ def test_the_float64_column_does_not_depend_on_the_rules(name: str) -> None:
         floats = {s.id: s.floats for s in after}
         assert all(floats[s.id] == s.floats for s in before)
         assert any(s.id.startswith("delta") for s in after)
+
+
+def test_another_rule_is_named_from_each_quantitys_own(run_cli: Cli, tmp_path: Path) -> None:
+    # a student who kept one digit fewer everywhere: 3 decimals, ΔW to 2 significant digits
+    fewer = {**PER_QUANTITY, "rounding": {**PER_QUANTITY["rounding"], "digits": 3}}
+    fewer["rounding"]["overrides"] = {
+        "loss": {"digits": 2},
+        "deltaW": {"digits": 2, "mode": "significant"},
+        "W_next": "exact",
+    }
+    p = problem(fewer)
+    answers = work(p, hand_systems(p), lambda step: step.rounding)
+    report = check(run_cli, tmp_path, PER_QUANTITY, answers)[1]
+    named = {
+        s["id"]: {e["diagnosis"] for e in s["entries"] if e["verdict"] == "wrong"}
+        for s in report["steps"]
+        if s["wrong"]
+    }
+    assert named["deltaW2"] == {"2 significant digits instead of 3"}
+    assert named["dW2"] == {"3 decimal places instead of 4"}
+
+
+def test_the_optimizer_phase_and_the_given_numbers() -> None:
+    config = adam_config(
+        {"digits": 2, "overrides": {"optimizer": {"digits": 5}, "given": "exact"}}, "direct"
+    )
+    config["training"]["optimizer"] = "momentum"
+    config["data"]["x"] = ["0.505", "-1"]
+    trace = make_trace(problem(config))
+    assert trace.step("h0").texts() == ["0.505", "-1"]  # read as written
+    # z = 0.3 (0.505) - 0.1 + 0.05 = 0.1015 -> 0.10; dL/dz = 2 (0.10 - 0.2) = -0.20
+    assert trace.step("dW1").texts() == ["-0.10", "0.20"]  # -0.101 to 2 decimals
+    assert trace.step("vW1").texts() == ["-0.10000", "0.20000"]  # v = g as written, 5 decimals
+    assert trace.step("W1_next").texts() == ["0.31", "0.08"]
+
+
+def test_papers_and_templates_leave_out_what_is_not_written(run_cli: Cli, tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(PER_QUANTITY, sort_keys=False))
+    code, out, err = run_cli("check", str(config), "--template")
+    assert code == 0 and err == ""
+    assert "exp_z" not in out and "sum_exp" not in out
+    assert "# L = -Σ_j y_j ln ŷ_j   (one number; 3 decimals)\nloss: ~" in out
+    assert "# ΔW^(1) = -η dL/dW^(1)   (2 x 3; 3 significant digits)\ndeltaW1:" in out
+    code, out, err = run_cli("worksheet", str(config), "--output", str(tmp_path / "w.md"))
+    paper = (tmp_path / "w.md").read_text()
+    assert code == 0 and "exp_z" not in paper and "deltaW1" in paper
+    assert (
+        "4 decimal places, ties away from zero, rounding every written value; the loss L to 3 "
+        "decimals; ΔW to 3 significant digits; the updated W exact; not written down (kept "
+        "exact): exp(z), S"
+    ) in " ".join(paper.split())
+
+
+def test_the_schema_describes_the_new_keys() -> None:
+    validator = jsonschema.Draft202012Validator(json_schema())
+    good = {**PER_QUANTITY, "rounding": {**PER_QUANTITY["rounding"]}}
+    good["rounding"]["write"] = {"exp_z": False, "dhdz": {"1": False}}
+    assert list(validator.iter_errors(good)) == []
+    for rounding in (
+        {"overrides": {"dW": "rounded"}},
+        {"overrides": {"dW": {"digit": 3}}},
+        {"write": {"exp_z": "no"}},
+    ):
+        assert not validator.is_valid({**PER_QUANTITY, "rounding": rounding}), rounding
+    assert not validator.is_valid({**PER_QUANTITY, "training": {"update_form": "deltas"}})
+
+
+def test_the_pytorch_twin_reads_exact_parameters_in_full(run_cli: Cli, tmp_path: Path) -> None:
+    config = adam_config({"digits": 1, "overrides": {"W": "exact"}})
+    config["parameters"]["W1"] = [["0.123", "0.1"]]
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(config))
+    code, out, err = run_cli("export-torch", str(path))
+    assert code == 0 and err == "" and "[0.123, 0.1]" in out.replace("\n", "").replace("  ", "")
+    if importlib.util.find_spec("torch") is None and not CI:
+        return
+    script = tmp_path / "twin.py"
+    script.write_text(out)
+    done = subprocess.run(
+        [sys.executable, str(script), "--json"], capture_output=True, text=True, check=True
+    )
+    trace = make_trace(problem(config))
+    for step_id, value in json.loads(done.stdout).items():
+        got = np.array(value, dtype=np.float64).ravel()
+        np.testing.assert_allclose(got, trace.step(step_id).floats, rtol=1e-12, atol=1e-14)
+
+
+def test_check_names_intermediates_rounded_that_the_class_keeps_exact(
+    run_cli: Cli, tmp_path: Path
+) -> None:
+    # nine logits of -5.29: e^-5.29 = 0.00504 is written 0.01, S = 1.09 instead of 1.0454, and
+    # ŷ_1 = 1 / S comes out 0.92 where the class, writing only ŷ, has 0.96
+    config = {
+        "network": {"widths": [1, 10]},
+        "data": {"x": [1], "label": 1},
+        "parameters": {"W1": [[0]] * 10, "b1": [0] + ["-5.29"] * 9},
+        "rounding": {"digits": 2, "write": ONCE},
+    }
+    every = problem({**config, "rounding": {"digits": 2}})
+    answers = work(every, hand_systems(every), lambda step: step.rounding)
+    answers.pop("exp_z"), answers.pop("sum_exp")
+    assert answers["yhat"][0] == "0.92"
+    report = check(run_cli, tmp_path, config, answers)[1]
+    yhat = next(s for s in report["steps"] if s["id"] == "yhat")["entries"][0]
+    assert (yhat["verdict"], yhat["key"]) == ("wrong", "0.96")
+    assert yhat["diagnosis"] == ALL_WRITTEN

@@ -25,6 +25,7 @@ PLACES = {"decimals": "decimal places", "significant": "significant digits"}
 PER = {"value": "written value", "operation": "operation"}
 NOT_ROUNDED = "intermediates not rounded: the value is the unrounded float64 one"
 CLASS_RULE = "the class's rule ({}) used where this quantity has its own"
+ALL_WRITTEN = "intermediates rounded that the class passes on exactly (rounding.write)"
 
 
 def other_rules(r: Rounding) -> list[tuple[Rounding, str]]:
@@ -178,17 +179,26 @@ class MixedRules:
         if not self._rivals:
             p, base = self.problem, self.problem.rounding
             self._rivals.append(Rival(name=NOT_ROUNDED, values=None))
-            if p.rules.overrides:
-                values = self._values(replace(p, rules=replace(p.rules, overrides={})))
-                if values is not None:
-                    name = CLASS_RULE.format(base.describe())
-                    self._rivals.append(Rival(name=name, values=values))
+            self._rivals.extend(self._own_rules())
             for rounding, name in other_rules(base):
                 values = self._values(_changed(p, rounding))
                 if values is not None:
                     rival = Rival(name=name, values=values, base=base, rule=rounding)
                     self._rivals.append(rival)
         return self._rivals
+
+    def _own_rules(self) -> list[Rival]:
+        """The class's rule used for the quantities with their own, and every quantity written."""
+        p, out = self.problem, []
+        plain = {
+            CLASS_RULE.format(p.rounding.describe()): replace(p.rules, overrides={}),
+            ALL_WRITTEN: replace(p.rules, write={}),
+        }
+        for name, rules in plain.items():
+            values = self._values(replace(p, rules=rules)) if rules != p.rules else None
+            if values is not None:
+                out.append(Rival(name=name, values=values))
+        return out
 
     def _values(self, p: Problem) -> dict[str, list[Decimal]] | None:
         try:
