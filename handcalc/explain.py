@@ -20,6 +20,7 @@ from handcalc.model.ids import Kind
 from handcalc.model.steps import Phase
 from handcalc.numbers import NumberSystem, Rounding, hand
 from handcalc.render.tables import fmt_deviation, fmt_float, fmt_units
+from handcalc.rounding import EXACT
 from handcalc.rowmajor import indices
 from handcalc.trace import Step, Trace
 
@@ -87,7 +88,7 @@ def explain(trace: Trace, step: Step, i: int) -> list[str]:
     lines = [f"{label(step, i)} = {step.spec.formula}   [{step.id}, {step.spec.phase}]"]
     total = worked(trace, step, i)
     if total is not None:
-        lines += _sum_lines(hand(step.rounding), step.rounding, total)
+        lines += _sum_lines(_system(step), step.rounding, total, step.spec.written)
     else:
         lines += _reads(trace, step, i)
         if step.spec.kind in UPDATES:
@@ -120,9 +121,14 @@ def worked(trace: Trace, step: Step, i: int) -> Sum | None:
         inputs=[steps[s] for s in step.spec.inputs],
         pos=position(step, i),
         problem=trace.info[0].problem,
-        ns=hand(step.rounding),
+        ns=_system(step),
     )
     return build(at)
+
+
+def _system(step: Step) -> NumberSystem:
+    """The system the step was computed in: its rule, or exact where it is not written."""
+    return hand(step.rounding if step.spec.written else EXACT)
 
 
 UPDATES = {Kind.W_next, Kind.b_next, Kind.T_next}
@@ -180,8 +186,9 @@ def _products_of(ns: NumberSystem, total: Sum) -> list[Decimal]:
     return out
 
 
-def _sum_lines(ns: NumberSystem, r: Rounding, total: Sum) -> list[str]:
-    """A line per term with its partial sum, then the bias, the sum and what follows it."""
+def _sum_lines(ns: NumberSystem, r: Rounding, total: Sum, written: bool = True) -> list[str]:
+    """A line per term with its partial sum, then the bias, the sum and what follows it
+    (passed on exactly where the step is not written down)."""
     shown = _shown(ns, r, total)
     names = [f"term {k + 1}" for k in range(len(total.a))]
     if total.bias is not None:
@@ -195,9 +202,11 @@ def _sum_lines(ns: NumberSystem, r: Rounding, total: Sum) -> list[str]:
     rounded = r.per == "operation"
     if total.finish is None:
         how = "every product and partial sum rounded" if rounded else "the exact sum, rounded once"
+        how = how if written else "the exact sum, passed on"
         return [*lines, f"  sum      {exact_text(partials[-1], r)} ({how})"]
     then = total.finish.text.format(s=exact_text(partials[-1], r).lstrip("≈"))
     how = "every operation rounded" if rounded else "exact, rounded once when written"
+    how = how if written else "exact, passed on"
     return [
         *lines,
         f"  sum      {exact_text(partials[-1], r)}",

@@ -459,3 +459,19 @@ def test_check_names_intermediates_rounded_that_the_class_keeps_exact(
     yhat = next(s for s in report["steps"] if s["id"] == "yhat")["entries"][0]
     assert (yhat["verdict"], yhat["key"]) == ("wrong", "0.96")
     assert yhat["diagnosis"] == ALL_WRITTEN
+
+
+def test_explain_shows_the_change_and_what_is_passed_on(run_cli: Cli, tmp_path: Path) -> None:
+    rules = {"digits": 2, "overrides": {"deltaW": {"digits": 3, "mode": "significant"}}}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(adam_config(rules)))
+    code, out, err = run_cli(
+        "run", str(path), "--explain", "deltaW1[1,1]", "--explain", "W1_next[1,1]"
+    )
+    assert code == 0 and err == ""
+    assert "  so       -0.1 × (-0.10) = 0.0100\n  written  0.0100   (3 significant digits" in out
+    assert "  so       0.30 + (0.0100) = 0.31\n  written  0.31   (2 decimal places" in out
+    a = logit_for(D("0.35") + D("1e-9"))
+    path.write_text(yaml.safe_dump(two_logits(a, 1, "half_up", ONCE)))
+    out = run_cli("run", str(path), "--explain", "sum_exp")[1]
+    assert "(the exact sum, passed on)\n  passed   ≈1.53846154   (not written down: exact)" in out
