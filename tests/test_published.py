@@ -105,9 +105,84 @@ NEURON = (
     ok("b1_next[1]", "0.1136"),
 )
 
+# A course's lesson (configs/published-sigmoid-delta-lesson.yaml): 2-1-1 sigmoid, 3 decimal
+# places, the weight changes to 3 significant digits; its error terms δ are -dL/dz.
+LESSON = (
+    ok("z1[1]", "-0.02"),
+    ok("h1[1]", "0.495"),
+    ok("yhat[1]", "0.512"),
+    ok("dz2[1]", "0.122", sign=-1),
+    ok("dz1[1]", "0.003", sign=-1),
+    ok("deltaW2[1,1]", "0.0302"),
+    ok("deltaW1[1,1]", "0.00015"),
+    ok("deltaW1[1,2]", "0.00045"),
+)
+
+# A lab's worked solution (configs/published-softmax-lab.yaml): a 2-3 softmax layer, 3 decimal
+# places, ΔW exact. Its W is the transpose of W^(1): its entry (i, j) is handcalc's [j, i].
+LAB_RULE = (
+    "the lab divides exponentials of the logits less their maximum, each to 3 decimals: "
+    "0.149 / 1.517 = 0.0982; the softmax rounded once is 0.0985"
+)
+LAB_CARRIED = "carries ŷ_1 = 0.098 from the lab's shifted exponentials"
+LAB = (
+    ok("z1[1]", "-0.8"),
+    ok("z1[2]", "1.1"),
+    ok("z1[3]", "0.1"),
+    off("rule", "yhat[1]", "0.098", "0.099", LAB_RULE),
+    ok("yhat[2]", "0.659"),
+    # by the lab's own exponentials 0.368 / 1.517 = 0.2426 would give 0.243: the lab's 0.242 is
+    # the softmax rounded once, the rule the config keeps
+    ok("yhat[3]", "0.242"),
+    ok("loss", "0.417"),
+    off("carried", "dz1[1]", "0.098", "0.099", LAB_CARRIED),
+    ok("dz1[2]", "-0.341"),
+    ok("dz1[3]", "0.242"),
+    off("carried", "dW1[1,1]", "0.098", "0.099", LAB_CARRIED),
+    off("carried", "dW1[1,2]", "0.196", "0.198", LAB_CARRIED),
+    ok("dW1[2,1]", "-0.341"),
+    ok("dW1[2,2]", "-0.682"),
+    ok("dW1[3,1]", "0.242"),
+    ok("dW1[3,2]", "0.484"),
+    off("carried", "deltaW1[1,1]", "-0.0098", "-0.0099", LAB_CARRIED),
+    off("carried", "deltaW1[1,2]", "-0.0196", "-0.0198", LAB_CARRIED),
+    ok("deltaW1[2,1]", "0.0341"),
+    ok("deltaW1[2,2]", "0.0682"),
+    ok("deltaW1[3,1]", "-0.0242"),
+    ok("deltaW1[3,2]", "-0.0484"),
+)
+
+# A course's notebook (configs/published-sigmoid-course-notebook.yaml): 1-1-1 sigmoid,
+# 0.5 (y - ŷ)^2, 3 decimal places, dL/dz not written. Seven slips; ŷ, dL/dŷ and the hidden layer's
+# gradients come out right all the same.
+COURSE = (
+    ok("z1[1]", "0.7"),
+    ok("h1[1]", "0.668"),
+    off("slip", "z2[1]", "0.333", "0.334", "0.8 × 0.668 - 0.2 = 0.3344"),
+    ok("yhat[1]", "0.583"),
+    off("slip", "loss", "0.083", "0.087", "0.5 × (1 - 0.583)^2 = 0.0869445"),
+    ok("dyhat[1]", "-0.417"),
+    off("slip", "dyhat_dz[1]", "0.244", "0.243", "0.583 × (1 - 0.583) = 0.243111"),
+    off(
+        "slip", "dW2[1,1]", "-0.067", "-0.068", "(-0.417)(0.244)(0.668) = -0.06797, from its own σ'"
+    ),
+    off("carried", "db2[1]", "-0.102", "-0.101", "(-0.417)(0.244) = -0.101748: the slip in σ'"),
+    off("slip", "dh1[1]", "-0.080", "-0.081", "(-0.417)(0.244)(0.8) = -0.08140, from its own σ'"),
+    off("slip", "dhdz1[1]", "0.221", "0.222", "0.668 × (1 - 0.668) = 0.221776"),
+    ok("dW1[1,1]", "-0.009"),
+    ok("db1[1]", "-0.018"),
+    ok("W1_next[1,1]", "0.401"),
+    ok("b1_next[1]", "0.502"),
+    ok("W2_next[1,1]", "0.807"),
+    off("slip", "b2_next[1]", "-0.189", "-0.190", "-0.2 - 0.1 × (-0.102) = -0.1898"),
+)
+
 SOURCES = {
     "published-sigmoid-mse-notes": NOTES,
     "published-sigmoid-neuron-notebook": NEURON,
+    "published-sigmoid-delta-lesson": LESSON,
+    "published-softmax-lab": LAB,
+    "published-sigmoid-course-notebook": COURSE,
 }
 
 
