@@ -74,6 +74,6 @@ def blocks(
     drawn = draw.draw(widths, init)
     chosen = {**{k: v for k, v in drawn.items() if bias or k.startswith("W")}, **given}
     return {
-        k: Block(shape=draw.shape(k, widths), data=tuple(map(rounding(k).rounder(), v)))
+        k: Block(shape=draw.shape(k, widths), data=tuple(rounding(k).round_all(v)))
         for k, v in sorted(chosen.items(), key=lambda kv: draw.order(kv[0]))
     }
