@@ -31,6 +31,7 @@ UNICODE = {
     "Σ": r"\Sigma",
     "→": r"\to",
     "δ": r"\delta",
+    "Δ": r"\Delta",
     "ŷ": r"\hat{y}",
     "·": r"\cdot",
     "−": "-",
