@@ -6,6 +6,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from handcalc.config.problem import Problem
+from handcalc.model import ids
 from handcalc.model.functions import ACTIVATIONS, LOSSES
 from handcalc.model.heads import HEADS
 
@@ -64,6 +65,8 @@ QUANTITY_NAMES = {
     "sum_exp": "S",
     "losses": "the losses L_n",
     "loss": "the loss L",
+    "dyhat": "dL/dŷ",
+    "dyhat_dz": "dŷ/dz",
     "dz": "dL/dz",
     "dh": "dL/dh",
     "dhdz": "σ'(z)",
@@ -98,7 +101,11 @@ def rule_line(p: Problem) -> str:
 
 
 def _unwritten(key: str) -> str:
+    """'exp_z' -> 'exp(z)', 'dhdz@2' or the id 'dhdz2' -> "σ'(z) of layer 2": never a raw id."""
     kind, _, layer = key.partition("@")
+    ident = None if kind in QUANTITY_NAMES else ids.parse(kind)
+    if ident is not None and ident.layer is not None:
+        kind, layer = str(ident.kind), str(ident.layer)
     name = QUANTITY_NAMES.get(kind, kind)
     return f"{name} of layer {layer}" if layer else name
 
