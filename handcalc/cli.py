@@ -286,11 +286,14 @@ def exam(
     force: opt.FolderForceOption = False,
 ) -> None:
     """Make exam variants: per variant a worksheet, a key and its config; combined PDFs."""
+    from handcalc import progress
     from handcalc.documents import exam as ex
 
     if output is None:
         raise ConfigError("--output: missing (the folder to write the exam into)")
-    written = ex.write(_load(config), variants, output, force, moodle, duplex=duplex)
+    problem = _load(config)
+    with progress.shown() as steps:
+        written = ex.write(problem, variants, output, force, moodle, duplex=duplex, steps=steps)
     print(clean(written.summary()), file=sys.stderr)
 
 

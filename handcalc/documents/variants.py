@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -124,8 +125,9 @@ def _has_ties(t: Trace) -> bool:
     )
 
 
-def draw(base: Problem, count: int) -> list[Variant]:
-    """`count` variants meeting the constraints, or a clear error naming the one most failed."""
+def draw(base: Problem, count: int, found: Callable[[], None] = lambda: None) -> list[Variant]:
+    """`count` variants meeting the constraints, or a clear error naming the one most failed;
+    `found` is called as each is kept."""
     if not fairness.drawn(base):
         if count > 1:
             raise ConfigError(
@@ -133,7 +135,9 @@ def draw(base: Problem, count: int) -> list[Variant]:
                 "is given and neither the input nor the label varies; leave a parameter out of "
                 "parameters, or set exam.input or exam.label)"
             )
-        return [_only(base)]
+        only = _only(base)
+        found()
+        return [only]
     variants: list[Variant] = []
     failed: Counter[str] = Counter()
     tries = since = 0
@@ -154,6 +158,7 @@ def draw(base: Problem, count: int) -> list[Variant]:
         if not broken:
             variants.append(Variant(number=len(variants) + 1, seed=seed, trace=t, draws=since))
             since = 0
+            found()
     return variants
 
 
