@@ -142,6 +142,13 @@ def _write(text: str, output: Path | None, force: bool, json: bool = False) -> N
         sys.stdout.write(text)
     else:
         write_atomic(output, text, force)
+        _wrote(output)
+
+
+def _wrote(path: Path, detail: str = "") -> None:
+    """The one line a writing command prints, on standard error so that standard output
+    stays the program's own (`wrote key.pdf (3 pages)`)."""
+    print(clean(f"wrote {path}{f' ({detail})' if detail else ''}"), file=sys.stderr)
 
 
 @app.command(epilog=CHECK_EXAMPLES)
@@ -273,7 +280,16 @@ def worksheet(
     if suffix == ".pdf":
         limits.check_pdf(problem, jacobians)
     doc = document.build(make_trace(problem, jacobians=jacobians), key=key, hints=hints)
-    write_atomic(output, printing.render([doc], suffix, doc.header.title), force)
+    data = printing.render([doc], suffix, doc.header.title)
+    write_atomic(output, data, force)
+    _wrote(output, _pages(data) if suffix == ".pdf" else "")
+
+
+def _pages(pdf: bytes) -> str:
+    from handcalc.render import pdfjoin
+
+    n = pdfjoin.pages(pdf)
+    return f"{n} page{'s' * (n != 1)}"
 
 
 @app.command()

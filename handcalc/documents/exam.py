@@ -202,18 +202,9 @@ def _padded(parts: list[pdfjoin.Part]) -> list[pdfjoin.Part]:
     out = []
     for part in parts:
         out.append(part)
-        if _pages(part.data) % 2:
+        if pdfjoin.pages(part.data) % 2:
             out.append(pdfjoin.Part(_blank()))
     return out
-
-
-def _pages(data: bytes) -> int:
-    try:
-        return pdfjoin.pages(data)
-    except pdfjoin.Unsupported:
-        from pypdf import PdfReader
-
-        return len(PdfReader(io.BytesIO(data)).pages)
 
 
 @cache

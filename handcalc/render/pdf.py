@@ -1,10 +1,11 @@
 """Typst source -> PDF or PNG with the compiler and fonts embedded in the typst package; many
-sources side by side in worker processes (`python -m handcalc.render.pdf` is one)."""
+sources side by side in worker processes (`serve` is one)."""
 
 from __future__ import annotations
 
-import os
+import contextlib
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -56,46 +57,64 @@ def pdfs(sources: Mapping[str, str], workers: int, done: Callable[[], None]) -> 
     source at a time by a thread of this process. A PDF is a function of its source alone,
     so the bytes are the same for any number of workers.
     """
-    if workers <= 1:
+    if workers <= 1 or not sys.executable:
         out = {}
         for name, source in sources.items():
             out[name] = pdf(source)
             done()
         return out
     jobs: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
-    for item in sources.items():
+    for item in [*sources.items(), *[None] * workers]:  # one end mark per worker
         jobs.put(item)
     results: queue.SimpleQueue[tuple[str, bytes | HandcalcError]] = queue.SimpleQueue()
-    processes = [_start() for _ in range(workers)]
+    feeders: list[tuple[subprocess.Popen[bytes], threading.Thread]] = []
     try:
-        for process in processes:
-            jobs.put(None)  # one end mark per worker
-            threading.Thread(target=_feed, args=(process, jobs, results), daemon=True).start()
-        ready: dict[str, bytes] = {}
-        while len(ready) < len(sources):
-            name, result = results.get()
-            if isinstance(result, HandcalcError):
-                raise result
-            ready[name] = result
-            done()
+        for _ in range(workers):
+            process = _start()
+            feeder = threading.Thread(target=_feed, args=(process, jobs, results), daemon=True)
+            feeders.append((process, feeder))
+            feeder.start()
+        return _collect(sources, results, done)
     finally:  # on an error or Ctrl-C too: no worker outlives the command
-        for process in processes:
+        for process, feeder in feeders:
             process.kill()
+            feeder.join()
             process.wait()
+
+
+def _collect(
+    sources: Mapping[str, str],
+    results: queue.SimpleQueue[tuple[str, bytes | HandcalcError]],
+    done: Callable[[], None],
+) -> dict[str, bytes]:
+    """The workers' PDFs in the order of `sources`, or the first error one reported."""
+    ready: dict[str, bytes] = {}
+    while len(ready) < len(sources):
+        name, result = results.get()
+        if isinstance(result, HandcalcError):
+            raise result
+        ready[name] = result
+        done()
     return {name: ready[name] for name in sources}
 
 
-def _start() -> subprocess.Popen[bytes]:
-    """A worker: this interpreter running this module, finding the same package as this one.
+# A worker's program: the package the parent runs is found first, if not already on the path.
+WORKER = (
+    "import sys; sys.path[:0] = [] if sys.argv[1] in sys.path else [sys.argv[1]]; "
+    "from handcalc.render.pdf import serve; serve()"
+)
 
-    Its own session, so Ctrl-C at the terminal reaches only the parent, which stops it."""
-    package = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([package, os.environ.get("PYTHONPATH", "")]))
+
+def _start() -> subprocess.Popen[bytes]:
+    """A worker: this interpreter typesetting with this package.
+
+    In a session of its own, so Ctrl-C at the terminal reaches only the parent, which stops
+    it; a worker whose parent dies reads the end of its input and stops too."""
+    root = str(Path(__file__).resolve().parents[2])
     return subprocess.Popen(
-        [sys.executable, "-m", "handcalc.render.pdf"],
+        [sys.executable, "-c", WORKER, root],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        env=env,
         start_new_session=True,
     )
 
@@ -107,6 +126,8 @@ def _feed(
 ) -> None:
     """Give one worker a source at a time until the end mark, each result to `results`."""
     assert process.stdin is not None and process.stdout is not None
+    # Ctrl-C is the main thread's to answer: delivered here, it would cut a read short
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     name = ""
     try:
         while (job := jobs.get()) is not None:
@@ -115,9 +136,21 @@ def _feed(
             status, data = _receive(process.stdout)
             out = data if status == OK else HandcalcError(data.decode(errors="replace"))
             results.put((name, out))
-    except (OSError, EOFError):
-        code = process.poll()
-        results.put((name, HandcalcError(f"typesetting stopped: a worker ended (exit {code})")))
+    except (OSError, EOFError, ValueError):
+        results.put((name, HandcalcError(f"typesetting stopped: {_ended(process)}")))
+    finally:
+        for pipe in (process.stdin, process.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+
+def _ended(process: subprocess.Popen[bytes]) -> str:
+    """How a worker that stopped answering ended."""
+    try:
+        code = process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        return "a worker stopped answering"
+    return f"a worker ended with exit code {code}"
 
 
 OK, FAILED = b"0", b"1"
@@ -129,17 +162,27 @@ def _send(stream: IO[bytes], status: bytes, data: bytes) -> None:
 
 
 def _receive(stream: IO[bytes]) -> tuple[bytes, bytes]:
-    head = stream.read(9)
-    if len(head) < 9:
-        raise EOFError
-    data = stream.read(int.from_bytes(head[1:], "big"))
-    if len(data) < int.from_bytes(head[1:], "big"):
-        raise EOFError
-    return head[:1], data
+    head = _exactly(stream, 9)
+    return head[:1], _exactly(stream, int.from_bytes(head[1:], "big"))
 
 
-def _serve(requests: IO[bytes], replies: IO[bytes]) -> None:
-    """A worker's loop: a source in, its PDF (or the error's message) out, until the end."""
+def _exactly(stream: IO[bytes], size: int) -> bytes:
+    """`size` bytes from a pipe, which may hand them over in several reads."""
+    parts, left = [], size
+    while left:
+        part = stream.read(left)
+        if not part:
+            raise EOFError
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+def serve(requests: IO[bytes] | None = None, replies: IO[bytes] | None = None) -> None:
+    """A worker's loop: a source in, its PDF (or the error's message) out, until the end of
+    the input (standard input and output unless given)."""
+    requests = requests or sys.stdin.buffer
+    replies = replies or sys.stdout.buffer
     while True:
         try:
             _, source = _receive(requests)
@@ -149,7 +192,3 @@ def _serve(requests: IO[bytes], replies: IO[bytes]) -> None:
             _send(replies, OK, pdf(source.decode()))
         except Exception as e:  # reported by the parent as its one-line error
             _send(replies, FAILED, str(e).encode())
-
-
-if __name__ == "__main__":
-    _serve(sys.stdin.buffer, sys.stdout.buffer)

@@ -12,6 +12,7 @@ raises `Unsupported`, and the caller merges with a general library instead.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 
@@ -87,8 +88,13 @@ def join(parts: list[Part], title: str) -> bytes:
 
 
 def pages(data: bytes) -> int:
-    """How many pages a part has."""
-    return _read(data).page_count
+    """How many pages a PDF has (read by a general library when not laid out as Typst's)."""
+    try:
+        return _read(data).page_count
+    except Unsupported:
+        from pypdf import PdfReader
+
+        return len(PdfReader(io.BytesIO(data)).pages)
 
 
 @dataclass(slots=True)
