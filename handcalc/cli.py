@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -147,8 +148,10 @@ def _write(text: str, output: Path | None, force: bool, json: bool = False) -> N
 
 def _wrote(path: Path, detail: str = "") -> None:
     """The one line a writing command prints, on standard error so that standard output
-    stays the program's own (`wrote key.pdf (3 pages)`)."""
-    print(clean(f"wrote {path}{f' ({detail})' if detail else ''}"), file=sys.stderr)
+    stays the program's own (`wrote key.pdf (3 pages)`); nothing for a device or a pipe
+    (/dev/null, /dev/stdout), which keeps nothing to name."""
+    if os.path.isfile(path):
+        print(clean(f"wrote {path}{f' ({detail})' if detail else ''}"), file=sys.stderr)
 
 
 @app.command(epilog=CHECK_EXAMPLES)
