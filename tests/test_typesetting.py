@@ -20,8 +20,9 @@ from handcalc.render.pdfjoin import Part, join
 
 Cli = Callable[..., tuple[int, str, str]]
 
-# Without a date, a PDF is a function of its source. Headings become outline entries whose titles hold parentheses, a backslash and text that
-# reads like a reference: the join must renumber references, never text.
+# Without a date, a PDF is a function of its source. Headings become outline entries whose
+# titles hold parentheses, a backslash and text that reads like a reference: the join must
+# renumber references, never text.
 SOURCE = """#set document(title: "Part {n}", date: none)
 #set page(width: 10cm, height: 6cm)
 = Given (1 0 R) ((nested) \\\\ back) é
