@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +13,7 @@ from handcalc import OVERRIDES
 from handcalc import cli_options as opt
 from handcalc.cli_examples import CHECK_EXAMPLES, EXAMPLES, GRADE_EXAMPLES
 from handcalc.errors import ConfigError, HandcalcError, OutputError
+from handcalc.progress import wrote
 from handcalc.text import clean, json_safe, message
 
 if TYPE_CHECKING:
@@ -143,15 +143,7 @@ def _write(text: str, output: Path | None, force: bool, json: bool = False) -> N
         sys.stdout.write(text)
     else:
         write_atomic(output, text, force)
-        _wrote(output)
-
-
-def _wrote(path: Path, detail: str = "") -> None:
-    """The one line a writing command prints, on standard error so that standard output
-    stays the program's own (`wrote key.pdf (3 pages)`); nothing for a device or a pipe
-    (/dev/null, /dev/stdout), which keeps nothing to name."""
-    if os.path.isfile(path):
-        print(clean(f"wrote {path}{f' ({detail})' if detail else ''}"), file=sys.stderr)
+        wrote(output)
 
 
 @app.command(epilog=CHECK_EXAMPLES)
@@ -285,14 +277,7 @@ def worksheet(
     doc = document.build(make_trace(problem, jacobians=jacobians), key=key, hints=hints)
     data = printing.render([doc], suffix, doc.header.title)
     write_atomic(output, data, force)
-    _wrote(output, _pages(data) if suffix == ".pdf" else "")
-
-
-def _pages(pdf: bytes) -> str:
-    from handcalc.render import pdfjoin
-
-    n = pdfjoin.pages(pdf)
-    return f"{n} page{'s' * (n != 1)}"
+    wrote(output, data if suffix == ".pdf" else None)
 
 
 @app.command()

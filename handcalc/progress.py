@@ -1,4 +1,5 @@
-"""Progress of a long command: a bar on standard error when it is a terminal, else nothing.
+"""What a command reports on standard error: progress of a long one, a bar when standard error
+is a terminal and nothing otherwise; and the one line saying what a command wrote.
 
 Piped, redirected, on a dumb terminal or with NO_COLOR set, nothing is drawn, so a log or a
 script sees only the one line saying what was written. The bar is removed when the command
@@ -8,7 +9,10 @@ ends, and that line stays.
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -75,3 +79,20 @@ def shown(console: Console | None = None) -> Iterator[Steps]:
     )
     with Progress(*columns, console=console, transient=True) as progress:
         yield Bar(progress)
+
+
+def wrote(path: Path, pdf: bytes | None = None) -> None:
+    """The one line a writing command prints, on standard error so that standard output stays
+    the program's own: `wrote key.pdf (3 pages)`. Nothing for a device or a pipe (/dev/null,
+    /dev/stdout), which keeps nothing to name."""
+    if not os.path.isfile(path):
+        return
+    from handcalc.text import clean
+
+    detail = ""
+    if pdf is not None:
+        from handcalc.render.pdfjoin import pages
+
+        n = pages(pdf)
+        detail = f" ({n} page{'s' * (n != 1)})"
+    print(clean(f"wrote {path}{detail}"), file=sys.stderr)
