@@ -8,17 +8,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 from pypdf import PdfReader
 from rich.console import Console
 
 from handcalc import progress
 from handcalc.config import load as config
 from handcalc.documents import exam
-from handcalc.errors import HandcalcError
+from handcalc.errors import ConfigError, HandcalcError
 from handcalc.render import pdf, pdfjoin
 from handcalc.render.pdfjoin import Part, join
 
 Cli = Callable[..., tuple[int, str, str]]
+DEFAULT = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
 
 # Without a date, a PDF is a function of its source. Headings become outline entries whose
 # titles hold parentheses, a backslash and text that reads like a reference: the join must
@@ -87,8 +89,8 @@ def test_a_pdf_not_laid_out_as_typst_writes_is_refused_and_merged_by_the_library
 def test_workers_give_the_same_pdfs_as_one_process_in_the_same_order() -> None:
     sources = {f"part-{n}": SOURCE.replace("{n}", str(n)) for n in range(5, 0, -1)}
     counted: list[int] = []
-    alone = pdf.pdfs(sources, 1, lambda: counted.append(1))
-    side_by_side = pdf.pdfs(sources, 2, lambda: counted.append(2))
+    alone = pdf.pdfs(sources.items(), 1, lambda: counted.append(1))
+    side_by_side = pdf.pdfs(sources.items(), 2, lambda: counted.append(2))
     assert list(side_by_side) == list(sources)
     assert side_by_side == alone
     assert counted == [1] * 5 + [2] * 5
@@ -106,7 +108,7 @@ def test_an_error_in_a_worker_is_the_one_line_error_and_no_worker_is_left() -> N
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pdf, "_start", recorded)
         with pytest.raises(HandcalcError, match=r"^typst could not compile the document: "):
-            pdf.pdfs(sources, 2, lambda: None)
+            pdf.pdfs(sources.items(), 2, lambda: None)
     assert len(started) == 2
     assert all(p.returncode is not None for p in started)
 
@@ -121,7 +123,7 @@ def test_a_worker_that_dies_is_reported_not_waited_for(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(pdf, "_start", dying)
     with pytest.raises(HandcalcError) as e:
-        pdf.pdfs({"a": "= A", "b": "= B"}, 2, lambda: None)
+        pdf.pdfs([("a", "= A"), ("b", "= B")], 2, lambda: None)
     assert str(e.value) == "typesetting stopped: a worker ended with exit code 3"
 
 
@@ -215,3 +217,23 @@ def test_nothing_is_said_when_nothing_is_written(run_cli: Cli) -> None:
     code, out, err = run_cli("run")
     assert (code, err) == (0, "")
     assert out.startswith("One training step")
+
+
+def test_an_error_while_drawing_stops_the_workers_already_started(tmp_path: Path) -> None:
+    started: list[subprocess.Popen[bytes]] = []
+    start = pdf._start
+
+    def recorded() -> subprocess.Popen[bytes]:
+        started.append(start())
+        return started[-1]
+
+    data = yaml.safe_load(DEFAULT.read_text())
+    data["exam"] = {"require": {"max_abs": 1}, "max_tries": 40}  # some variants, not 30
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pdf, "_start", recorded)
+        with pytest.raises(ConfigError, match=r"^exam: only \d+ of 30 variants met exam.require"):
+            exam.write(config.load(path), 30, tmp_path / "e", False, workers=2)
+    assert not (tmp_path / "e").exists()
+    assert len(started) == 2 and all(p.returncode is not None for p in started)

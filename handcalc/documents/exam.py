@@ -10,6 +10,7 @@ import csv
 import io
 import os
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -25,13 +26,13 @@ from handcalc.documents import formats as printing
 from handcalc.documents import paper as document
 from handcalc.documents.fairness import spread
 from handcalc.documents.moodle import quiz
-from handcalc.documents.variants import Variant, draw
+from handcalc.documents.variants import Variant, drawn
 from handcalc.errors import OutputError
 from handcalc.files import write_atomic
 from handcalc.folders import check, publish
 from handcalc.progress import SILENT, Steps
 from handcalc.render import pdf, pdfjoin, typst
-from handcalc.text import is_clean
+from handcalc.text import clean, is_clean
 
 NAMES = re.compile(
     r"variant-\d{2,}(\.yaml|-worksheet\.pdf|-key\.pdf)|worksheets\.pdf|keys\.pdf|manifest\.csv"
@@ -107,8 +108,8 @@ def write(
     if moodle is not None and os.path.isfile(moodle) and not force:
         raise OutputError(f"{moodle}: already exists (use --force to overwrite)")
     limits.check_exam(base)
-    variants = draw(base, count, steps.task("drawing variants", count))
-    files = _files(variants, count, duplex, steps, workers)
+    variants: list[Variant] = []
+    files = _files(base, count, variants, duplex, steps, workers)
     publish(folder, files, force, is_exam_folder)
     written = [folder / name for name in files]
     if moodle is not None:
@@ -136,10 +137,19 @@ def _starts(path: Path, head: str) -> bool:
 
 
 def _files(
-    variants: list[Variant], count: int, duplex: bool, steps: Steps, workers: int | None
+    base: Problem,
+    count: int,
+    variants: list[Variant],
+    duplex: bool,
+    steps: Steps,
+    workers: int | None,
 ) -> dict[str, bytes]:
-    """Every file of the exam folder by name, in the order they are written."""
-    pdfs, title = _pdfs(variants, steps, workers)
+    """Every file of the exam folder by name, in the order they are written; `variants`
+    receives the variants drawn."""
+    papers = _papers(base, count, variants, steps.task("drawing variants", count))
+    if workers is None:  # a process costs about as much to start as a few papers to typeset
+        workers = min(os.cpu_count() or 1, 2 * count // PER_WORKER)
+    pdfs = pdf.pdfs(papers, workers, steps.task("typesetting PDFs", 2 * count))
     files: dict[str, bytes] = {}
     rows = []
     for v in variants:
@@ -151,6 +161,7 @@ def _files(
         files.update(own)
         rows.append([v.number, v.seed, document.config_hash(v.trace), *own, *_fairness(v)])
     combined = steps.task("combining PDFs", 2)
+    title = clean(base.title or "One training step")  # as the papers' own title
     for kind, heading in (("worksheet", "Worksheets"), ("key", "Answer keys")):
         parts = [
             pdfjoin.Part(pdfs[f"{v.stem}-{kind}.pdf"], f"Variant {v.number}") for v in variants
@@ -161,25 +172,17 @@ def _files(
     return files
 
 
-def _pdfs(
-    variants: list[Variant], steps: Steps, workers: int | None
-) -> tuple[dict[str, bytes], str]:
-    """Each variant's worksheet and key as PDF, and the papers' title.
-
-    The combined documents are these PDFs joined: much faster than laying out one long
-    document, and than merging with a general PDF library.
-    """
-    docs = {
-        f"{v.stem}-{kind}.pdf": document.build(v.trace, key=key, variant=v.number)
-        for v in variants
-        for kind, key in (("worksheet", False), ("key", True))
-    }
-    sources = {name: typst.document(doc) for name, doc in docs.items()}
-    if workers is None:  # a process costs about as much to start as a few papers to typeset
-        workers = min(os.cpu_count() or 1, len(sources) // PER_WORKER)
-    done = steps.task("typesetting PDFs", len(sources))
-    title = next(iter(docs.values())).header.title
-    return pdf.pdfs(sources, workers, done), title
+def _papers(
+    base: Problem, count: int, variants: list[Variant], found: Callable[[], None]
+) -> Iterator[tuple[str, str]]:
+    """Each variant's worksheet and key as Typst source, drawn one variant at a time, so that
+    the first papers are typeset while the next variants are drawn."""
+    for v in drawn(base, count):
+        variants.append(v)
+        found()
+        for kind, key in (("worksheet", False), ("key", True)):
+            doc = document.build(v.trace, key=key, variant=v.number)
+            yield f"{v.stem}-{kind}.pdf", typst.document(doc)
 
 
 def _joined(parts: list[pdfjoin.Part], title: str) -> bytes:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
@@ -49,23 +49,25 @@ def png_pages(source: str, ppi: int = 110) -> list[bytes]:
     return out if isinstance(out, list) else [out]
 
 
-def pdfs(sources: Mapping[str, str], workers: int, done: Callable[[], None]) -> dict[str, bytes]:
-    """Each Typst source as PDF, by the same names, calling `done` as each is ready.
+def pdfs(
+    sources: Iterable[tuple[str, str]], workers: int, done: Callable[[], None]
+) -> dict[str, bytes]:
+    """Each Typst source (name, source) as PDF by its name, in order, calling `done` as each
+    is ready.
 
     The compiler holds the interpreter's lock for much of its work, so threads gain little:
     with more than one worker the sources compile in processes of their own, each fed one
-    source at a time by a thread of this process. A PDF is a function of its source alone,
-    so the bytes are the same for any number of workers.
+    source at a time by a thread of this process. The workers start first and the sources
+    are read while they work, so making a source overlaps typesetting the ones before. A PDF
+    is a function of its source alone: the bytes are the same for any number of workers.
     """
     if workers <= 1 or not sys.executable:
         out = {}
-        for name, source in sources.items():
+        for name, source in sources:
             out[name] = pdf(source)
             done()
         return out
     jobs: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
-    for item in [*sources.items(), *[None] * workers]:  # one end mark per worker
-        jobs.put(item)
     results: queue.SimpleQueue[tuple[str, bytes | HandcalcError]] = queue.SimpleQueue()
     feeders: list[tuple[subprocess.Popen[bytes], threading.Thread]] = []
     try:
@@ -74,8 +76,16 @@ def pdfs(sources: Mapping[str, str], workers: int, done: Callable[[], None]) -> 
             feeder = threading.Thread(target=_feed, args=(process, jobs, results), daemon=True)
             feeders.append((process, feeder))
             feeder.start()
-        return _collect(sources, results, done)
+        names = []
+        for name, source in sources:
+            names.append(name)
+            jobs.put((name, source))
+        for _ in feeders:
+            jobs.put(None)  # one end mark per worker
+        return _collect(names, results, done)
     finally:  # on an error or Ctrl-C too: no worker outlives the command
+        for _ in feeders:
+            jobs.put(None)  # a feeder still waiting for a source stops
         for process, feeder in feeders:
             process.kill()
             feeder.join()
@@ -83,19 +93,19 @@ def pdfs(sources: Mapping[str, str], workers: int, done: Callable[[], None]) -> 
 
 
 def _collect(
-    sources: Mapping[str, str],
+    names: list[str],
     results: queue.SimpleQueue[tuple[str, bytes | HandcalcError]],
     done: Callable[[], None],
 ) -> dict[str, bytes]:
-    """The workers' PDFs in the order of `sources`, or the first error one reported."""
+    """The workers' PDFs in the order of `names`, or the first error one reported."""
     ready: dict[str, bytes] = {}
-    while len(ready) < len(sources):
+    while len(ready) < len(names):
         name, result = results.get()
         if isinstance(result, HandcalcError):
             raise result
         ready[name] = result
         done()
-    return {name: ready[name] for name in sources}
+    return {name: ready[name] for name in names}
 
 
 # A worker's program: the package the parent runs is found first, if not already on the path.
