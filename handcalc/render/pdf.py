@@ -190,15 +190,27 @@ def _exactly(stream: IO[bytes], size: int) -> bytes:
 
 def serve(requests: IO[bytes] | None = None, replies: IO[bytes] | None = None) -> None:
     """A worker's loop: a source in, its PDF (or the error's message) out, until the end of
-    the input (standard input and output unless given)."""
+    the input (standard input and output unless given).
+
+    One compiler serves every source: what it laid out before (fonts, the preamble) it takes
+    from its cache, about a tenth of the time of a paper. Its folder holds only the source."""
+    import typst
+
     requests = requests or sys.stdin.buffer
     replies = replies or sys.stdout.buffer
-    while True:
-        try:
-            _, source = _receive(requests)
-        except EOFError:
-            return
-        try:
-            _send(replies, OK, pdf(source.decode()))
-        except Exception as e:  # reported by the parent as its one-line error
-            _send(replies, FAILED, str(e).encode())
+    with tempfile.TemporaryDirectory() as folder:
+        main = Path(folder) / "document.typ"
+        main.write_text("", encoding="utf-8")
+        compiler = typst.Compiler(main, root=Path(folder), ignore_system_fonts=True)
+        while True:
+            try:
+                _, source = _receive(requests)
+            except EOFError:
+                return
+            main.write_bytes(source)
+            try:
+                out = compiler.compile(format="pdf")
+                assert isinstance(out, bytes)
+                _send(replies, OK, out)
+            except typst.TypstError as e:  # reported by the parent as its one-line error
+                _send(replies, FAILED, f"typst could not compile the document: {e}".encode())
