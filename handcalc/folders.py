@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from handcalc.errors import OutputError
@@ -54,8 +55,9 @@ def publish(folder: Path, files: Mapping[str, bytes], force: bool, is_ours: Reco
         parent.mkdir(parents=True, exist_ok=True)
         sweep(parent, folder.resolve().name)
         with _staging(parent, folder.resolve().name) as stage:
-            for name, data in files.items():
-                _write(stage / name, data)
+            # side by side: the disk commits the files' syncs together instead of one by one
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                list(pool.map(lambda item: _write(stage / item[0], item[1]), files.items()))
             _swap(stage, folder, force, is_ours)
     except OSError as e:
         raise cannot(folder, e) from None
