@@ -1,7 +1,9 @@
-"""Speed figures: `handcalc run` start to finish, one cycle of a 784-128-10 network, an exam of 100
-variants, and grading a class of 200 against 30 variants.
+"""Speed figures as ratios to the bare import floor, side by side in one run: `handcalc run` of a
+784-128-10 network to JSON and to the terminal, the default run, the JSON run's peak memory, the
+exact arithmetic beside numpy int64 fixed point; then an exam of 100 variants and grading a class
+of 200 against 30 variants.
 
-Run: python bench/bench.py   (prints the figures; nothing is timed inside the test suite)
+Run: python bench/bench.py [--repeats N]   (nothing is timed inside the test suite)
      python bench/bench.py --exam   (only the exam figure, beside the baseline's)
 """
 
@@ -22,8 +24,11 @@ import time
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import yaml
+from floor import cycle as floor_cycle
 
 from handcalc.config import load as config
 from handcalc.config.problem import Problem
@@ -31,28 +36,11 @@ from handcalc.config.source import read_text
 from handcalc.documents import exam
 from handcalc.model import cycle, ids
 from handcalc.model.given import given_values
-from handcalc.model.runner import make_trace, recompute
+from handcalc.model.plan import plan
+from handcalc.model.runner import recompute, run
 from handcalc.model.steps import Compute
 from handcalc.numbers import hand
 from handcalc.rowmajor import Nested, nest
-
-
-def whole_process(repeats: int = 15) -> tuple[float, float]:
-    """Median and best wall time of the `handcalc` command on the embedded default.
-
-    Python caches compiled modules as a user's machine does (a warm-up run writes them), even
-    where PYTHONDONTWRITEBYTECODE is set.
-    """
-    command = [str(Path(sys.executable).with_name("handcalc")), "run"]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times)
-
 
 # The last commit whose exam typeset its PDFs in threads and merged them with pypdf: the exam
 # figure is measured against it, side by side in one run on one machine.
@@ -183,7 +171,15 @@ def grading_class(files: int = 200, variants: int = 30) -> float:
         return time.perf_counter() - start
 
 
-def mnist_config(per: str) -> str:
+HANDCALC = str(Path(sys.executable).with_name("handcalc"))
+FLOOR = [sys.executable, "-c", "import numpy, rich, typer, yaml"]
+# Python caches compiled modules as a user's machine does (a warm-up run writes them), even
+# where PYTHONDONTWRITEBYTECODE is set.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+CASES = [(per, mode) for per in ("value", "operation") for mode in ("decimals", "significant")]
+
+
+def mnist_config(per: str, mode: str = "decimals") -> str:
     rng = random.Random(0)
     x = [round(rng.random(), 2) for _ in range(784)]
     return json.dumps(
@@ -191,67 +187,138 @@ def mnist_config(per: str) -> str:
             "network": {"widths": [784, 128, 10], "activation": "relu"},
             "data": {"x": x, "label": 3},
             "init": {"seed": 1, "scheme": "uniform", "low": -0.05, "high": 0.05},
-            "rounding": {"digits": 4, "per": per},
+            "rounding": {"digits": 4, "per": per, "mode": mode},
         }
     )
 
 
-def child(per: str) -> None:
-    """One measurement in a fresh process, so its peak memory is its own."""
+def finished(command: list[str]) -> Any:
+    """Run a command to its end; its own resource usage (CPU time, peak memory)."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=ENV)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.returncode == 0, command
+    return usage
+
+
+def timed(command: list[str]) -> float:
+    """The CPU time of a whole process: on a shared machine it moves far less with the load
+    than the wall time does."""
+    usage = finished(command)
+    return float(usage.ru_utime + usage.ru_stime)
+
+
+def cpu(command: list[str], repeats: int) -> tuple[float, float]:
+    """Median CPU time of a whole process and its ratio to the import floor's, the two run in
+    turn (after a warm-up run of each)."""
+    timed(FLOOR)
+    timed(command)
+    times, floors = [], []
+    for _ in range(repeats):
+        floors.append(timed(FLOOR))
+        times.append(timed(command))
+    return statistics.median(times), statistics.median(times) / statistics.median(floors)
+
+
+def peak_mb(command: list[str]) -> float:
+    """The peak resident memory of one process (its own, not the largest of all children)."""
+    return float(finished(command).ru_maxrss / 1024)
+
+
+def median_time(f: Any, repeats: int) -> float:
+    """The median CPU time of a call, in this process."""
+    times = []
+    for _ in range(repeats):
+        start = time.process_time()
+        f()
+        times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+def exact_arithmetic(per: str, repeats: int) -> tuple[float, float]:
+    """Median CPU times of the hand run of the 784-128-10 cycle and of the int64 floor."""
     node = read_text(mnist_config(per), "mnist.yaml")
     assert node is not None
-    problem = config.build(node, "mnist.yaml")
-    start = time.perf_counter()
-    t = make_trace(problem)
-    cycle = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    start = time.perf_counter()
-    size = len(t.to_json())
-    to_json = time.perf_counter() - start
-    json_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        json.dumps(
-            {
-                "cycle": cycle,
-                "json": to_json,
-                "json_mb": size / 1e6,
-                "peak_mb": peak_mb,
-                "json_peak_mb": json_peak_mb,
-            }
+    p = config.build(node, "mnist.yaml")
+    iterations = plan(p)
+    hand_time = median_time(lambda: run(p, hand(p.rounding), iterations), repeats)
+    scale = 10**p.rounding.digits
+
+    def ints(data: Any) -> Any:
+        return np.array([int(v * scale) for v in data], dtype=np.int64)
+
+    params = {k: ints(b.data).reshape(b.shape) for k, b in p.parameters.items()}
+    x, eta = ints(p.x.data), int(p.learning_rate * scale)
+    label = (p.labels or (0,))[0]
+    args = (params, x, label, eta, p.rounding.digits, per == "operation")
+    return hand_time, median_time(lambda: floor_cycle(*args), 5 * repeats)
+
+
+def row(what: str, measured: tuple[float, float], target: str) -> str:
+    seconds, ratio = measured
+    return f"| {what} | {seconds:.2f} s | {ratio:.1f}x | {target} |"
+
+
+def run_rows(folder: Path, repeats: int) -> list[str]:
+    """The 784-128-10 runs to a JSON file and to the terminal (piped), in every mode."""
+    out = []
+    for per, mode in CASES:
+        config_file = folder / f"{per}-{mode}.json"
+        config_file.write_text(mnist_config(per, mode))
+        command = [HANDCALC, "run", str(config_file)]
+        json_out = [*command, "--format", "json", "-o", str(folder / "out.json"), "--force"]
+        out.append(
+            row(
+                f"784-128-10 `run --format json -o FILE`, per {per}, {mode}",
+                cpu(json_out, repeats),
+                "<= 4x",
+            )
         )
-    )
+        out.append(
+            row(
+                f"784-128-10 `run`, terminal, per {per}, {mode}",
+                cpu(command, repeats),
+                "<= 3x",
+            )
+        )
+    return out
 
 
-def measure(per: str, repeats: int = 5) -> tuple[dict[str, float], float]:
-    """Medians over fresh processes, and the best cycle time."""
-    runs = []
-    for _ in range(repeats):
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", per], check=True, capture_output=True, text=True
-        ).stdout
-        runs.append(json.loads(out))
-    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}, min(
-        r["cycle"] for r in runs
-    )
+def speed_table(repeats: int) -> list[str]:
+    """The figures of the output path and the arithmetic, as a Markdown table."""
+    out = [
+        "| what | measured | x floor | target |",
+        "|---|---|---|---|",
+        row('import floor: `python -c "import numpy, rich, typer, yaml"`', cpu(FLOOR, repeats), ""),
+        row("`handcalc run`, default config", cpu([HANDCALC, "run"], repeats), "<= 1.5x"),
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        out += run_rows(folder, repeats)
+        command = [HANDCALC, "run", str(folder / "value-decimals.json"), "--format", "json"]
+        peak = peak_mb([*command, "-o", str(folder / "out.json"), "--force"])
+        out.append(
+            f"| peak memory of the JSON run, per value, decimals | {peak:.0f} MB | | < 100 MB |"
+        )
+    for per in ("value", "operation"):
+        by_hand, fixed = exact_arithmetic(per, repeats)
+        out.append(
+            f"| exact arithmetic of the 784-128-10 cycle, per {per}, decimals "
+            f"| {by_hand * 1000:.1f} ms | {by_hand / fixed:.1f}x numpy int64 "
+            f"({fixed * 1000:.1f} ms) | <= 3x numpy int64 |"
+        )
+    return out
 
 
 def main() -> None:
+    repeats = int(sys.argv[2]) if len(sys.argv) == 3 and sys.argv[1] == "--repeats" else 5
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, {platform.system()}")
-    median, best = whole_process()
     print(
-        f"handcalc run, default config, whole process: median {median:.3f} s, "
-        f"best {best:.3f} s (target < 0.3 s)"
+        f"CPU time (user + system) of whole processes, medians over {repeats}, each run in "
+        "turn with the import floor (x floor: the ratio of their medians)\n"
     )
-    for per, target in (("value", 0.25), ("operation", 0.5)):
-        m, best = measure(per)
-        print(
-            f"784-128-10 cycle, per {per}: median {m['cycle']:.3f} s, best {best:.3f} s "
-            f"(target < {target} s); peak memory {m['peak_mb']:.0f} MB (target < 200 MB)"
-        )
-        print(
-            f"  its JSON trace: {m['json_mb']:.1f} MB in {m['json']:.2f} s, "
-            f"peak memory {m['json_peak_mb']:.0f} MB"
-        )
+    print("\n".join(speed_table(repeats)))
+    print()
     print(exam_figures())
     times = [grading_class() for _ in range(3)]
     print(
@@ -261,9 +328,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        child(sys.argv[2])
-    elif sys.argv[1:] == ["--exam"]:
+    if sys.argv[1:] == ["--exam"]:
         print(exam_figures())
     else:
         main()

@@ -14,9 +14,12 @@ from handcalc import cli_options as opt
 from handcalc.cli_examples import CHECK_EXAMPLES, EXAMPLES, GRADE_EXAMPLES
 from handcalc.errors import ConfigError, HandcalcError, OutputError
 from handcalc.progress import wrote
+from handcalc.serve.command import serve
 from handcalc.text import clean, json_safe, message
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from handcalc.config.problem import Problem
     from handcalc.grading.check import Options
     from handcalc.grading.verdicts import Report
@@ -124,7 +127,7 @@ def _emit(
         terminal.render(trace, Console(), rows, tolerances)
         return
     if fmt == "json":
-        _write(trace.to_json(), output, force, json=True)
+        _write(trace.json_chunks(), output, force, json=True)  # streamed, never held whole
         return
     if fmt == "markdown":
         text = markdown.render(trace, rows, tolerances)
@@ -133,14 +136,18 @@ def _emit(
     _write(text, output, force)
 
 
-def _write(text: str, output: Path | None, force: bool, json: bool = False) -> None:
-    """Text to standard output or a file; whatever came from input, no control character in it
-    reaches either (each renderer escapes; this is the backstop)."""
+def _write(text: str | Iterator[str], output: Path | None, force: bool, json: bool = False) -> None:
+    """Text (JSON may come in pieces) to standard output or a file; whatever came from input, no
+    control character in it reaches either (each renderer escapes; this is the backstop)."""
     from handcalc.files import write_atomic
 
-    text = json_safe(text) if json else clean(text, newlines=True)
+    if isinstance(text, str):
+        text = json_safe(text) if json else clean(text, newlines=True)
+    else:
+        # an unsafe character is one character: a text is safe when each of its pieces is
+        text = map(json_safe, text) if json else (clean(t, newlines=True) for t in text)
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.writelines(text)
     else:
         write_atomic(output, text, force)
         wrote(output)
@@ -355,6 +362,9 @@ def schema() -> None:
     from handcalc.config.schema import json_schema
 
     sys.stdout.write(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")
+
+
+app.command()(serve)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ import fcntl
 import os
 import stat
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from handcalc.errors import OutputError
@@ -34,9 +35,10 @@ def cannot(path: Path, error: OSError) -> OutputError:
     return OutputError(f"{path}: cannot be written ({error.strerror or error})")
 
 
-def write_atomic(path: Path, data: str | bytes, force: bool = False) -> None:
-    """Write `data` to `path`; an existing file is replaced only with `force`."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+def write_atomic(path: Path, data: str | bytes | Iterable[str], force: bool = False) -> None:
+    """Write `data` to `path`; an existing file is replaced only with `force`. Text given in
+    pieces is written as they come, never held whole."""
+    raw = _encoded(data)
     kind = _kind(path)
     if kind == "stream":
         _write_stream(path, raw)
@@ -51,6 +53,16 @@ def write_atomic(path: Path, data: str | bytes, force: bool = False) -> None:
         _publish(folder, target, raw, force)
     except OSError as e:
         raise cannot(path, e) from None
+
+
+def _encoded(data: str | bytes | Iterable[str]) -> Iterator[bytes]:
+    if isinstance(data, bytes):
+        yield data
+    elif isinstance(data, str):
+        yield data.encode("utf-8")
+    else:
+        for piece in data:
+            yield piece.encode("utf-8")
 
 
 def _kind(path: Path) -> str | None:
@@ -72,7 +84,7 @@ def _kind(path: Path) -> str | None:
     raise OutputError(f"{path}: is {what} ({EXPECTED})")
 
 
-def _write_stream(path: Path, raw: bytes) -> None:
+def _write_stream(path: Path, raw: Iterable[bytes]) -> None:
     """Write into a character device or a pipe. It is opened without waiting, so a pipe with no
     reader is an error rather than a hang, and checked again once open."""
     try:
@@ -86,9 +98,10 @@ def _write_stream(path: Path, raw: bytes) -> None:
         if not (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
             raise OutputError(f"{path}: changed while it was opened ({EXPECTED})")
         fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
-        view = memoryview(raw)
-        while view:
-            view = view[os.write(fd, view) :]
+        for piece in raw:
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(fd, view) :]
     except BrokenPipeError:  # the reader left, as with standard output: not an error
         raise
     except OSError as e:
@@ -97,12 +110,12 @@ def _write_stream(path: Path, raw: bytes) -> None:
         os.close(fd)
 
 
-def _publish(folder: Path, target: Path, raw: bytes, force: bool) -> None:
+def _publish(folder: Path, target: Path, raw: Iterable[bytes], force: bool) -> None:
     """Write a temporary file beside `target`, then move it into place in one step."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(raw)
+            f.writelines(raw)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~umask())

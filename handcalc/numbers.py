@@ -64,6 +64,9 @@ class Field:
     text: Callable[[Any], str]
     session: Callable[[], contextlib.AbstractContextManager[object]]
     failure: Callable[[ArithmeticError], str]  # what an arithmetic error means, in words
+    # numbers rounded by `op` add up exactly (decimal places: the sum of two numbers of d places
+    # has d places), so a rounded dot product need round only its products
+    exact_sums: bool = False
 
 
 def _tanh(x: Decimal) -> Decimal:
@@ -87,6 +90,7 @@ def hand_field(rounding: Rounding) -> Field:
         text=rounding.text,
         session=lambda: localcontext(WORKING),
         failure=lambda e: hand_failure(rounding, e),
+        exact_sums=rounding.mode == "decimals",
     )
 
 
@@ -271,6 +275,7 @@ class NumberSystem:
         arows = [a.data[i * k : (i + 1) * k] for i in range(n)]
         brows = [b.data[j * k : (j + 1) * k] for j in range(m)]
         extra = bias.data if bias is not None else None
+        rounded_dot = self._rounded_dot()
         out = []
         for arow in arows:
             for j, brow in enumerate(brows):
@@ -279,11 +284,26 @@ class NumberSystem:
                     if extra is not None:
                         s += extra[j]
                 else:
-                    s = _rounded_dot(op, arow, brow)
+                    s = rounded_dot(arow, brow)
                     if extra is not None:
                         s = op(s + extra[j])
                 out.append(s)
         return Flat(shape=(n, m), data=out)
+
+    def _rounded_dot(self) -> Callable[[Sequence[Any], Sequence[Any]], Any]:
+        """The dot product with every operation rounded, as this system computes it."""
+        op, op_all = self._op, self.field.op_all
+        if op is None or op_all is None:
+            return _plain_dot
+        if not self.field.exact_sums:
+            return lambda arow, brow: _rounded_dot(op, arow, brow)
+
+        def exact_sums(arow: Sequence[Any], brow: Sequence[Any]) -> Any:
+            # the partial sums of rounded products need no rounding; the last rounding only
+            # catches a sum beyond the working precision, as rounding each partial sum would
+            return op(reduce(operator.add, op_all(map(operator.mul, arow, brow))))
+
+        return exact_sums
 
     def total(self, a: Flat, axis: int) -> Flat:
         """Sum along `axis` (0 or the last) in index order."""

@@ -92,17 +92,18 @@ class Rounding:
         >>> Rounding(digits=3, mode="significant").text(Decimal("1.2"))
         '1.20'
         """
-        q = self.rounder()(x)
-        if q.is_zero():
-            q = abs(q)  # a value that rounds to zero is written unsigned
-        if self.mode == "significant":
-            if not q:
-                return "0"
-            # a copy: the operation's flags must not collect on the shared working context
-            q = q.quantize(
-                Decimal(1).scaleb(q.adjusted() - self.digits + 1), context=WORKING.copy()
-            )
-        return format(q, "f")
+        return _writers(self)[0](x)
+
+    def texts(self, values: Iterable[Decimal]) -> list[str]:
+        """text() over many numbers, the same strings, without a Python call per number in
+        decimals mode.
+
+        >>> Rounding(digits=2).texts([Decimal("0.125"), Decimal("-0.001"), Decimal(3)])
+        ['0.13', '0.00', '3.00']
+        >>> Rounding(digits=2, mode="significant").texts([Decimal("-0.0999"), Decimal(0)])
+        ['-0.10', '0']
+        """
+        return _writers(self)[1](values)
 
     def unit(self, x: Decimal) -> Decimal:
         """One unit of the last digit kept when x is written (0 for zero in significant mode)."""
@@ -132,3 +133,50 @@ def _contexts(rounding: Rounding) -> tuple[Context, Decimal]:
         traps=[InvalidOperation, Overflow, FloatOperation],
     )
     return ctx, Decimal(1).scaleb(-rounding.digits)
+
+
+Text = Callable[[Decimal], str]
+Texts = Callable[[Iterable[Decimal]], list[str]]
+
+
+@cache
+def _writers(rounding: Rounding) -> tuple[Text, Texts]:
+    """text() for one number and for many, made once per rule."""
+    if rounding.mode == "significant":
+        one = _significant(rounding)
+        return one, lambda values: list(map(one, values))
+    ctx, unit = _contexts(rounding)
+    quantize = ctx.quantize
+    zero = format(Decimal(0).quantize(unit), "f")
+    signed = "-" + zero  # a value that rounds to zero is written unsigned
+
+    def text(x: Decimal) -> str:
+        s = format(quantize(x, unit), "f")
+        return zero if s == signed else s
+
+    def texts(values: Iterable[Decimal]) -> list[str]:
+        out = list(map(format, map(quantize, values, repeat(unit)), repeat("f")))
+        return [zero if s == signed else s for s in out] if signed in out else out
+
+    return text, texts
+
+
+def _significant(rounding: Rounding) -> Text:
+    """text() in significant mode: rounded to `digits` digits, then padded to show all of them."""
+    plus = _contexts(rounding)[0].plus
+    shift = rounding.digits - 1
+    # a private copy: the padding's flags must not collect on the shared working context
+    pad = WORKING.copy().quantize
+    units: dict[int, Decimal] = {}
+
+    def text(x: Decimal) -> str:
+        q = plus(x)
+        if not q:
+            return "0"
+        e = q.adjusted() - shift
+        unit = units.get(e)
+        if unit is None:
+            unit = units[e] = Decimal(1).scaleb(e)
+        return format(pad(q, unit), "f")
+
+    return text

@@ -7,27 +7,25 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
-from functools import cache
+from itertools import repeat
 from typing import Any
 
 from handcalc.config.load import normalized
 from handcalc.config.problem import Problem
 from handcalc.model.steps import StepSpec
 from handcalc.numbers import Rounding, Shape
-from handcalc.rowmajor import Nested, dumps, indices, nest
+from handcalc.rowmajor import Nested, dump_nested, dump_pieces, dumps, each_index, nest
 from handcalc.version import __version__
 
 SCHEMA = "handcalc.trace/1"
+# the fields of a step's record that hold its entries, nested in its shape
+ENTRIES = {"value", "float64", "deviation", "deviation_units", "float32", "float32_deviation"}
 FLAG_UNITS = 0.5  # a deviation beyond half a unit of the last kept digit changes a written digit
-
-
-@cache
-def _text(rounding: Rounding) -> Callable[[Decimal], str]:
-    return rounding.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +40,8 @@ class Step:
     deviations: list[float]  # hand - float64
     rounding: Rounding
     floats32: list[float] | None = None  # the float32 values, when asked for
+    # what is computed once and read by several renderers: the units, the flags, the largest
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -73,29 +73,42 @@ class Step:
 
     def text(self, i: int) -> str:
         """Entry i as the worksheet writes it."""
-        return _text(self.rounding)(self.values[i])
+        return self.rounding.text(self.values[i])
 
     def texts(self) -> list[str]:
-        return [self.text(i) for i in range(len(self.values))]
+        """Every entry as the worksheet writes it."""
+        return self.rounding.texts(self.values)
 
     def labels(self) -> Iterator[tuple[int | None, str]]:
         """(example number or None, entry label with 1-based indices) for every entry."""
         inner = self.shape[1:] if self.example_axis else self.shape
         count = self.shape[0] if self.example_axis else 1
         for n in range(count):
-            for index in indices(inner):
+            for index in each_index(inner):
                 label = self.spec.symbol + ("_" + ",".join(map(str, index)) if index else "")
                 yield (n + 1 if self.example_axis else None), label
 
+    def label(self, i: int) -> tuple[int | None, str]:
+        """labels() of entry i alone, without listing the others."""
+        inner = self.shape[1:] if self.example_axis else self.shape
+        n, flat = divmod(i, math.prod(inner))
+        index: list[int] = []
+        for size in reversed(inner):
+            flat, k = divmod(flat, size)
+            index.insert(0, k + 1)
+        label = self.spec.symbol + ("_" + ",".join(map(str, index)) if index else "")
+        return (n + 1 if self.example_axis else None), label
+
     def units(self) -> list[float]:
-        """Each deviation in units of the last digit kept when the hand value is written."""
-        if self.rounding.mode == "decimals":
-            scale = float(Decimal(1).scaleb(self.rounding.digits))
-            return [_finite(d * scale) for d in self.deviations]
-        return [
-            _in_units(d, _unit(self.rounding, v, f))
-            for d, v, f in zip(self.deviations, self.values, self.floats, strict=True)
-        ]
+        """Each deviation in units of the last digit kept when the hand value is written (one
+        list, kept: do not change it)."""
+        if "units" not in self._memo:
+            self._memo["units"] = self._units()
+        out: list[float] = self._memo["units"]
+        return out
+
+    def _units(self) -> list[float]:
+        return _units(self.rounding, self.deviations, self.values, self.floats)
 
     def tolerances(self) -> list[Decimal]:
         """What a grader accepts per entry: one unit of the last kept digit, widened by the
@@ -108,35 +121,60 @@ class Step:
 
     def flagged(self) -> list[bool]:
         """Entries whose deviation exceeds half a unit: rounding changed a written digit."""
-        return [abs(u) > FLAG_UNITS for u in self.units()]
+        if "flagged" not in self._memo:
+            self._memo["flagged"] = list(map(FLAG_UNITS.__lt__, map(abs, self.units())))
+        out: list[bool] = self._memo["flagged"]
+        return out
 
     def largest(self) -> tuple[int, float]:
-        """The entry with the largest deviation in units, and that deviation."""
-        units = self.units()
-        i = max(range(len(units)), key=lambda k: abs(units[k]), default=0)
-        return i, units[i] if units else 0.0
+        """The entry with the largest deviation in units (the first of equals), and that
+        deviation."""
+        if "largest" not in self._memo:
+            units = self.units()
+            sizes = list(map(abs, units))
+            i = sizes.index(max(sizes)) if sizes else 0
+            self._memo["largest"] = (i, units[i] if units else 0.0)
+        out: tuple[int, float] = self._memo["largest"]
+        return out
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.spec.id,
-            "phase": self.spec.phase,
-            "symbol": self.spec.symbol,
-            "formula": self.spec.formula,
-            "inputs": list(self.spec.inputs),
-            "shape": list(self.shape),
-            "value": nest(self.texts(), self.shape),
-            "float64": self.float64,
-            "deviation": self.deviation,
-            "deviation_units": nest(self.units(), self.shape),
-            **(
-                {}
-                if self.floats32 is None
-                else {
-                    "float32": self.float32,
-                    "float32_deviation": nest(self.float32_deviations(), self.shape),
-                }
-            ),
-        }
+        return {key: make() for key, make in self._json_fields()}
+
+    def json_pieces(self, indent: str = "") -> Iterator[str]:
+        """dumps(self.to_json(), indent) in pieces: each field's entries are made only while
+        they are written, a row at a time, so a large step never stands whole in memory."""
+        inner = indent + "  "
+        yield "{\n"
+        for n, (key, make) in enumerate(self._json_fields()):
+            yield (",\n" if n else "") + f"{inner}{json.dumps(key)}: "
+            if key in ENTRIES:
+                yield from dump_nested(make(), len(self.shape), inner)
+            else:
+                yield from dump_pieces(make(), inner)
+        yield f"\n{indent}}}"
+
+    def _json_fields(self) -> list[tuple[str, Callable[[], Any]]]:
+        """The record's fields in order, each as how to make its value."""
+        spec = self.spec
+        fields: list[tuple[str, Callable[[], Any]]] = [
+            ("id", lambda: spec.id),
+            ("phase", lambda: spec.phase),
+            ("symbol", lambda: spec.symbol),
+            ("formula", lambda: spec.formula),
+            ("inputs", lambda: list(spec.inputs)),
+            ("shape", lambda: list(self.shape)),
+            ("value", lambda: nest(self.texts(), self.shape)),
+            ("float64", lambda: self.float64),
+            ("deviation", lambda: self.deviation),
+            # kept if a renderer made them, else made for this record alone (memory stays flat)
+            ("deviation_units", lambda: nest(self._memo.get("units") or self._units(), self.shape)),
+        ]
+        if self.floats32 is not None:
+            fields += [
+                ("float32", lambda: self.float32),
+                ("float32_deviation", lambda: nest(self.float32_deviations(), self.shape)),
+            ]
+        return fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,23 +217,54 @@ class Trace:
         return {"iteration": info.number, "epoch": info.epoch, "examples": list(info.examples)}
 
     def to_json(self) -> str:
-        """The trace as JSON text, built one step at a time to keep memory flat."""
+        """The trace as JSON text."""
+        return "".join(self.json_chunks())
+
+    def _head(self) -> str:
+        """The opening of the JSON text: the schema, the version and the config echoed."""
         head = {"schema": SCHEMA, "handcalc": __version__, "config": normalized(self.problem)}
-        parts = [dumps(head)[:-2], ',\n  "iterations": [']
+        return dumps(head)[:-2]
+
+    def json_chunks(self) -> Iterator[str]:
+        """The trace as JSON text in pieces of at most one step, to be written as they come
+        (the whole text is never held at once)."""
+        yield self._head() + ',\n  "iterations": ['
         for k, steps in enumerate(self.iterations):
             about = "".join(
                 f"\n      {json.dumps(key)}: {dumps(value)},"
                 for key, value in self._about(k).items()
             )
-            parts.append(("," if k else "") + "\n    {" + about)
-            parts.append('\n      "steps": [')
-            parts += [
-                ("," if i else "") + "\n        " + dumps(s.to_json(), " " * 8)
-                for i, s in enumerate(steps)
-            ]
-            parts.append("\n      ]\n    }")
-        parts.append("\n  ]\n}\n")
-        return "".join(parts)
+            yield ("," if k else "") + "\n    {" + about + '\n      "steps": ['
+            for i, s in enumerate(steps):
+                yield ("," if i else "") + "\n        "
+                yield from s.json_pieces(" " * 8)
+            yield "\n      ]\n    }"
+        yield "\n  ]\n}\n"
+
+
+def _units(
+    rounding: Rounding, deviations: list[float], values: list[Decimal], floats: list[float]
+) -> list[float]:
+    """Each deviation in units of the last digit kept when its hand value is written."""
+    if rounding.mode == "decimals":
+        scale = float(Decimal(1).scaleb(rounding.digits))
+        out = list(map(operator.mul, deviations, repeat(scale)))
+        return out if all(map(math.isfinite, out)) else list(map(_finite, out))
+    # the unit of a nonzero value depends only on its exponent: one float unit per exponent
+    by_exponent: dict[int, float] = {}
+    out = []
+    for d, v, f in zip(deviations, values, floats, strict=True):
+        u = by_exponent.get(v.adjusted()) if v else None
+        if u is None:
+            unit = _unit(rounding, v, f)
+            u = float(unit)
+            if v and u >= sys.float_info.min:
+                by_exponent[v.adjusted()] = u
+            out.append(_in_units(d, unit))
+        else:
+            x = d / u
+            out.append(x if -_LARGEST <= x <= _LARGEST else _finite(x))
+    return out
 
 
 def _unit(rounding: Rounding, value: Decimal, f: float) -> Decimal:
@@ -205,6 +274,7 @@ def _unit(rounding: Rounding, value: Decimal, f: float) -> Decimal:
     return rounding.unit(Decimal(repr(f))) if f and math.isfinite(f) else Decimal(1)
 
 
+_LARGEST = sys.float_info.max
 # A unit may lie far below float64's range (1e-400) and a deviation far above it in units.
 _UNITS = Context(prec=17, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
 

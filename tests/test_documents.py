@@ -7,6 +7,7 @@ import html
 import io
 import json
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -29,8 +30,10 @@ DEFAULT = ROOT / "configs" / "default.yaml"
 
 
 def text_of(pdf: bytes | Path) -> list[str]:
+    """Each page's text as a reader copies it: math letters (𝑊, 𝛽) as letters, − as -."""
     reader = PdfReader(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
-    return [" ".join(page.extract_text().split()) for page in reader.pages]
+    pages = (unicodedata.normalize("NFKC", p.extract_text()) for p in reader.pages)
+    return [" ".join(p.replace("−", "-").split()) for p in pages]
 
 
 def test_key_and_worksheet_read_back(run_cli: Cli, tmp_path: Path) -> None:

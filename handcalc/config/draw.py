@@ -110,9 +110,7 @@ def draw(widths: tuple[int, ...], init: Init) -> dict[str, list[Decimal]]:
         layer = int(name[1:])
         size = math.prod(shape(name, widths))
         fan_in, fan_out = widths[layer - 1], widths[layer]
-        out[name] = [
-            _draw_one(rng, init, points, fan_in, fan_out, name[0] == "b") for _ in range(size)
-        ]
+        out[name] = _draw_many(rng, init, points, (fan_in, fan_out), name[0] == "b", size)
     return out
 
 
@@ -122,21 +120,31 @@ def _normal(rng: random.Random, std: float) -> float:
     return std * math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
 
 
-def _draw_one(
-    rng: random.Random, init: Init, points: Grid, fan_in: int, fan_out: int, is_bias: bool
-) -> Decimal:
+def _draw_many(
+    rng: random.Random,
+    init: Init,
+    points: Grid,
+    fans: tuple[int, int],
+    is_bias: bool,
+    size: int,
+) -> list[Decimal]:
+    """`size` numbers of one parameter: the scheme chosen once, the same numbers as drawn one by
+    one in index order."""
     if init.scheme == "grid":
-        return points.pick(rng.random())
+        return [points.pick(rng.random()) for _ in range(size)]
     if init.scheme in ("xavier", "he") and is_bias:
-        return Decimal(0)
+        return [Decimal(0)] * size
     if init.scheme == "uniform":
-        low, high = float(init.low), float(init.high)
-        value = low + (high - low) * rng.random()
+        low = float(init.low)
+        span = float(init.high) - low
+        values = [low + span * rng.random() for _ in range(size)]
     elif init.scheme == "normal":
-        value = _normal(rng, float(init.std))
+        std = float(init.std)
+        values = [_normal(rng, std) for _ in range(size)]
     elif init.scheme == "xavier":
-        bound = math.sqrt(6.0 / (fan_in + fan_out))
-        value = bound * (2.0 * rng.random() - 1.0)
+        bound = math.sqrt(6.0 / sum(fans))
+        values = [bound * (2.0 * rng.random() - 1.0) for _ in range(size)]
     else:
-        value = _normal(rng, math.sqrt(2.0 / fan_in))
-    return Decimal(repr(value))
+        std = math.sqrt(2.0 / fans[0])
+        values = [_normal(rng, std) for _ in range(size)]
+    return list(map(Decimal, map(repr, values)))

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from handcalc.config.problem import Block, Calibration, Document, Dropout, Exam, Problem
+from handcalc.rounding import Rounding
 
 OPTIMIZER_CONSTANTS = ("momentum", "beta1", "beta2", "epsilon", "weight_decay")
 
 
 def normalized(p: Problem) -> dict[str, Any]:
     """The config with every key present, defaults filled in and the realized parameters."""
-    text = p.rounding.text
     return {
         "title": p.title,
         "network": _network(p),
         "data": _data(p),
-        "parameters": {k: _rows(v, text) for k, v in p.parameters.items()},
+        "parameters": {k: _rows(v, p.rounding) for k, v in p.parameters.items()},
         "init": p.init.normalized(),
         "training": _training(p),
         "rounding": {
@@ -28,15 +27,15 @@ def normalized(p: Problem) -> dict[str, Any]:
             "per": p.rounding.per,
         },
         "document": _document(p.document),
-        "calibration": None if p.calibration is None else _calibration(p.calibration, text),
+        "calibration": None if p.calibration is None else _calibration(p.calibration, p.rounding),
         "exam": _exam(p.exam),
     }
 
 
-def _rows(b: Block, text: Callable[[Decimal], str]) -> Any:
+def _rows(b: Block, rounding: Rounding) -> Any:
     """A matrix as a list of rows of written numbers; a vector as one list."""
     width = b.shape[-1]
-    nested = [[text(v) for v in b.data[i : i + width]] for i in range(0, len(b.data), width)]
+    nested = [rounding.texts(b.data[i : i + width]) for i in range(0, len(b.data), width)]
     return nested if len(b.shape) == 2 else nested[0]
 
 
@@ -69,7 +68,7 @@ def _bits(m: Block) -> list[list[int]]:
 
 def _data(p: Problem) -> dict[str, Any]:
     def example(b: Block) -> Any:
-        written = _rows(b, p.rounding.text)
+        written = _rows(b, p.rounding)
         return written if p.batched else written[0]
 
     data: dict[str, Any] = {"x": example(p.x)}
@@ -101,12 +100,12 @@ def _document(doc: Document) -> dict[str, Any]:
     }
 
 
-def _calibration(c: Calibration, text: Callable[[Decimal], str]) -> dict[str, Any]:
-    labelled = {"y": _rows(c.y, text)} if c.labels is None else {"label": list(c.labels)}
+def _calibration(c: Calibration, rounding: Rounding) -> dict[str, Any]:
+    labelled = {"y": _rows(c.y, rounding)} if c.labels is None else {"label": list(c.labels)}
     return {
-        "x": _rows(c.x, text),
+        "x": _rows(c.x, rounding),
         **labelled,
-        "temperature": text(c.temperature),
+        "temperature": rounding.text(c.temperature),
         "learning_rate": str(c.learning_rate),
         "steps": c.steps,
     }

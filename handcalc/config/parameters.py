@@ -71,8 +71,7 @@ def blocks(
     """Every parameter the network uses, given or drawn, rounded, in the order W1, b1, W2, ..."""
     drawn = draw.draw(widths, init)
     chosen = {**{k: v for k, v in drawn.items() if bias or k.startswith("W")}, **given}
-    r = rounding.rounder()
     return {
-        k: Block(shape=draw.shape(k, widths), data=tuple(map(r, v)))
+        k: Block(shape=draw.shape(k, widths), data=tuple(rounding.round_all(v)))
         for k, v in sorted(chosen.items(), key=lambda kv: draw.order(kv[0]))
     }

@@ -13,11 +13,12 @@ from decimal import Decimal
 
 from handcalc.config.load import normalized
 from handcalc.documents.settings import settings
+from handcalc.documents.statement import ACTIVATION_NAMES, LOSS_NAMES
+from handcalc.documents.worked import Worked, worked
 from handcalc.errors import HandcalcError
 from handcalc.explain import explain, parse_scalar
-from handcalc.model.functions import ACTIVATIONS
 from handcalc.model.ids import Kind
-from handcalc.model.steps import Phase
+from handcalc.model.steps import Phase, StepSpec
 from handcalc.render.tables import PHASE_TITLES
 from handcalc.rowmajor import dumps
 from handcalc.text import clean
@@ -151,6 +152,10 @@ class Document:
     space: str = "small"  # working room under each answer box: none, small or large
 
     @property
+    def worked(self) -> list[Worked]:
+        return [worked(lines) for lines in self.expansions]
+
+    @property
     def total(self) -> str:
         """The points of the whole paper."""
         total = sum((Decimal(b.points) for s in self.sections for b in s.boxes), Decimal(0))
@@ -243,10 +248,15 @@ def _rows(step: Step, texts: list[str]) -> tuple[list[list[str]], list[str]]:
 
 
 def _texts(step: Step) -> list[str]:
-    """The written entries; masks and one-hot targets as 0 and 1."""
+    """The written entries; masks and one-hot targets as 0 and 1, and under significant digits
+    a zero written in the form of its neighbours (0.000 beside 1.000, never a bare 0)."""
     if step.spec.kind in (Kind.d, Kind.y) and all(v in (0, 1) for v in step.values):
         return [str(int(v)) for v in step.values]
-    return step.texts()
+    r = step.rounding
+    if r.mode != "significant" or r.digits < 2:
+        return step.texts()
+    zero = "0." + "0" * (r.digits - 1)
+    return [zero if t == "0" else t for t in step.texts()]
 
 
 def _matrix(step: Step) -> Matrix:
@@ -260,11 +270,19 @@ def _matrix(step: Step) -> Matrix:
     )
 
 
+def equation(spec: StepSpec) -> str | None:
+    """The step's formula as the notes write it: W^(l) ← W^(l) − η dL/dW^(l) for an update;
+    None when the formula only repeats the symbol."""
+    if spec.formula == spec.symbol:
+        return None
+    return f"{spec.symbol} {'←' if spec.phase == Phase.update else '='} {spec.formula}"
+
+
 def _box(trace: Trace, step: Step, key: bool, hints: bool) -> Box:
-    rows, labels = _rows(step, step.texts())
+    rows, labels = _rows(step, _texts(step))
     shape = " x ".join(map(str, step.shape)) or "one number"
     symbol = step.spec.symbol + (" (updated)" if step.spec.phase == Phase.update else "")
-    formula = f"{step.spec.symbol} = {step.spec.formula}" if key or hints else None
+    formula = equation(step.spec) if key or hints else None
     points = trace.problem.points.get(step.id, trace.problem.points.get(step.spec.phase, 1))
     return Box(
         step_id=step.id,
@@ -295,12 +313,23 @@ def _rule_example(trace: Trace) -> str:
     )
 
 
+def _activation(trace: Trace, layer: int) -> str:
+    """The activation of a hidden layer by its name in the notes."""
+    name = trace.problem.activations[layer - 1]
+    return ACTIVATION_NAMES.get(name, name)
+
+
+def _output(trace: Trace) -> str:
+    p = trace.problem
+    return f"{p.head} output, {LOSS_NAMES.get(p.loss, p.loss)} loss"
+
+
 def _layers(trace: Trace) -> list[Layer]:
     p = trace.problem
     out = [Layer(width=p.widths[0], label="input x")]
     for layer in range(1, p.layers):
-        out.append(Layer(width=p.widths[layer], label=p.activations[layer - 1]))
-    out.append(Layer(width=p.widths[-1], label=f"{p.head} head, {p.loss}"))
+        out.append(Layer(width=p.widths[layer], label=_activation(trace, layer)))
+    out.append(Layer(width=p.widths[-1], label=_output(trace)))
     return out
 
 
@@ -308,9 +337,8 @@ def _network_text(trace: Trace) -> str:
     p = trace.problem
     parts = [f"d_0 = {p.widths[0]}"]
     for layer in range(1, p.layers):
-        act = ACTIVATIONS[p.activations[layer - 1]]
-        parts.append(f"d_{layer} = {p.widths[layer]} ({act.name})")
-    parts.append(f"d_{p.layers} = {p.widths[-1]} ({p.head} head, {p.loss} loss)")
+        parts.append(f"d_{layer} = {p.widths[layer]} ({_activation(trace, layer)})")
+    parts.append(f"d_{p.layers} = {p.widths[-1]} ({_output(trace)})")
     return " → ".join(parts)
 
 

@@ -71,9 +71,9 @@ def grade(
 ) -> Report:
     """Every step the paper asks, graded against the first iteration's key."""
     grader = _Grader.of(trace, answers, options, shared or Shared.of(trace))
-    steps = [grader.step(step) for step in asked(trace)]
-    if options.only_answered:
-        steps = [s for s in steps if s.answered]
+    # a step with no number written is left out of a self-check: not graded at all
+    wanted = [s for s in asked(trace) if not options.only_answered or s.id in grader.own.given]
+    steps = [grader.step(step) for step in wanted]
     return Report(
         trace=trace,
         steps=steps,

@@ -134,7 +134,7 @@ def _hidden(step: Step, shown: int) -> str | None:
     if shown >= total:
         return None
     k, worst = step.largest()
-    label = list(step.labels())[k][1]
+    label = step.label(k)[1]
     return (
         f"… {total - shown:,} more rows hidden (largest deviation "
         f"{fmt_units(worst)} units at {label}; --rows 0 shows all)"
@@ -144,8 +144,8 @@ def _hidden(step: Step, shown: int) -> str | None:
 def grid(step: Step, max_rows: int) -> Grid:
     shape = step.shape
     rows, cols = (shape[0], shape[1]) if len(shape) == 2 else (1, shape[0] if shape else 1)
-    texts = step.texts()
     shown = min(rows, max_rows) if max_rows else rows
+    texts = step.rounding.texts(step.values[: shown * cols])  # only the rows shown
     cells = [texts[i * cols : (i + 1) * cols] for i in range(shown)]
     if step.example_axis:
         row_labels = [f"n={i + 1}" for i in range(shown)]
@@ -276,7 +276,7 @@ def closing_lines(trace: Trace) -> list[str]:
         largest = {s.id: s.largest() for s in steps}
         worst = max(steps, key=lambda s: abs(largest[s.id][1]))
         i, units = largest[worst.id]
-        label = list(worst.labels())[i][1]
+        label = worst.label(i)[1]
         prefix = f"iteration {k + 1}: " if len(trace.iterations) > 1 else ""
         head = (
             ""

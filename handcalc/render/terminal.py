@@ -7,9 +7,12 @@ and this keeps a run of the default config fast and its text identical at a give
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions
+from rich.segment import Segment
 from rich.text import Text
 
 from handcalc.render.tables import (
@@ -174,11 +177,36 @@ def _grid(g: Grid, width: int) -> list[Text]:
 def render(
     trace: Trace, console: Console, max_rows: int = DEFAULT_ROWS, tolerances: bool = False
 ) -> None:
-    console.print(
-        Text("\n").join(lines(trace, console.width, max_rows, tolerances)),
-        overflow="fold",
-        crop=False,
-    )
+    shown = _folded(lines(trace, console.width, max_rows, tolerances), console)
+    if console.color_system is None:  # no style shows: the text goes out as it is
+        console.print(_Plain(shown), crop=False)
+        return
+    # folded already: printing need not measure and divide every line again
+    console.print(Text("\n").join(shown), overflow="ignore", crop=False)
+
+
+class _Plain:
+    """Lines laid out and folded, printed as plain text (a console without color)."""
+
+    def __init__(self, lines: list[Text]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        yield Segment("\n".join(line.plain for line in self.lines) + "\n")
+
+
+def _folded(lines: list[Text], console: Console) -> list[Text]:
+    """The lines as rich folds them to the console's width (overflow="fold"), worked out only
+    for the few that do not fit."""
+    width = console.width
+    out: list[Text] = []
+    for line in lines:
+        plain = line.plain
+        if cell_len(plain) <= width and "\n" not in plain and "\t" not in plain:
+            out.append(line)
+        else:
+            out += line.wrap(console, width, overflow="fold")
+    return out
 
 
 def to_text(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 from handcalc.documents.paper import (
@@ -9,16 +10,29 @@ from handcalc.documents.paper import (
     Box,
     Document,
     Layer,
-    Segments,
+    Matrix,
     edges,
     neuron_positions,
-    segments,
 )
+from handcalc.documents.worked import Worked
+from handcalc.notation import (
+    Group,
+    Node,
+    Num,
+    Op,
+    Row,
+    Space,
+    Text,
+    Transpose,
+    to_text,
+    to_typst,
+)
+from handcalc.notation import Matrix as Brackets
+from handcalc.notation_read import parse
 from handcalc.text import clean
 
 COLUMNS = 8  # matrix columns per row of boxes on an A4 page
 RED = 'rgb("#c0392b")'
-SCRIPT = {"sup": "super", "sub": "sub"}
 ROOM = {"none": "", "small": "2.2cm", "large": "5cm"}  # working area under a worksheet box
 
 
@@ -37,15 +51,63 @@ def lit(text: str) -> str:
     return "#" + string(text)
 
 
-def rich(notation: str) -> str:
-    return _segments(segments(notation))
+def rich(notation: str, display: bool = False) -> str:
+    """Text in the notes' notation typeset: its formulas as math, each kept on one line, and
+    its words as text ('Temperature T = 2: the head reads z^(2) / T.'); `display` sets the
+    fractions full size, as in an equation of its own."""
+    node = parse(notation)
+    out = _mixed(node.items if isinstance(node, Row) else (node,))
+    return out.replace("#box($", "#box($display(").replace("$)", ")$)") if display else out
 
 
-def _segments(parts: Segments) -> str:
-    out = []
-    for kind, text in parts:
-        out.append(lit(text) if kind == "text" else f"#{SCRIPT[kind]}[{lit(text)}]")
-    return "".join(out)
+def symbol(notation: str) -> str:
+    """A name in a heading or a label: ∂L/∂W^(2) with a slash, the height of a line."""
+    return f"#inline[{rich(notation)}]"
+
+
+_PUNCTUATION = frozenset({",", ";", ":", "."})
+
+
+def _mixed(items: tuple[Node, ...]) -> str:
+    out: list[str] = []
+    run: list[Node] = []
+    for item in items:
+        if (run and not _prose(item)) or (isinstance(item, (Num, Space)) and run):
+            run.append(item)
+        elif _prose(item):
+            out += [_formula(run), _words(item)]
+            run = []
+        else:
+            run.append(item)
+    return "".join([*out, _formula(run)])
+
+
+def _prose(node: Node) -> bool:
+    """Words, numbers and punctuation that read as text, with no symbol among them."""
+    if isinstance(node, Group):  # '(the exact sum, rounded once)' but not '(-0.7000)'
+        body = node.body.items if isinstance(node.body, Row) else (node.body,)
+        return all(_prose(i) for i in body) and any(isinstance(i, (Text, Group)) for i in body)
+    if isinstance(node, Op):
+        return node.text in _PUNCTUATION
+    return isinstance(node, (Text, Num, Space))
+
+
+def _words(node: Node) -> str:
+    if isinstance(node, Group):
+        body = node.body.items if isinstance(node.body, Row) else (node.body,)
+        return lit(node.open) + _mixed(body) + lit(node.close)
+    return " " if isinstance(node, Space) else lit(to_text(node))
+
+
+def _formula(run: list[Node]) -> str:
+    """A run of math as an unbreakable box, the spaces around it as spaces."""
+    lead = len(run) - len(list(itertools.dropwhile(lambda n: n == Space(), run)))
+    trail = len(run) - len(list(itertools.dropwhile(lambda n: n == Space(), reversed(run))))
+    body = run[lead : len(run) - trail]
+    if not body:
+        return " " if run else ""
+    math = to_typst(body[0] if len(body) == 1 else Row(tuple(body)))
+    return " " * bool(lead) + f"#box(${math}$)" + " " * bool(trail)
 
 
 PREAMBLE = """#set document(title: {title}, date: none)
@@ -63,6 +125,7 @@ PREAMBLE = """#set document(title: {title}, date: none)
 #set text(size: 10pt, lang: "en")
 #set par(justify: false)
 #show heading: set block(above: 1.1em, below: 0.6em)
+#let inline(body) = {{ show math.frac: it => $#it.num \\/ #it.denom$; body }}
 #let cell(body) = box(width: 100%, inset: (y: 2pt), align(right, body))
 """
 
@@ -87,10 +150,7 @@ def body(doc: Document) -> str:
         out += [_box(b, doc.space) for b in section.boxes]
     if doc.expansions:
         out.append("== Worked entries")
-        out += [
-            f"#raw(block: true, {json.dumps(chr(10).join(e), ensure_ascii=False)})"
-            for e in doc.expansions
-        ]
+        out += [_worked(w) for w in doc.worked]
     if doc.chart:
         out += ["== Rounding against float64", *_chart(doc.chart)]
     return "\n".join(out) + "\n"
@@ -171,27 +231,50 @@ def _grid(
 
 
 def _given(doc: Document) -> list[str]:
-    """The given numbers side by side, each matrix a box that keeps together."""
+    """The given numbers side by side, each in brackets under its name, a box that keeps
+    together; the key names its step id, small, for graders."""
     out = []
     for m in doc.given:
-        tables = " ".join(_grid(m.rows, m.row_labels, width="1.45cm"))
+        key = f" #h(0.4em) {_margin(m.name)}" if doc.header.key else ""
         out.append(
-            f"#box(inset: (right: 1.2em, bottom: 0.8em))[{rich(m.symbol)} #h(0.4em) "
-            f"#text(fill: luma(100), size: 8pt)[{lit('[' + m.name + ']')}] \\ {tables}]"
+            f"#box(inset: (right: 1.6em, bottom: 0.9em))[{symbol(m.symbol)}{key} \\ "
+            f"{' '.join(_bracketed(m))}]"
         )
     return [" ".join(out), ""]
 
 
+def _margin(step_id: str) -> str:
+    return f"#text(fill: luma(120), size: 7pt)[{lit(step_id)}]"
+
+
+def _bracketed(m: Matrix) -> list[str]:
+    """The numbers as a matrix in brackets, COLUMNS columns at a time; a vector as a row,
+    transposed; rows of examples labelled n = 1..N."""
+    count = len(m.rows[0]) if m.rows else 1
+    column = len(m.rows) == 1 and not m.row_labels
+    labels = [r for r in m.row_labels if r.startswith("n=")]
+    out = []
+    for start in range(0, count, COLUMNS):
+        cells = tuple(tuple(Num(v) for v in r[start : start + COLUMNS]) for r in m.rows)
+        math = to_typst(Transpose(Brackets(cells)) if column else Brackets(cells))
+        if labels:
+            names = "; ".join(string(label.replace("=", " = ")) for label in labels)
+            math = f"mat(delim: #none, {names}) {math}"
+        stop = min(count, start + COLUMNS)
+        part = "" if count <= COLUMNS else f"{lit(f'columns {start + 1}–{stop}')} "
+        out.append(f"#box[{part}${math}$]")
+    return out
+
+
 def _box(b: Box, space: str) -> str:
-    head = (
-        f"*{rich(b.symbol)}* #h(0.5em) #text(fill: luma(100), size: 8pt)[{lit(b.shape)}"
-        f"{lit(' · ' + b.step_id)}]"
-    )
+    """A step's answer box: its name, shape and points (the key: its id small, for graders)."""
+    key = f" #h(0.6em) {_margin(b.step_id)}" if b.values is not None else ""
+    head = f"*{symbol(b.symbol)}* #h(0.5em) #text(fill: luma(100), size: 8pt)[{lit(b.shape)}]{key}"
     if b.points:
         head += f" #h(1fr) {lit(b.points + ' pt')}"
     parts = [head]
     if b.formula:
-        parts.append(f" \\\n#text(size: 9pt)[{rich(b.formula)}]")
+        parts.append(f"\n#block(above: 0.8em, below: 0.8em)[{rich(b.formula, display=True)}]")
     rows = b.values if b.values is not None else [[""] * b.cols for _ in range(b.rows)]
     parts += ["\n" + g for g in _grid(rows, b.row_labels, empty=b.values is None)]
     if b.values is None and ROOM[space]:
@@ -201,6 +284,24 @@ def _box(b: Box, space: str) -> str:
             f"[#text(size: 7pt, fill: luma(140))[{lit('working')}]]"
         )
     return f"#block(breakable: false, above: 0.9em)[{''.join(parts)}]"
+
+
+def _worked(w: Worked) -> str:
+    """An entry worked as equations, one row per term with its partial sum; its id small at the
+    right for graders."""
+    cells = []
+    for name, work, note in w.rows:
+        cells += [
+            f"text(size: 8pt, fill: luma(90))[{lit(name)}]",
+            f"[{rich(work)}]",
+            f"text(size: 8pt, fill: luma(90))[{rich(note)}]",
+        ]
+    return (
+        f"#block(breakable: false, above: 1em)[{rich(w.equation)} #h(1fr) "
+        f"#text(size: 7pt, fill: luma(120))[{lit(w.step_id)}] \\\n"
+        f"#grid(columns: (auto, auto, 1fr), column-gutter: 1em, row-gutter: 0.55em, "
+        f"align: (left, left, left), {', '.join(cells)})]"
+    )
 
 
 def _diagram(layers: list[Layer]) -> str:
@@ -235,11 +336,11 @@ def _diagram(layers: list[Layer]) -> str:
 def _chart(bars: list[tuple[str, str, float]]) -> list[str]:
     top = max((u for _, _, u in bars), default=0.0) or 1.0
     rows = []
-    for _step_id, symbol, units in bars:
+    for _step_id, name, units in bars:
         length = 7.0 * units / top
         fill = RED if units > 0.5 else "luma(150)"
         rows.append(
-            f"[{rich(symbol)}], [#box(width: {length:.3f}cm, height: 0.3cm, "
+            f"[{symbol(name)}], [#box(width: {length:.3f}cm, height: 0.3cm, "
             f"fill: {fill})], [{lit(f'{units:.2f}')}]"
         )
     return [
