@@ -24,6 +24,7 @@ from handcalc.documents.fairness import defaults, spread
 from handcalc.documents.moodle import asked, points, scale
 from handcalc.documents.variants import candidate, draw
 from handcalc.model.runner import make_trace
+from handcalc.render.pdfjoin import Part, join
 
 Cli = Callable[..., tuple[int, str, str]]
 DEFAULT = ROOT / "configs" / "default.yaml"
@@ -99,13 +100,19 @@ def pages(pdf: bytes) -> int:
 
 def test_duplex_pads_odd_variants_with_a_page_that_says_so() -> None:
     one = exam._blank()  # a one-page PDF stands for a variant of one page
-    padded = exam._padded([one, one])
-    assert [pages(p) for p in padded] == [1, 1, 1, 1]
-    merged = PdfReader(io.BytesIO(exam.printing.merge_pdfs(padded)))
+    padded = exam._padded([Part(one, "Variant 1"), Part(one, "Variant 2")])
+    assert [(pages(p.data), p.label) for p in padded] == [
+        (1, "Variant 1"),
+        (1, None),
+        (1, "Variant 2"),
+        (1, None),
+    ]
+    merged = PdfReader(io.BytesIO(exam._joined(padded, "Worksheets")))
     assert len(merged.pages) == 4
     assert "intentionally left blank" in (merged.pages[1].extract_text() or "")
-    two = exam.printing.merge_pdfs([one, one])
-    assert exam._padded([two]) == [two]  # even: nothing added
+    assert [o.title for o in merged.outline] == ["Variant 1", "Variant 2"]
+    two = join([Part(one), Part(one)], "two")
+    assert exam._padded([Part(two)]) == [Part(two)]  # even: nothing added
 
 
 def test_duplex_exam_has_even_page_counts(run_cli: Cli, tmp_path: Path) -> None:
