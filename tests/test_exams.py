@@ -94,6 +94,15 @@ def test_manifest_and_summary_show_draws_and_spread(run_cli: Cli, tmp_path: Path
     assert spread(first.trace).nonzero == 19
 
 
+def test_summary_of_many_variants_stays_one_short_line() -> None:
+    many = exam.Written(files=[Path("a")] * 303, folder=Path("exam"), draws=[1, 3, *[1] * 98])
+    assert many.summary() == (
+        "wrote 303 files to exam (100 variants from 102 draws: 1 to 3 each, see manifest.csv)"
+    )
+    same = exam.Written(files=[Path("a")] * 30, folder=Path("exam"), draws=[2] * 10)
+    assert same.summary().endswith("(10 variants from 20 draws: 2 each, see manifest.csv)")
+
+
 def pages(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 

@@ -58,12 +58,19 @@ class Written:
     def summary(self) -> str:
         """The one line the command prints."""
         quiz = f" and {self.moodle}" if self.moodle else ""
-        each = ", ".join(map(str, self.draws))
         n = len(self.draws)
+        # each variant's count while it fits on the line; beyond, the range (the manifest lists all)
+        each = ", ".join(map(str, self.draws)) if n <= 8 else self._spread()
         return (
             f"wrote {len(self.files)} files to {self.folder}{quiz} ({n} variant{'s' * (n != 1)} "
             f"from {sum(self.draws)} draw{'s' * (sum(self.draws) != 1)}: {each})"
         )
+
+    def _spread(self) -> str:
+        """'1 to 4 each, see manifest.csv' (the draws of many variants, in brief)."""
+        low, high = min(self.draws), max(self.draws)
+        each = f"{low} each" if low == high else f"{low} to {high} each"
+        return f"{each}, see manifest.csv"
 
 
 def variant_yaml(v: Variant, count: int) -> str:
