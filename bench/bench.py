@@ -4,17 +4,21 @@ exact arithmetic beside numpy int64 fixed point; then an exam of 100 variants an
 of 200 against 30 variants.
 
 Run: python bench/bench.py [--repeats N]   (nothing is timed inside the test suite)
+     python bench/bench.py --exam   (only the exam figure, beside the baseline's)
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import platform
 import random
+import resource
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from dataclasses import replace
@@ -38,18 +42,72 @@ from handcalc.model.steps import Compute
 from handcalc.numbers import hand
 from handcalc.rowmajor import Nested, nest
 
+# The last commit whose exam typeset its PDFs in threads and merged them with pypdf: the exam
+# figure is measured against it, side by side in one run on one machine.
+EXAM_BASELINE = "b5c0416"
 
-def exam_variants(count: int = 100) -> float:
-    """Wall time of `handcalc exam --variants 100` with all its PDFs, whole process."""
-    command = [str(Path(sys.executable).with_name("handcalc")), "exam", "--variants", str(count)]
+
+def exam_command(code: Path | None) -> list[str]:
+    """`handcalc exam` run by this interpreter, from the package in `code` (None: this one)."""
+    if code is None:
+        return [str(Path(sys.executable).with_name("handcalc")), "exam"]
+    start = f"import sys; sys.path.insert(0, {str(code)!r}); from handcalc.cli import main; main()"
+    return [sys.executable, "-c", start, "exam"]
+
+
+def baseline_code(folder: Path) -> Path | None:
+    """The package as it was at EXAM_BASELINE, written into `folder` (None: no git checkout)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", "--format=tar", EXAM_BASELINE, "handcalc"],
+            check=True,
+            capture_output=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def exam_variants(command: list[str], count: int = 100) -> tuple[float, float]:
+    """Wall and CPU time (its worker processes included) of `handcalc exam --variants 100`
+    with all its PDFs, whole process."""
     with tempfile.TemporaryDirectory() as folder:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(
-            [*command, "--output", str(Path(folder) / "exam")],
+            [*command, "--variants", str(count), "--output", str(Path(folder) / "exam")],
             check=True,
             stderr=subprocess.DEVNULL,
         )
-        return time.perf_counter() - start
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        return wall, cpu
+
+
+def exam_figures(repeats: int = 3) -> str:
+    """Today's exam beside the baseline's, run in turn so that both see the same load."""
+    with tempfile.TemporaryDirectory() as folder:
+        code = baseline_code(Path(folder))
+        now, then = [], []
+        for _ in range(repeats):
+            if code is not None:
+                then.append(exam_variants(exam_command(code)))
+            now.append(exam_variants(exam_command(None)))
+    wall = statistics.median(w for w, _ in now)
+    cpu = statistics.median(c for _, c in now)
+    line = f"handcalc exam --variants 100 (all PDFs): median {wall:.1f} s, CPU {cpu:.1f} s"
+    if not then:
+        return line + " (no git checkout: the baseline is not measured)"
+    before = statistics.median(w for w, _ in then)
+    before_cpu = statistics.median(c for _, c in then)
+    return (
+        f"{line}; at {EXAM_BASELINE} {before:.1f} s, CPU {before_cpu:.1f} s: "
+        f"{wall / before:.2f}x the wall time (target <= 0.5x), on {os.cpu_count()} cores"
+    )
 
 
 # the slips of a class: none, σ' left out, the sign of ŷ - y, the learning rate left out, an
@@ -261,11 +319,7 @@ def main() -> None:
     )
     print("\n".join(speed_table(repeats)))
     print()
-    times = [exam_variants() for _ in range(3)]
-    print(
-        f"handcalc exam --variants 100 (all PDFs): median {statistics.median(times):.1f} s, "
-        f"best {min(times):.1f} s (target < 15 s)"
-    )
+    print(exam_figures())
     times = [grading_class() for _ in range(3)]
     print(
         f"handcalc grade, 200 answers files against 30 variants: median "
@@ -274,4 +328,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--exam"]:
+        print(exam_figures())
+    else:
+        main()

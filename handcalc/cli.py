@@ -13,6 +13,7 @@ from handcalc import OVERRIDES
 from handcalc import cli_options as opt
 from handcalc.cli_examples import CHECK_EXAMPLES, EXAMPLES, GRADE_EXAMPLES
 from handcalc.errors import ConfigError, HandcalcError, OutputError
+from handcalc.progress import wrote
 from handcalc.serve.command import serve
 from handcalc.text import clean, json_safe, message
 
@@ -149,6 +150,7 @@ def _write(text: str | Iterator[str], output: Path | None, force: bool, json: bo
         sys.stdout.writelines(text)
     else:
         write_atomic(output, text, force)
+        wrote(output)
 
 
 @app.command(epilog=CHECK_EXAMPLES)
@@ -280,7 +282,9 @@ def worksheet(
     if suffix == ".pdf":
         limits.check_pdf(problem, jacobians)
     doc = document.build(make_trace(problem, jacobians=jacobians), key=key, hints=hints)
-    write_atomic(output, printing.render([doc], suffix, doc.header.title), force)
+    data = printing.render([doc], suffix, doc.header.title)
+    write_atomic(output, data, force)
+    wrote(output, data if suffix == ".pdf" else None)
 
 
 @app.command()
@@ -293,11 +297,14 @@ def exam(
     force: opt.FolderForceOption = False,
 ) -> None:
     """Make exam variants: per variant a worksheet, a key and its config; combined PDFs."""
+    from handcalc import progress
     from handcalc.documents import exam as ex
 
     if output is None:
         raise ConfigError("--output: missing (the folder to write the exam into)")
-    written = ex.write(_load(config), variants, output, force, moodle, duplex=duplex)
+    problem = _load(config)
+    with progress.shown() as steps:
+        written = ex.write(problem, variants, output, force, moodle, duplex=duplex, steps=steps)
     print(clean(written.summary()), file=sys.stderr)
 
 

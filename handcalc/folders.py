@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from handcalc.errors import OutputError
@@ -56,6 +57,7 @@ def publish(folder: Path, files: Mapping[str, bytes], force: bool, is_ours: Reco
         with _staging(parent, folder.resolve().name) as stage:
             for name, data in files.items():
                 _write(stage / name, data)
+            _sync([stage / name for name in files])
             _swap(stage, folder, force, is_ours)
     except OSError as e:
         raise cannot(folder, e) from None
@@ -103,8 +105,22 @@ def _staging(parent: Path, name: str) -> Iterator[Path]:
 def _write(path: Path, data: bytes) -> None:
     with open(path, "xb") as f:
         f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+
+
+def _sync(paths: list[Path]) -> None:
+    """Every file on disk before the folder is renamed into place; the syncs side by side,
+    so that the disk commits them together instead of one by one (an exam's 303 files: 1.4 s
+    one by one, 0.2 s side by side)."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(_fsync, paths))
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _swap(stage: Path, folder: Path, force: bool, is_ours: Recognise) -> None:

@@ -677,7 +677,9 @@ def test_mutated_configs(run_cli: Cli, tmp_path: Path, text: str, command: list[
         key = tmp_path / "key.md"
         key.unlink(missing_ok=True)
         code, out, err = run_cli("worksheet", str(path), "--key", "-o", str(key))
-        out = out or ("written" if key.exists() else "")
+        if key.exists():  # the one line saying so is the output
+            assert (code, out, err) == (0, "", f"wrote {key}\n"), err
+            out, err = "written", ""
     else:
         code, out, err = run_cli("run", str(path), *command)
     assert_one_line_or_output(code, out, err, {0})

@@ -24,6 +24,7 @@ from handcalc.documents.fairness import defaults, spread
 from handcalc.documents.moodle import asked, points, scale
 from handcalc.documents.variants import candidate, draw
 from handcalc.model.runner import make_trace
+from handcalc.render.pdfjoin import Part, join
 
 Cli = Callable[..., tuple[int, str, str]]
 DEFAULT = ROOT / "configs" / "default.yaml"
@@ -93,19 +94,34 @@ def test_manifest_and_summary_show_draws_and_spread(run_cli: Cli, tmp_path: Path
     assert spread(first.trace).nonzero == 19
 
 
+def test_summary_of_many_variants_stays_one_short_line() -> None:
+    many = exam.Written(files=[Path("a")] * 303, folder=Path("exam"), draws=[1, 3, *[1] * 98])
+    assert many.summary() == (
+        "wrote 303 files to exam (100 variants from 102 draws: 1 to 3 each, see manifest.csv)"
+    )
+    same = exam.Written(files=[Path("a")] * 30, folder=Path("exam"), draws=[2] * 10)
+    assert same.summary().endswith("(10 variants from 20 draws: 2 each, see manifest.csv)")
+
+
 def pages(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
 def test_duplex_pads_odd_variants_with_a_page_that_says_so() -> None:
     one = exam._blank()  # a one-page PDF stands for a variant of one page
-    padded = exam._padded([one, one])
-    assert [pages(p) for p in padded] == [1, 1, 1, 1]
-    merged = PdfReader(io.BytesIO(exam.printing.merge_pdfs(padded)))
+    padded = exam._padded([Part(one, "Variant 1"), Part(one, "Variant 2")])
+    assert [(pages(p.data), p.label) for p in padded] == [
+        (1, "Variant 1"),
+        (1, None),
+        (1, "Variant 2"),
+        (1, None),
+    ]
+    merged = PdfReader(io.BytesIO(exam._joined(padded, "Worksheets")))
     assert len(merged.pages) == 4
     assert "intentionally left blank" in (merged.pages[1].extract_text() or "")
-    two = exam.printing.merge_pdfs([one, one])
-    assert exam._padded([two]) == [two]  # even: nothing added
+    assert [o.title for o in merged.outline] == ["Variant 1", "Variant 2"]
+    two = join([Part(one), Part(one)], "two")
+    assert exam._padded([Part(two)]) == [Part(two)]  # even: nothing added
 
 
 def test_duplex_exam_has_even_page_counts(run_cli: Cli, tmp_path: Path) -> None:

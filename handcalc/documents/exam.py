@@ -10,7 +10,7 @@ import csv
 import io
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -26,17 +26,20 @@ from handcalc.documents import formats as printing
 from handcalc.documents import paper as document
 from handcalc.documents.fairness import spread
 from handcalc.documents.moodle import quiz
-from handcalc.documents.variants import Variant, draw
+from handcalc.documents.variants import Variant, drawn
 from handcalc.errors import OutputError
 from handcalc.files import write_atomic
 from handcalc.folders import check, publish
-from handcalc.text import is_clean
+from handcalc.progress import SILENT, Steps
+from handcalc.render import pdf, pdfjoin, typst
+from handcalc.text import clean, is_clean
 
 NAMES = re.compile(
     r"variant-\d{2,}(\.yaml|-worksheet\.pdf|-key\.pdf)|worksheets\.pdf|keys\.pdf|manifest\.csv"
 )
 HEADER = "variant,seed,config_hash,config,worksheet,key"
 COLUMNS = [*HEADER.split(","), "draws", "nonzero_gradients", "largest_gradient"]
+PER_WORKER = 8  # papers to typeset for each worker process started
 BLANK = """#set page(paper: "a4")
 #set text(size: 11pt)
 #align(center + horizon)[This page is intentionally left blank.]
@@ -55,12 +58,19 @@ class Written:
     def summary(self) -> str:
         """The one line the command prints."""
         quiz = f" and {self.moodle}" if self.moodle else ""
-        each = ", ".join(map(str, self.draws))
         n = len(self.draws)
+        # each variant's count while it fits on the line; beyond, the range (the manifest lists all)
+        each = ", ".join(map(str, self.draws)) if n <= 8 else self._spread()
         return (
             f"wrote {len(self.files)} files to {self.folder}{quiz} ({n} variant{'s' * (n != 1)} "
             f"from {sum(self.draws)} draw{'s' * (sum(self.draws) != 1)}: {each})"
         )
+
+    def _spread(self) -> str:
+        """'1 to 4 each, see manifest.csv' (the draws of many variants, in brief)."""
+        low, high = min(self.draws), max(self.draws)
+        each = f"{low} each" if low == high else f"{low} to {high} each"
+        return f"{each}, see manifest.csv"
 
 
 def variant_yaml(v: Variant, count: int) -> str:
@@ -94,14 +104,19 @@ def write(
     force: bool,
     moodle: Path | None = None,
     duplex: bool = False,
+    steps: Steps = SILENT,
+    workers: int | None = None,
 ) -> Written:
-    """Draw the variants and write the exam folder as a unit, then the quiz file."""
+    """Draw the variants and write the exam folder as a unit, then the quiz file.
+
+    The PDFs are typeset by `workers` processes (by default one per processor); the files are
+    the same whatever their number."""
     check(folder, force, is_exam_folder)
     if moodle is not None and os.path.isfile(moodle) and not force:
         raise OutputError(f"{moodle}: already exists (use --force to overwrite)")
     limits.check_exam(base)
-    variants = draw(base, count)
-    files = _files(variants, count, duplex)
+    variants: list[Variant] = []
+    files = _files(base, count, variants, duplex, steps, workers)
     publish(folder, files, force, is_exam_folder)
     written = [folder / name for name in files]
     if moodle is not None:
@@ -128,9 +143,20 @@ def _starts(path: Path, head: str) -> bool:
         return f.read(len(head)) == head.encode()
 
 
-def _files(variants: list[Variant], count: int, duplex: bool) -> dict[str, bytes]:
-    """Every file of the exam folder by name, in the order they are written."""
-    pdfs = _pdfs(variants)
+def _files(
+    base: Problem,
+    count: int,
+    variants: list[Variant],
+    duplex: bool,
+    steps: Steps,
+    workers: int | None,
+) -> dict[str, bytes]:
+    """Every file of the exam folder by name, in the order they are written; `variants`
+    receives the variants drawn."""
+    papers = _papers(base, count, variants, steps.task("drawing variants", count))
+    if workers is None:  # a process costs about as much to start as a few papers to typeset
+        workers = min(os.cpu_count() or 1, 2 * count // PER_WORKER)
+    pdfs = pdf.pdfs(papers, workers, steps.task("typesetting PDFs", 2 * count))
     files: dict[str, bytes] = {}
     rows = []
     for v in variants:
@@ -141,30 +167,37 @@ def _files(variants: list[Variant], count: int, duplex: bool) -> dict[str, bytes
         }
         files.update(own)
         rows.append([v.number, v.seed, document.config_hash(v.trace), *own, *_fairness(v)])
-    for kind in ("worksheet", "key"):
-        parts = [pdfs[f"{v.stem}-{kind}.pdf"] for v in variants]
-        files[f"{kind}s.pdf"] = printing.merge_pdfs(_padded(parts) if duplex else parts)
+    combined = steps.task("combining PDFs", 2)
+    title = clean(base.title or "One training step")  # as the papers' own title
+    for kind, heading in (("worksheet", "Worksheets"), ("key", "Answer keys")):
+        parts = [
+            pdfjoin.Part(pdfs[f"{v.stem}-{kind}.pdf"], f"Variant {v.number}") for v in variants
+        ]
+        files[f"{kind}s.pdf"] = _joined(_padded(parts) if duplex else parts, f"{heading}: {title}")
+        combined()
     files["manifest.csv"] = _manifest(rows).encode()
     return files
 
 
-def _pdfs(variants: list[Variant]) -> dict[str, bytes]:
-    """Each variant's worksheet and key as PDF.
+def _papers(
+    base: Problem, count: int, variants: list[Variant], found: Callable[[], None]
+) -> Iterator[tuple[str, str]]:
+    """Each variant's worksheet and key as Typst source, drawn one variant at a time, so that
+    the first papers are typeset while the next variants are drawn."""
+    for v in drawn(base, count):
+        variants.append(v)
+        found()
+        for kind, key in (("worksheet", False), ("key", True)):
+            doc = document.build(v.trace, key=key, variant=v.number)
+            yield f"{v.stem}-{kind}.pdf", typst.document(doc)
 
-    Typst releases the interpreter while it lays out, so the PDFs compile side by side; the
-    combined documents are these PDFs merged (much faster than laying out one long document).
-    """
-    jobs = {
-        f"{v.stem}-{kind}.pdf": document.build(v.trace, key=key, variant=v.number)
-        for v in variants
-        for kind, key in (("worksheet", False), ("key", True))
-    }
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        futures = {
-            name: pool.submit(printing.render, [doc], ".pdf", doc.header.title)
-            for name, doc in jobs.items()
-        }
-        return {name: f.result() for name, f in futures.items()}
+
+def _joined(parts: list[pdfjoin.Part], title: str) -> bytes:
+    """The parts in one PDF, each variant an entry of its outline."""
+    try:
+        return pdfjoin.join(parts, title)
+    except pdfjoin.Unsupported:  # not laid out as this Typst writes: the general library
+        return printing.merge_pdfs([p.data for p in parts])
 
 
 def _fairness(v: Variant) -> list[Any]:
@@ -173,24 +206,20 @@ def _fairness(v: Variant) -> list[Any]:
     return [v.draws, s.nonzero, v.trace.problem.rounding.text(s.largest)]
 
 
-def _padded(pdfs: list[bytes]) -> list[bytes]:
+def _padded(parts: list[pdfjoin.Part]) -> list[pdfjoin.Part]:
     """Each PDF followed by a page saying it is blank when its page count is odd, so that
     every variant of a two-sided print starts on a new sheet."""
-    from pypdf import PdfReader
-
     out = []
-    for data in pdfs:
-        out.append(data)
-        if len(PdfReader(io.BytesIO(data)).pages) % 2:
-            out.append(_blank())
+    for part in parts:
+        out.append(part)
+        if pdfjoin.pages(part.data) % 2:
+            out.append(pdfjoin.Part(_blank()))
     return out
 
 
 @cache
 def _blank() -> bytes:
-    from handcalc.render.pdf import pdf
-
-    return pdf(BLANK)
+    return pdf.pdf(BLANK)
 
 
 def _manifest(rows: list[list[Any]]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -126,6 +127,11 @@ def _has_ties(t: Trace) -> bool:
 
 def draw(base: Problem, count: int) -> list[Variant]:
     """`count` variants meeting the constraints, or a clear error naming the one most failed."""
+    return list(drawn(base, count))
+
+
+def drawn(base: Problem, count: int) -> Iterator[Variant]:
+    """The variants of `draw`, each as soon as it is found."""
     if not fairness.drawn(base):
         if count > 1:
             raise ConfigError(
@@ -133,14 +139,15 @@ def draw(base: Problem, count: int) -> list[Variant]:
                 "is given and neither the input nor the label varies; leave a parameter out of "
                 "parameters, or set exam.input or exam.label)"
             )
-        return [_only(base)]
-    variants: list[Variant] = []
+        yield _only(base)
+        return
+    found = 0
     failed: Counter[str] = Counter()
     tries = since = 0
     seed = base.init.seed
-    while len(variants) < count:
+    while found < count:
         if tries >= base.exam.max_tries:
-            raise _too_few(len(variants), count, tries, failed)
+            raise _too_few(found, count, tries, failed)
         tries += 1
         since += 1
         seed += 1
@@ -152,9 +159,9 @@ def draw(base: Problem, count: int) -> list[Variant]:
         broken = violations(t)
         failed.update(broken)
         if not broken:
-            variants.append(Variant(number=len(variants) + 1, seed=seed, trace=t, draws=since))
+            found += 1
+            yield Variant(number=found, seed=seed, trace=t, draws=since)
             since = 0
-    return variants
 
 
 def _only(base: Problem) -> Variant:
