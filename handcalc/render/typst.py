@@ -84,9 +84,9 @@ def _mixed(items: tuple[Node, ...]) -> str:
 
 def _prose(node: Node) -> bool:
     """Words, numbers and punctuation that read as text, with no symbol among them."""
-    if isinstance(node, Group):  # '(the exact sum, rounded once)' but not '(-0.7000)'
+    if isinstance(node, Group):  # '(the exact sum, rounded once)', '(c = 2)', not '(-0.7000)'
         body = node.body.items if isinstance(node.body, Row) else (node.body,)
-        return all(_prose(i) for i in body) and any(isinstance(i, (Text, Group)) for i in body)
+        return any(isinstance(i, Text) or (isinstance(i, Group) and _prose(i)) for i in body)
     if isinstance(node, Op):
         return node.text in _PUNCTUATION
     return isinstance(node, (Text, Num, Space))
