@@ -116,13 +116,19 @@ def test_the_worksheet_prints_every_constant_the_steps_read() -> None:
     assert "iteration 1 of 4" in text
 
 
-def test_labels_sit_on_the_targets() -> None:
+def test_labels_sit_on_the_targets_and_ids_only_on_the_key() -> None:
     text = worksheet(config("dropout"))
-    assert "y = one-hot of the label c (c = 2) `[y]`" in text
-    assert "d<sup>(1)</sup> = the dropout mask (given) `[d1]`" in text
+    assert "y = one-hot of the label c (c = 2)\n" in text
+    assert "d<sup>(1)</sup> = the dropout mask (given)\n" in text
+    assert "`[y]`" not in text and "· dhdz1`" not in text
     text = worksheet(config("adam-minibatches"))
-    assert "y = one-hot of the label c (labels = 1, 2) `[y]`" in text
-    assert "(0 at the start) `[sb2_prev]`" in text
+    assert "y = one-hot of the label c (labels = 1, 2)\n" in text
+    assert "(0 at the start)\n" in text
+    key = mdoc.document(paper.build(make_trace(problem(config("adam-minibatches"))), key=True))
+    assert "(0 at the start) `[sb2_prev]`" in key and "`3 x 3 · dW1`" in key
+    for render in (html.document, latex.document):
+        sheet = render(paper.build(make_trace(problem(config("dropout"))), key=False))
+        assert "[y]" not in sheet and "dhdz1" not in sheet
 
 
 def test_per_example_numbers_have_a_row_per_example() -> None:

@@ -72,7 +72,10 @@ def _mixed(items: tuple[Node, ...]) -> str:
     out: list[str] = []
     run: list[Node] = []
     for item in items:
-        if (run and not _prose(item)) or (isinstance(item, (Num, Space)) and run):
+        if _aside(item) and not _prose(item) and run and run[-1] == Space():
+            out.append(_formula(run))  # 'the label c (c = 2)': two formulas, a space between
+            run = [item]
+        elif (run and not _prose(item)) or (isinstance(item, (Num, Space)) and run):
             run.append(item)
         elif _prose(item):
             out += [_formula(run), _words(item)]
@@ -80,6 +83,11 @@ def _mixed(items: tuple[Node, ...]) -> str:
         else:
             run.append(item)
     return "".join([*out, _formula(run)])
+
+
+def _aside(node: Node) -> bool:
+    """A bracketed equation of its own, as in 'c (c = 2)'."""
+    return isinstance(node, Group) and isinstance(node.body, Row) and Op("=") in node.body.items
 
 
 def _prose(node: Node) -> bool:
@@ -214,9 +222,15 @@ def _numbers(
             cells.append(f"[{lit(labels[i])}]")
         cells += ["[#v(1.8em)]" if empty else f"cell[{lit(v)}]" for v in row[start:stop]]
     columns = ", ".join(["auto"] * len(lead) + [width] * cols)
+    # one number (or one per example) needs no column index above it
+    head = (
+        ""
+        if stop == 1 and start == 0 and all(len(r) == 1 for r in rows)
+        else f"table.header({header}), "
+    )
     return (
         f"#table(columns: ({columns}), align: right, stroke: 0.5pt + luma(120), inset: 3pt, "
-        f"table.header({header}), {', '.join(cells)})"
+        f"{head}{', '.join(cells)})"
     )
 
 
