@@ -46,6 +46,11 @@ def string(text: str) -> str:
     return json.dumps(clean(text, newlines=True), ensure_ascii=False)
 
 
+def minus(number: str) -> str:
+    """A written number with the minus sign of the formulas beside it, not a hyphen."""
+    return "−" + number[1:] if number.startswith("-") else number
+
+
 def lit(text: str) -> str:
     """Text as a Typst string literal in markup: printed as is, never read as code."""
     return "#" + string(text)
@@ -220,7 +225,7 @@ def _numbers(
             cells.append("table.hline(stroke: 1.2pt)")  # a new slice of a 3-tensor
         if labels:
             cells.append(f"[{lit(labels[i])}]")
-        cells += ["[#v(1.8em)]" if empty else f"cell[{lit(v)}]" for v in row[start:stop]]
+        cells += ["[#v(1.8em)]" if empty else f"cell[{lit(minus(v))}]" for v in row[start:stop]]
     columns = ", ".join(["auto"] * len(lead) + [width] * cols)
     # one number (or one per example) needs no column index above it
     head = (
