@@ -14,7 +14,7 @@ from decimal import Decimal
 from handcalc.config.load import normalized
 from handcalc.documents.settings import settings
 from handcalc.documents.statement import ACTIVATION_NAMES, LOSS_NAMES
-from handcalc.documents.worked import Worked, worked
+from handcalc.documents.worked import ASSIGNED, Worked, worked
 from handcalc.errors import HandcalcError
 from handcalc.explain import explain, parse_scalar
 from handcalc.model.ids import Kind
@@ -275,7 +275,7 @@ def equation(spec: StepSpec) -> str | None:
     None when the formula only repeats the symbol."""
     if spec.formula == spec.symbol:
         return None
-    return f"{spec.symbol} {'←' if spec.phase == Phase.update else '='} {spec.formula}"
+    return f"{spec.symbol} {'←' if spec.kind in ASSIGNED else '='} {spec.formula}"
 
 
 def _box(trace: Trace, step: Step, key: bool, hints: bool) -> Box:

@@ -318,7 +318,7 @@ def _worked(w: Worked) -> str:
     return (
         f"#block(breakable: false, above: 1em)[{rich(w.equation)} #h(1fr) "
         f"#text(size: 7pt, fill: luma(120))[{lit(w.step_id)}] \\\n"
-        f"#grid(columns: (auto, auto, 1fr), column-gutter: 1em, row-gutter: 0.55em, "
+        f"#grid(columns: (auto, auto, 1fr), column-gutter: 1em, row-gutter: 0.9em, "
         f"align: (left, left, left), {', '.join(cells)})]"
     )
 
@@ -365,5 +365,6 @@ def _chart(bars: list[tuple[str, str, float]]) -> list[str]:
     return [
         "Largest |hand − float64| per step, in units of the last kept digit (red: over half a "
         "unit, so rounding changed a written digit).",
-        f"#table(columns: (auto, 7.2cm, auto), stroke: none, inset: 2pt, {', '.join(rows)})",
+        "#table(columns: (auto, 7.2cm, auto), stroke: none, inset: (x: 2pt, y: 3.5pt), "
+        f"align: horizon, {', '.join(rows)})",
     ]
