@@ -256,7 +256,7 @@ def _given(doc: Document) -> list[str]:
     for m in doc.given:
         key = f" #h(0.4em) {_margin(m.name)}" if doc.header.key else ""
         out.append(
-            f"#box(inset: (right: 1.6em, bottom: 0.9em))[{symbol(m.symbol)}{key} \\ "
+            f"#box(inset: (right: 1.6em, bottom: 1.3em))[{symbol(m.symbol)}{key} \\ "
             f"{' '.join(_bracketed(m))}]"
         )
     return [" ".join(out), ""]
