@@ -68,8 +68,10 @@ def symbol(ident: StepId, plain: str = "") -> Node:
     return parse(plain)
 
 
-_OPERATORS = frozenset({"exp", "ln", "tanh", "diag", "max"})  # function names in any case
-_FUNCS = frozenset({"relu", "leaky_relu", "sigmoid", "softmax", "identity"})  # only as f(...)
+# function names when applied, f(...), and ln, which the notes also write as ln ŷ_j
+_FUNCS = frozenset(
+    {"exp", "ln", "tanh", "diag", "max", "relu", "leaky_relu", "sigmoid", "softmax", "identity"}
+)
 _LAYER = re.compile(r"\^\((\d+|l|l[-+]\d+)\)")
 _INDEX = re.compile(r"_(\d+(?:,\d+)*|prev(?![A-Za-z])|[A-Za-z](?:,?[a-z])*(?![A-Za-z]))")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e-?\d+)?")
@@ -170,7 +172,7 @@ def _atom(text: str, i: int) -> tuple[Node, int]:
 
 def _word(word: str, applied: bool) -> Node:
     """A function name (the ones spelt as words need their argument), a symbol, or words."""
-    if word in _OPERATORS or (word in _FUNCS and applied):
+    if word == "ln" or (word in _FUNCS and applied):
         return Func(word)
     if re.fullmatch(r"[^\W\d_][\u0300-\u036f]?'?", word) or re.fullmatch(r"[α-ω]\d", word):
         return Sym(word)

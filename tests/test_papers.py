@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -120,13 +121,19 @@ def test_the_worksheet_prints_every_constant_the_steps_read() -> None:
     assert "iteration 1 of 4" in text
 
 
-def test_labels_sit_on_the_targets() -> None:
+def test_labels_sit_on_the_targets_and_ids_only_on_the_key() -> None:
     text = worksheet(config("dropout"))
-    assert "y = one-hot of the label c (c = 2) `[y]`" in text
-    assert "d<sup>(1)</sup> = the dropout mask (given) `[d1]`" in text
+    assert "y = one-hot of the label c (c = 2)\n" in text
+    assert "d<sup>(1)</sup> = the dropout mask (given)\n" in text
+    assert "`[y]`" not in text and "· dhdz1`" not in text
     text = worksheet(config("adam-minibatches"))
-    assert "y = one-hot of the label c (labels = 1, 2) `[y]`" in text
-    assert "(0 at the start) `[sb2_prev]`" in text
+    assert "y = one-hot of the label c (labels = 1, 2)\n" in text
+    assert "(0 at the start)\n" in text
+    key = mdoc.document(paper.build(make_trace(problem(config("adam-minibatches"))), key=True))
+    assert "(0 at the start) `[sb2_prev]`" in key and "`3 x 3 · dW1`" in key
+    for render in (html.document, latex.document):
+        sheet = render(paper.build(make_trace(problem(config("dropout"))), key=False))
+        assert "[y]" not in sheet and "dhdz1" not in sheet
 
 
 def test_per_example_numbers_have_a_row_per_example() -> None:
@@ -249,3 +256,54 @@ def test_the_pdf_worksheet_reads_back_with_every_constant_and_no_answer() -> Non
     assert loss not in text
     key = "".join(text_of(pdf(typst.document(paper.build(trace, key=True))))).replace(" ", "")
     assert loss in key and "β1=0.9" in key
+
+
+PDF_CASES = [c.stem for c in CONFIGS] + list(COMBINATIONS)
+NUMBER = re.compile(r"-?\d+\.\d+")
+
+
+def pdf_text(doc: paper.Document) -> str:
+    """The PDF's text as a reader copies it, on one line."""
+    from handcalc.render.pdf import pdf
+    from test_documents import text_of
+
+    return " ".join(text_of(pdf(typst.document(doc))))
+
+
+def settings_read(p: Problem) -> list[str]:
+    """Every constant a step of `p` reads, as the PDF's text spells it (math has no spaces)."""
+    o, out = p.optimizer, [f"η={number(p.learning_rate)}"]
+    if o.name in ("momentum", "nesterov"):
+        out.append(f"μ={number(o.momentum)}")
+    if o.name == "adam":
+        out += [f"β1={number(o.beta1)}", f"β2={number(o.beta2)}", f"ε={number(o.epsilon)}"]
+    if o.weight_decay or o.name != "sgd":
+        out.append(f"λ={number(o.weight_decay)}")
+    if p.dropout is not None:
+        out += [f"p({i})={number(k)}" for i, k in enumerate(p.dropout.keep)]
+    if p.temperature is not None:
+        out.append(f"T={number(p.temperature)}")
+    return out + [f"Layer{layer}isresidual" for layer in p.residual]
+
+
+@pytest.mark.parametrize("name", PDF_CASES)
+def test_the_pdf_worksheet_gives_every_value_and_no_answer_and_the_key_every_answer(
+    name: str,
+) -> None:
+    trace = trace_of(name)
+    sheet, key = paper.build(trace, key=False), paper.build(trace, key=True)
+    text, key_text = pdf_text(sheet), pdf_text(key)
+    given = {v for m in sheet.given for row in m.rows for v in row}
+    assert all(v in text for v in given), [v for v in given if v not in text]
+    for wanted in settings_read(trace.problem):
+        assert wanted in text.replace(" ", ""), f"{name}: {wanted} missing"
+    answers = {v for s in key.sections for b in s.boxes for row in b.values or [] for v in row}
+    missing = [v for v in answers if v not in key_text]
+    assert not missing, f"{name}: the key lacks {missing}"
+    shown = (
+        given
+        | set(NUMBER.findall(sheet.rule_example))
+        | set(NUMBER.findall(" ".join(sheet.settings)))
+    )
+    leaked = set(NUMBER.findall(text)) & (answers - shown)
+    assert not leaked, f"{name}: the worksheet prints answers {leaked}"

@@ -15,7 +15,7 @@ from handcalc.config.load import normalized
 from handcalc.documents import statement
 from handcalc.documents.settings import settings
 from handcalc.documents.statement import ACTIVATION_NAMES, LOSS_NAMES
-from handcalc.documents.worked import Worked, worked
+from handcalc.documents.worked import ASSIGNED, Worked, worked
 from handcalc.errors import HandcalcError
 from handcalc.explain import explain, parse_scalar
 from handcalc.model.ids import Kind
@@ -276,11 +276,10 @@ def equation(spec: StepSpec) -> str | None:
     None when the formula only repeats the symbol."""
     if spec.formula == spec.symbol:
         return None
-    assigns = spec.phase == Phase.update and spec.kind not in _CHANGES
-    return f"{spec.symbol} {'←' if assigns else '='} {spec.formula}"
+    return f"{spec.symbol} {'←' if spec.kind in ASSIGNED else '='} {spec.formula}"
 
 
-# The weight changes ΔW, Δb are update-phase quantities, but equalities, not assignments.
+# The weight changes ΔW, Δb are update-phase quantities, but not the updated parameters.
 _CHANGES = (Kind.deltaW, Kind.deltab)
 
 

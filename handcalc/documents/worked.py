@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from handcalc.model.steps import Phase
+from handcalc.model import ids
+from handcalc.model.ids import Kind
+
+# the steps that write a new value of a quantity under its own name: W^(l) ← W^(l) − η g
+ASSIGNED = frozenset({Kind.W_next, Kind.b_next, Kind.T_next})
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +33,7 @@ def worked(lines: list[str]) -> Worked:
     title = _TITLE.fullmatch(lines[0])
     assert title is not None, lines[0]
     equation = title.group("eq")
-    if title.group("phase") == Phase.update:
+    if ids.known(title.group("id")).kind in ASSIGNED:
         equation = equation.replace(" = ", " ← ", 1)
     rows = []
     for line in lines[1:]:

@@ -59,11 +59,10 @@ def _block(rows: list[list[str]], labels: list[str], empty: bool, start: int, st
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
-def _given(m: Matrix) -> str:
-    return (
-        f'<div class="given">{rich(m.symbol)} <span class="id">[{esc(m.name)}]</span>'
-        f"{_table(m.rows, m.row_labels, False)}</div>"
-    )
+def _given(m: Matrix, key: bool) -> str:
+    """A given matrix; the key names its step id for graders, a worksheet only its symbol."""
+    name = f' <span class="id">[{esc(m.name)}]</span>' if key else ""
+    return f'<div class="given">{rich(m.symbol)}{name}{_table(m.rows, m.row_labels, False)}</div>'
 
 
 def _box(b: Box) -> str:
@@ -71,8 +70,8 @@ def _box(b: Box) -> str:
     formula = f"<br><small>{rich(b.formula)}</small>" if b.formula else ""
     rows = b.values if b.values is not None else [[""] * b.cols for _ in range(b.rows)]
     return (
-        f'<div class="box"><b>{rich(b.symbol)}</b> <span class="id">{esc(b.shape)} · '
-        f"{esc(b.step_id)}</span>{points}{formula}"
+        f'<div class="box"><b>{rich(b.symbol)}</b> <span class="id">{esc(b.shape)}'
+        f"{'' if b.values is None else ' · ' + esc(b.step_id)}</span>{points}{formula}"
         f"{_table(rows, b.row_labels, b.values is None)}</div>"
     )
 
@@ -100,7 +99,7 @@ def _diagram(layers: list[Layer]) -> str:
 
 def body(doc: Document) -> str:
     out = _top(doc)
-    out += [_given(m) for m in doc.given]
+    out += [_given(m, doc.header.key) for m in doc.given]
     out += ["<h2>The network</h2>", _diagram(doc.network), f"<p>{rich(doc.network_text)}</p>"]
     for section in doc.sections:
         out.append(f"<h2>{esc(section.title)}</h2>")

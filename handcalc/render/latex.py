@@ -121,15 +121,18 @@ def _block(rows: list[list[str]], labels: list[str], empty: bool, start: int, st
     return "\n".join(lines)
 
 
-def _given(m: Matrix) -> str:
+def _given(m: Matrix, key: bool) -> str:
+    """A given matrix; the key names its step id for graders, a worksheet only its symbol."""
+    name = rf"\quad{{\scriptsize [{esc(m.name)}]}}" if key else ""
     return (
-        rf"\begin{{minipage}}[t]{{\linewidth}}{rich(m.symbol)}\quad{{\scriptsize [{esc(m.name)}]}}"
+        rf"\begin{{minipage}}[t]{{\linewidth}}{rich(m.symbol)}{name}"
         rf"\\[2pt]{_table(m.rows, m.row_labels, False)}\end{{minipage}}\par\medskip"
     )
 
 
 def _box(b: Box) -> str:
-    head = rf"\textbf{{{rich(b.symbol)}}}\quad{{\scriptsize {esc(b.shape)} · {esc(b.step_id)}}}"
+    step = "" if b.values is None else f" · {esc(b.step_id)}"
+    head = rf"\textbf{{{rich(b.symbol)}}}\quad{{\scriptsize {esc(b.shape)}{step}}}"
     if b.points:
         head += rf"\hfill {esc(b.points)} pt"
     formula = rf"\\{{\small {rich(b.formula)}}}" if b.formula else ""
@@ -164,7 +167,7 @@ def _diagram(layers: list[Layer]) -> str:
 def body(doc: Document) -> str:
     out = _top(doc)
     out.append(r"\section*{Given}")
-    out += [_given(m) for m in doc.given]
+    out += [_given(m, doc.header.key) for m in doc.given]
     out += [r"\section*{The network}", _diagram(doc.network), rich(doc.network_text) + r"\par"]
     for section in doc.sections:
         out.append(rf"\section*{{{esc(section.title)}}}")

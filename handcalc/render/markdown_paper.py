@@ -45,13 +45,16 @@ def _table(rows: list[list[str]], labels: list[str], empty: bool) -> list[str]:
     return [*out, ""]
 
 
-def _given(m: Matrix) -> list[str]:
-    return [f"{rich(m.symbol)} `[{m.name}]`", "", *_table(m.rows, m.row_labels, False)]
+def _given(m: Matrix, key: bool) -> list[str]:
+    """A given matrix; the key names its step id for graders, a worksheet only its symbol."""
+    name = f" `[{m.name}]`" if key else ""
+    return [f"{rich(m.symbol)}{name}", "", *_table(m.rows, m.row_labels, False)]
 
 
 def _box(b: Box) -> list[str]:
     points = f" ({esc(b.points)} pt)" if b.points else ""
-    out = [f"**{rich(b.symbol)}** `{b.shape} · {b.step_id}`{points}", ""]
+    step = "" if b.values is None else f" · {b.step_id}"
+    out = [f"**{rich(b.symbol)}** `{b.shape}{step}`{points}", ""]
     if b.formula:
         out += [rich(b.formula), ""]
     rows = b.values if b.values is not None else [[""] * b.cols for _ in range(b.rows)]
@@ -61,7 +64,7 @@ def _box(b: Box) -> list[str]:
 def document(doc: Document) -> str:
     out = _top(doc)
     for m in doc.given:
-        out += _given(m)
+        out += _given(m, doc.header.key)
     out += ["## The network", "", rich(doc.network_text), ""]
     for section in doc.sections:
         out += [f"## {esc(section.title)}", ""]

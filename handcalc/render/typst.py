@@ -46,6 +46,11 @@ def string(text: str) -> str:
     return json.dumps(clean(text, newlines=True), ensure_ascii=False)
 
 
+def minus(number: str) -> str:
+    """A written number with the minus sign of the formulas beside it, not a hyphen."""
+    return "−" + number[1:] if number.startswith("-") else number
+
+
 def lit(text: str) -> str:
     """Text as a Typst string literal in markup: printed as is, never read as code."""
     return "#" + string(text)
@@ -72,7 +77,10 @@ def _mixed(items: tuple[Node, ...]) -> str:
     out: list[str] = []
     run: list[Node] = []
     for item in items:
-        if (run and not _prose(item)) or (isinstance(item, (Num, Space)) and run):
+        if _aside(item) and not _prose(item) and run and run[-1] == Space():
+            out.append(_formula(run))  # 'the label c (c = 2)': two formulas, a space between
+            run = [item]
+        elif (run and not _prose(item)) or (isinstance(item, (Num, Space)) and run):
             run.append(item)
         elif _prose(item):
             out += [_formula(run), _words(item)]
@@ -82,11 +90,16 @@ def _mixed(items: tuple[Node, ...]) -> str:
     return "".join([*out, _formula(run)])
 
 
+def _aside(node: Node) -> bool:
+    """A bracketed equation of its own, as in 'c (c = 2)'."""
+    return isinstance(node, Group) and isinstance(node.body, Row) and Op("=") in node.body.items
+
+
 def _prose(node: Node) -> bool:
     """Words, numbers and punctuation that read as text, with no symbol among them."""
-    if isinstance(node, Group):  # '(the exact sum, rounded once)' but not '(-0.7000)'
+    if isinstance(node, Group):  # '(the exact sum, rounded once)', '(c = 2)', not '(-0.7000)'
         body = node.body.items if isinstance(node.body, Row) else (node.body,)
-        return all(_prose(i) for i in body) and any(isinstance(i, (Text, Group)) for i in body)
+        return any(isinstance(i, Text) or (isinstance(i, Group) and _prose(i)) for i in body)
     if isinstance(node, Op):
         return node.text in _PUNCTUATION
     return isinstance(node, (Text, Num, Space))
@@ -212,11 +225,17 @@ def _numbers(
             cells.append("table.hline(stroke: 1.2pt)")  # a new slice of a 3-tensor
         if labels:
             cells.append(f"[{lit(labels[i])}]")
-        cells += ["[#v(1.8em)]" if empty else f"cell[{lit(v)}]" for v in row[start:stop]]
+        cells += ["[#v(1.8em)]" if empty else f"cell[{lit(minus(v))}]" for v in row[start:stop]]
     columns = ", ".join(["auto"] * len(lead) + [width] * cols)
+    # one number (or one per example) needs no column index above it
+    head = (
+        ""
+        if stop == 1 and start == 0 and all(len(r) == 1 for r in rows)
+        else f"table.header({header}), "
+    )
     return (
         f"#table(columns: ({columns}), align: right, stroke: 0.5pt + luma(120), inset: 3pt, "
-        f"table.header({header}), {', '.join(cells)})"
+        f"{head}{', '.join(cells)})"
     )
 
 
@@ -237,7 +256,7 @@ def _given(doc: Document) -> list[str]:
     for m in doc.given:
         key = f" #h(0.4em) {_margin(m.name)}" if doc.header.key else ""
         out.append(
-            f"#box(inset: (right: 1.6em, bottom: 0.9em))[{symbol(m.symbol)}{key} \\ "
+            f"#box(inset: (right: 1.6em, bottom: 1.3em))[{symbol(m.symbol)}{key} \\ "
             f"{' '.join(_bracketed(m))}]"
         )
     return [" ".join(out), ""]
@@ -299,7 +318,7 @@ def _worked(w: Worked) -> str:
     return (
         f"#block(breakable: false, above: 1em)[{rich(w.equation)} #h(1fr) "
         f"#text(size: 7pt, fill: luma(120))[{lit(w.step_id)}] \\\n"
-        f"#grid(columns: (auto, auto, 1fr), column-gutter: 1em, row-gutter: 0.55em, "
+        f"#grid(columns: (auto, auto, 1fr), column-gutter: 1em, row-gutter: 0.9em, "
         f"align: (left, left, left), {', '.join(cells)})]"
     )
 
@@ -346,5 +365,6 @@ def _chart(bars: list[tuple[str, str, float]]) -> list[str]:
     return [
         "Largest |hand − float64| per step, in units of the last kept digit (red: over half a "
         "unit, so rounding changed a written digit).",
-        f"#table(columns: (auto, 7.2cm, auto), stroke: none, inset: 2pt, {', '.join(rows)})",
+        "#table(columns: (auto, 7.2cm, auto), stroke: none, inset: (x: 2pt, y: 3.5pt), "
+        f"align: horizon, {', '.join(rows)})",
     ]
