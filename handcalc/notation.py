@@ -288,7 +288,9 @@ def _compound(node: Node) -> str:
 
 
 def _sym(name: str) -> str:
-    """A symbol in Typst: β1 is beta_1, ŷ is hat(y), σ' is sigma'."""
+    """A symbol in Typst: β1 is beta_1, ŷ is hat(y), σ' is sigma', ΔW is Delta W."""
+    if name.startswith("Δ") and len(name) > 1:
+        return f"Delta {_sym(name[1:])}"  # a change of W: one symbol, scripts on the pair
     prime = "'" if name.endswith("'") else ""
     name = _PRECOMPOSED.get(name.rstrip("'"), name.rstrip("'"))
     letter, marks = name[:1], name[1:]

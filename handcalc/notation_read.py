@@ -174,7 +174,7 @@ def _word(word: str, applied: bool) -> Node:
     """A function name (the ones spelt as words need their argument), a symbol, or words."""
     if word == "ln" or (word in _FUNCS and applied):
         return Func(word)
-    if re.fullmatch(r"[^\W\d_][\u0300-\u036f]?'?", word) or re.fullmatch(r"[α-ω]\d", word):
+    if re.fullmatch(r"Δ?[^\W\d_][\u0300-\u036f]?'?", word) or re.fullmatch(r"[α-ω]\d", word):
         return Sym(word)
     return Text(word)
 

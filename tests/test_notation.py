@@ -51,6 +51,7 @@ def test_every_plain_form_reads_back_as_itself() -> None:
         ("the dropout mask (drawn, keep p = 0.5)", '"the dropout mask" ("drawn", "keep" p = 0.5)'),
         ("z̃^(2)", "tilde(z)^((2))"),
         ("diag(ŷ) - ŷ ŷ^T", 'op("diag")(hat(y)) - hat(y) hat(y)^upright(T)'),
+        ("ΔW^(1) = -η dL/dW^(1)", "Delta W^((1)) = -eta (partial L)/(partial W^((1)))"),
     ],
 )
 def test_typst_math_of_the_notes_notation(plain: str, typst: str) -> None:
