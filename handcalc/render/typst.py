@@ -32,6 +32,7 @@ from handcalc.notation_read import parse
 from handcalc.text import clean
 
 COLUMNS = 8  # matrix columns per row of boxes on an A4 page
+WRAP = 9  # characters of a number on one line of a 2.1cm cell at 10pt
 RED = 'rgb("#c0392b")'
 ROOM = {"none": "", "small": "2.2cm", "large": "5cm"}  # working area under a worksheet box
 
@@ -49,6 +50,16 @@ def string(text: str) -> str:
 def lit(text: str) -> str:
     """Text as a Typst string literal in markup: printed as is, never read as code."""
     return "#" + string(text)
+
+
+def wrapping(number: str) -> str:
+    """A number for a table cell, with a break opportunity every WRAP characters: an exact value
+    (60 digits of e^z) wraps inside its cell instead of running over its neighbours.
+
+    >>> wrapping("0.25"), wrapping("-0.123456789")
+    ('#"0.25"', '#"-0.123456"#sym.zws#"789"')
+    """
+    return "#sym.zws".join(lit(number[i : i + WRAP]) for i in range(0, len(number) or 1, WRAP))
 
 
 def rich(notation: str, display: bool = False) -> str:
@@ -212,7 +223,7 @@ def _numbers(
             cells.append("table.hline(stroke: 1.2pt)")  # a new slice of a 3-tensor
         if labels:
             cells.append(f"[{lit(labels[i])}]")
-        cells += ["[#v(1.8em)]" if empty else f"cell[{lit(v)}]" for v in row[start:stop]]
+        cells += ["[#v(1.8em)]" if empty else f"cell[{wrapping(v)}]" for v in row[start:stop]]
     columns = ", ".join(["auto"] * len(lead) + [width] * cols)
     return (
         f"#table(columns: ({columns}), align: right, stroke: 0.5pt + luma(120), inset: 3pt, "
