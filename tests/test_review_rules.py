@@ -63,3 +63,39 @@ def test_the_ids_of_a_command_and_of_the_cycle_are_accepted(
     code, out, err = run_cli(command, str(with_rounding(tmp_path, base, rounding)))
     assert (code, err) == (0, "")
     assert out
+
+
+SMALL = "network: {widths: [3, 2, 2]}\ndata: {x: [0.5, -1, 0.3], y: [0, 1]}\nrounding:\n"
+
+
+@pytest.mark.parametrize("command", ["run", "check", "export-torch"])
+def test_a_layer_no_step_of_the_kind_has_is_refused(
+    run_cli: Cli, tmp_path: Path, command: str
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(SMALL + "  write:\n    dW:\n      1: false\n      3: false\n")
+    more = ["--template"] if command == "check" else []
+    code, out, err = run_cli(command, str(path), *more)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {path}:7: rounding.write.dW.3: no step of this network has that layer "
+        "(dW is on layers 1, 2)\n"
+    )
+
+
+def test_a_layer_of_a_kind_the_network_lacks_is_refused(run_cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(SMALL.replace("[3, 2, 2]", "[3, 2]") + "  write: {dhdz: {1: false}}\n")
+    code, _, err = run_cli("run", str(path))
+    assert code == 2
+    assert err.endswith(
+        "rounding.write.dhdz.1: no step of this network has that layer (no dhdz step)\n"
+    )
+
+
+def test_a_layer_the_network_has_is_left_unwritten(run_cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(SMALL + "  write: {dW: {2: false}}\n")
+    code, out, err = run_cli("check", str(path), "--template")
+    assert (code, err) == (0, "")
+    assert "\ndW1:" in out and "dW2" not in out
