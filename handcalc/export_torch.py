@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from handcalc.config.problem import Block, Problem
+from handcalc.config.rules_read import check_ids
 from handcalc.model.plan import plan
 from handcalc.rounding import exact_text
 from handcalc.text import clean
@@ -65,6 +66,7 @@ def _attr(name: str) -> str:
 def script(p: Problem, source: str) -> str:
     """The script's text for the first iteration of problem p (read from `source`)."""
     first = plan(p)[0]
+    check_ids(p.rules, [s.id for s in first.specs])  # refused here as by every command
     p = first.problem  # its first mini-batch
     forward_out, backward_out = _recorded(p)
     return TEMPLATE.format(

@@ -199,12 +199,12 @@ def test_exact_given_parameters_are_kept_as_written() -> None:
 
 def test_the_config_in_the_trace_reads_back() -> None:
     rules = {
-        "write": {"dhdz": {"1": False}, "losses": False},
+        "write": {"dW": {"1": False}, "losses": False},
         "overrides": {"deltaW": {"digits": 3, "mode": "significant"}, "W_next": "exact"},
     }
     trace = make_trace(problem(adam_config(rules)))
     written = json.loads(trace.to_json())["config"]
-    assert written["rounding"]["write"] == {"dhdz": {"1": False}, "losses": False}
+    assert written["rounding"]["write"] == {"dW": {"1": False}, "losses": False}
     assert written["rounding"]["overrides"] == {
         "deltaW": {"digits": 3, "mode": "significant", "rule": "half_up", "per": "value"},
         "W_next": "exact",

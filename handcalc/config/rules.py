@@ -19,7 +19,8 @@ from handcalc.rounding import Rounding
 class Rules:
     """rounding.write and rounding.overrides, read; empty: every step written by the class rule.
 
-    `places` remembers where each id key was written, to report an id no step has.
+    `places` remembers where each id key (and layer key of write) was written, to report an id
+    or a layer no step has.
     """
 
     write: dict[str, bool] = field(default_factory=dict)  # "dW", "dW@2" or an id -> written

@@ -46,13 +46,13 @@ def _write(node: Node | None, places: dict[str, str]) -> dict[str, bool]:
             _single(child, key, path, places, "write")
             out[key] = boolean(child, path)
         elif child.is_map:
-            out.update(_per_layer(child, path, kind))
+            out.update(_per_layer(child, path, kind, places))
         else:
             out[key] = boolean(child, path)
     return out
 
 
-def _per_layer(node: Node, path: str, kind: Kind) -> dict[str, bool]:
+def _per_layer(node: Node, path: str, kind: Kind, places: dict[str, str]) -> dict[str, bool]:
     """{LAYER: bool} under a layered kind: dhdz: {2: false}."""
     if kind in UNLAYERED:
         raise fail(node, path, f"{kind} has no layers", "true or false")
@@ -63,6 +63,7 @@ def _per_layer(node: Node, path: str, kind: Kind) -> dict[str, bool]:
             Node(value=key, kind="str", where=child.where), f"{path}.{key}", 0, MAX_LAYER
         )
         out[f"{kind}@{layer}"] = boolean(child, f"{path}.{key}")
+        places[f"{path}.{key}"] = child.where  # checked once the steps are known
     return out
 
 
@@ -146,13 +147,27 @@ def _own(sec: dict[str, Node], name: str, path: str, inherited: Any) -> Any:
 
 
 def check_ids(r: Rules, ids: Sequence[str]) -> None:
-    """Every id key of write and overrides names a step of the run."""
+    """Every id key of write and overrides names a step of the run, and every layer key of
+    write (dW: {2: false}) a layer that has a step of its kind."""
+    layers: dict[str, list[int]] = {}
+    for step in filter(None, map(parse, ids)):
+        if step.layer is not None:
+            layers.setdefault(str(step.kind), []).append(step.layer)
     for path, where in r.places.items():
-        key = path.rsplit(".", 1)[1]
-        if key not in ids:
-            close = suggest(key, list(ids))
+        parts = path.split(".")
+        if len(parts) == 4:  # rounding.write.KIND.LAYER
+            _check_layer(path, where, sorted(set(layers.get(parts[2], []))), int(parts[3]))
+        elif parts[2] not in ids:
+            close = suggest(parts[2], list(ids))
             hint = f"did you mean {close}? " if close else ""
             raise ConfigError(
                 f"{where}: {path}: no step of this network has that id "
                 f"({hint}a step id of the run, or a step kind)"
             )
+
+
+def _check_layer(path: str, where: str, known: list[int], layer: int) -> None:
+    if layer not in known:
+        kind = path.split(".")[2]
+        has = f"{kind} is on layers {', '.join(map(str, known))}" if known else f"no {kind} step"
+        raise ConfigError(f"{where}: {path}: no step of this network has that layer ({has})")

@@ -18,7 +18,7 @@ from handcalc.model.given import given
 from handcalc.model.ids import Kind, StepId
 from handcalc.model.loss import loss, output_gradient
 from handcalc.model.plan import Iteration
-from handcalc.model.runner import paired
+from handcalc.model.runner import check_rule_ids, paired
 from handcalc.model.steps import Phase, StepSpec, Values
 from handcalc.numbers import Flat, NumberSystem
 from handcalc.trace import Trace
@@ -90,6 +90,7 @@ def make(config: Problem) -> Trace:
     p = problem(config)
     assert config.calibration is not None
     specs = _steps(p, config.calibration.learning_rate)
+    check_rule_ids(config, specs)
     examples = tuple(range(1, p.examples + 1))
     iterations = [
         Iteration(number=k + 1, epoch=k + 1, examples=examples, problem=p, specs=specs)

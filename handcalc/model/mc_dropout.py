@@ -20,7 +20,7 @@ from handcalc.model.forward import forward
 from handcalc.model.given import given
 from handcalc.model.ids import Kind, StepId
 from handcalc.model.plan import Iteration
-from handcalc.model.runner import paired
+from handcalc.model.runner import check_rule_ids, paired
 from handcalc.model.steps import Compute, Phase, StepSpec, Values
 from handcalc.numbers import Flat, NumberSystem
 from handcalc.trace import Trace
@@ -187,6 +187,7 @@ def make(p: Problem, passes: int | None = None) -> Trace:
     masks per layer input, else `passes` (10 when None)."""
     count = _count(p, passes)
     specs = steps(p, count)
+    check_rule_ids(p, specs)
     limits.check_written(p, specs)  # before a mask of each pass is drawn
     it = Iteration(
         number=1,

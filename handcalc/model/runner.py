@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from handcalc.config import limits
 from handcalc.config.load import check_step_keys
 from handcalc.config.problem import Problem
+from handcalc.config.rules_read import check_ids
 from handcalc.errors import ComputationError
 from handcalc.model.given import given_values
 from handcalc.model.ids import STATES, Kind, StepId
@@ -31,6 +32,15 @@ def make_trace(p: Problem, float32: bool = False, jacobians: bool = False) -> Tr
     iterations = plan(p, jacobians)
     check_step_keys(p, [s.id for s in iterations[0].specs])
     return paired(p, iterations, float32)
+
+
+def check_rule_ids(p: Problem, own: Iterable[StepSpec] = ()) -> None:
+    """The id keys of rounding.write and rounding.overrides name a step of the training cycle or
+    of the command's `own` steps (a pass of mc-dropout, dT of calibrate): one config serves every
+    command, so an id no step has is a typo whichever command reads it."""
+    if p.rules.places:  # no id keys: nothing to check, and no cycle to build for it
+        ids = [s.id for s in plan(p)[0].specs]
+        check_ids(p.rules, [*ids, *(s.id for s in own)])
 
 
 def paired(p: Problem, iterations: list[Iteration], float32: bool = False) -> Trace:

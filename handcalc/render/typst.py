@@ -32,6 +32,8 @@ from handcalc.notation_read import parse
 from handcalc.text import clean
 
 COLUMNS = 8  # matrix columns per row of boxes on an A4 page
+WRAP = 9  # characters of a number on one line of a 2.1cm cell at 10pt
+LONG = 16  # a number up to this long is never split (it may reach into the cell's padding)
 RED = 'rgb("#c0392b")'
 ROOM = {"none": "", "small": "2.2cm", "large": "5cm"}  # working area under a worksheet box
 
@@ -54,6 +56,19 @@ def minus(number: str) -> str:
 def lit(text: str) -> str:
     """Text as a Typst string literal in markup: printed as is, never read as code."""
     return "#" + string(text)
+
+
+def wrapping(number: str) -> str:
+    """A number for a table cell; one longer than LONG characters (an exact value, 60 digits of
+    e^z) gets a break opportunity every WRAP characters and wraps inside its cell instead of
+    running over its neighbours. Shorter ones stay whole: a key never splits -1440000.2000.
+
+    >>> wrapping("0.25"), wrapping("-1440000.2000"), wrapping("-0.1234567891234567")
+    ('#"0.25"', '#"-1440000.2000"', '#"-0.123456"#sym.zws#"789123456"#sym.zws#"7"')
+    """
+    if len(number) <= LONG:
+        return lit(number)
+    return "#sym.zws".join(lit(number[i : i + WRAP]) for i in range(0, len(number) or 1, WRAP))
 
 
 def rich(notation: str, display: bool = False) -> str:
@@ -225,7 +240,8 @@ def _numbers(
             cells.append("table.hline(stroke: 1.2pt)")  # a new slice of a 3-tensor
         if labels:
             cells.append(f"[{lit(labels[i])}]")
-        cells += ["[#v(1.8em)]" if empty else f"cell[{lit(minus(v))}]" for v in row[start:stop]]
+        shown = row[start:stop]
+        cells += ["[#v(1.8em)]" if empty else f"cell[{wrapping(minus(v))}]" for v in shown]
     columns = ", ".join(["auto"] * len(lead) + [width] * cols)
     # one number (or one per example) needs no column index above it
     head = (

@@ -11,6 +11,7 @@ import json
 import re
 from pathlib import Path
 
+from handcalc.config.limits import MAX_ANSWER_CHARS
 from handcalc.config.source import Node, read_text
 from handcalc.errors import HandcalcError
 from handcalc.grading import answers as ans
@@ -118,13 +119,20 @@ def _texts(root: Node | None, step_id: str, transposed: bool) -> list[str]:
     """A step's entries as written in the file, in the step's row-major order."""
     assert root is not None and isinstance(root.value, dict)
     leaves = _leaves(root.value[step_id])
-    texts = ["" if leaf.kind == "null" else clean(str(leaf.value)) for leaf in leaves]
+    texts = [_shown(leaf) for leaf in leaves]
     if transposed:
         node = root.value[step_id]
         assert isinstance(node.value, list)
         rows, cols = len(node.value), len(texts) // len(node.value)
         texts = [texts[i * cols + j] for j in range(cols) for i in range(rows)]
     return texts
+
+
+def _shown(leaf: Node) -> str:
+    """An entry as the page shows it; one longer than a request may carry is left empty (the
+    problems say why), so that the page can still grade the rest."""
+    text = "" if leaf.kind == "null" else clean(str(leaf.value))
+    return text if len(text) <= MAX_ANSWER_CHARS else ""
 
 
 def _leaves(node: Node) -> list[Node]:

@@ -1,0 +1,29 @@
+"""A long number in a paper's table wraps inside its cell: an exact value may have many digits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+Cli = Callable[..., tuple[int, str, str]]
+
+# z^(1) = W^(1) x + b^(1) = 0.1234567891234 * 1 + 0, kept exact: 15 characters, more than a
+# 2.1cm cell holds on one line
+CONFIG = {
+    "network": {"widths": [1, 1, 2]},
+    "data": {"x": [1], "y": [1, 0]},
+    "parameters": {"W1": [["0.12345678912345678"]], "b1": [0], "W2": [[0], [0]], "b2": [0, 0]},
+    "rounding": {"overrides": {"W": "exact", "b": "exact", "z": "exact"}},
+}
+
+
+def test_an_exact_value_wraps_in_its_cell(run_cli: Cli, tmp_path: Path) -> None:
+    config, key = tmp_path / "c.yaml", tmp_path / "key.typ"
+    config.write_text(yaml.safe_dump(CONFIG))
+    code, _, err = run_cli("worksheet", str(config), "--key", "-o", str(key))
+    assert (code, err) == (0, f"wrote {key}\n")
+    source = key.read_text()
+    assert 'cell[#"0.1234567"#sym.zws#"891234567"#sym.zws#"8"]' in source  # z1, every 9 characters
+    assert 'cell[#"0.1235"]' in source  # h1 by the class rule: short, one piece
