@@ -60,7 +60,7 @@ def page(tmp_path: Path) -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _needs("Playwright is not installed (pip install '.[browser]')")
+        _needs("Playwright is not installed (pip install -e '.[test]')")
     if not os.access(CHROMIUM, os.X_OK):
         _needs(f"{CHROMIUM} is missing (apt-get install chromium)")
     with sync_playwright() as p:
