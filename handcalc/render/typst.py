@@ -193,13 +193,14 @@ def combined(docs: list[Document], title: str) -> str:
     return preamble(title) + "#pagebreak()\n".join(body(d) for d in docs)
 
 
-def _page_head(doc: Document) -> str:
-    """What heads every page: Name and ID lines on a worksheet, the variant, the total."""
+def _page_head(doc: Document, first: bool = False) -> str:
+    """What heads every page: Name and ID lines on a worksheet, the variant, the total; on a
+    key's first page its line under the title takes the place of the words 'Answer key'."""
     h = doc.header
     variant = f"variant {h.variant} · " if h.variant is not None else ""
     right = f"{lit(variant + 'total ' + doc.total + ' points')}"
     if h.key:
-        return f"{lit('Answer key')} #h(1fr) {right}"
+        return f"{lit(' · '.join(h.about) if first else 'Answer key')} #h(1fr) {right}"
     line = "box(width: 1fr, line(length: 100%, stroke: 0.5pt))"
     return (
         f"#grid(columns: (1.3fr, 1fr, auto), gutter: 1.2em, [Name: #{line}], "
@@ -210,7 +211,10 @@ def _page_head(doc: Document) -> str:
 def _header(doc: Document) -> list[str]:
     h = doc.header
     lines = [f'#text(size: 16pt, weight: "bold")[{lit(h.title)}]', ""]
-    lines += [f"#text(size: 11pt)[{lit(' · '.join(h.about))}]", "", _page_head(doc), ""]
+    if h.key:  # one line: 'Answer key · course · date', then the total at its right
+        lines += [f"#text(size: 11pt)[{_page_head(doc, first=True)}]", ""]
+    else:
+        lines += [f"#text(size: 11pt)[{lit(' · '.join(h.about))}]", "", _page_head(doc), ""]
     if h.instructions:
         lines += [lit(h.instructions), ""]
     lines += [
