@@ -388,6 +388,21 @@ def test_the_optimizer_phase_and_the_given_numbers() -> None:
     assert trace.step("W1_next").texts() == ["0.31", "0.08"]
 
 
+def test_an_answer_to_a_step_not_written_down_is_named_as_such(
+    run_cli: Cli, tmp_path: Path
+) -> None:
+    config, answers = tmp_path / "c.yaml", tmp_path / "a.yaml"
+    config.write_text(yaml.safe_dump(PER_QUANTITY, sort_keys=False))
+    answers.write_text("loss: 1.234\nexp_z: [1, 2, 3]\nexp_q: [1]\n")
+    code, out, _ = run_cli("check", str(config), str(answers), "--format", "json")
+    problems = json.loads(out)["problems"]
+    assert code == 2  # part of the file could not be read
+    assert (
+        f"{answers}:2: exp_z: not asked: the class passes it on without writing it down" in problems
+    )
+    assert f"{answers}:3: exp_q: unknown step id (see --template)" in problems
+
+
 def test_papers_and_templates_leave_out_what_is_not_written(run_cli: Cli, tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text(yaml.safe_dump(PER_QUANTITY, sort_keys=False))

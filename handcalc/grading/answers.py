@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
@@ -100,13 +100,16 @@ def _spelled(text: str) -> tuple[Decimal, str | None]:
     return value, note
 
 
-def read(path: Path, shapes: dict[str, Shape]) -> Answers:
-    """Read an answers file against the steps a student can answer (id -> shape).
+def read(path: Path, shapes: dict[str, Shape], unwritten: Collection[str] = ()) -> Answers:
+    """Read an answers file against the steps a student can answer (id -> shape); `unwritten`
+    are the steps the class passes on without writing them down, named as such if answered.
 
     A file that is not there raises AnswersError; what cannot be read in it is reported.
     """
     loaded = load(path)
-    return loaded if isinstance(loaded, Answers) else from_node(path, loaded, shapes)
+    if isinstance(loaded, Answers):
+        return loaded
+    return from_node(path, loaded, shapes, unwritten)
 
 
 def load(path: Path) -> Node | Answers | None:
@@ -119,7 +122,9 @@ def load(path: Path) -> Node | Answers | None:
         return Answers(problems=[str(e)])
 
 
-def from_node(path: Path, root: Node | None, shapes: dict[str, Shape]) -> Answers:
+def from_node(
+    path: Path, root: Node | None, shapes: dict[str, Shape], unwritten: Collection[str] = ()
+) -> Answers:
     """The answers of a file's YAML tree."""
     entries = _entries(path, root)
     if isinstance(entries, str):
@@ -129,7 +134,7 @@ def from_node(path: Path, root: Node | None, shapes: dict[str, Shape]) -> Answer
         if step_id == VARIANT:
             continue
         if step_id not in shapes:
-            out.problems.append(_unknown(step_id, node, shapes))
+            out.problems.append(_unknown(step_id, node, shapes, unwritten))
             out.unknown.add(step_id)
             continue
         given = _read_step(step_id, node, shapes[step_id], out)
@@ -155,7 +160,9 @@ def _entries(path: Path, root: Node | None) -> dict[str, Node] | str:
     return root.value
 
 
-def _unknown(step_id: str, node: Node, shapes: dict[str, Shape]) -> str:
+def _unknown(step_id: str, node: Node, shapes: dict[str, Shape], unwritten: Collection[str]) -> str:
+    if step_id in unwritten:
+        return f"{node.where}: {step_id}: not asked: the class passes it on without writing it down"
     close = difflib.get_close_matches(step_id, list(shapes), n=1)
     hint = f"did you mean {close[0]}? " if close else ""
     return f"{node.where}: {step_id}: unknown step id ({hint}see --template)"

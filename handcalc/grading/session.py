@@ -30,7 +30,8 @@ def check(config: Path | None, answers: Path, options: Options) -> Report:
     """The answers file graded against the config's key (the embedded default without one)."""
     trace = _trace(config)
     shapes = {s.id: s.shape for s in asked(trace)}
-    read = ans.read(answers, shapes)
+    unwritten = {s.id for s in trace.iterations[0] if not s.spec.written}
+    read = ans.read(answers, shapes, unwritten)
     if config is None and not read.given and (read.rejected or read.unknown):
         first = read.problems[0]
         raise ConfigError(f"{first}; no answer fits a step of the default network: {LEFT_OUT}")
