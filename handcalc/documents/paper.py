@@ -248,6 +248,24 @@ def _rows(step: Step, texts: list[str]) -> tuple[list[list[str]], list[str]]:
     return rows, [str(i + 1) for i in range(len(rows))] if len(shape) == 2 else []
 
 
+def slices(
+    rows: list[list[str]], labels: list[str]
+) -> list[tuple[str, list[list[str]], list[str]]]:
+    """A 3-tensor's rows, labelled 'j=1, 2' (slice j = 1, its row 2), grouped by slice:
+    [('j = 1', rows, ['1', '2', ...]), ...]; none for any other table."""
+    out: list[tuple[str, list[list[str]], list[str]]] = []
+    for row, label in zip(rows, labels, strict=False):
+        outer, comma, inner = label.partition(", ")
+        if not comma:
+            return []
+        name = outer.replace("=", " = ")
+        if not out or out[-1][0] != name:
+            out.append((name, [], []))
+        out[-1][1].append(row)
+        out[-1][2].append(inner)
+    return out
+
+
 def _texts(step: Step) -> list[str]:
     """The written entries; masks and one-hot targets as 0 and 1, and under significant digits
     a zero written in the form of its neighbours (0.000 beside 1.000, never a bare 0)."""

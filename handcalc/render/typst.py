@@ -13,6 +13,7 @@ from handcalc.documents.paper import (
     Matrix,
     edges,
     neuron_positions,
+    slices,
 )
 from handcalc.documents.worked import Worked
 from handcalc.notation import (
@@ -260,12 +261,12 @@ def _numbers(
 def _grid(
     rows: list[list[str]], labels: list[str], empty: bool = False, width: str = "2.1cm"
 ) -> list[str]:
-    slices = _slices(rows, labels)
-    if slices:  # a 3-tensor: one small matrix per slice, under its name, side by side
+    parts = slices(rows, labels)
+    if parts:  # a 3-tensor: one small matrix per slice, under its name, side by side
         boxes = (
             f"#box(inset: (right: 1.4em, bottom: 0.8em))[{lit(name)} \\ "
             f"{' '.join(_grid(part, inner, empty, width))}]"
-            for name, part, inner in slices
+            for name, part, inner in parts
         )
         return [" ".join(boxes)]
     count = len(rows[0]) if rows else 1
@@ -273,24 +274,6 @@ def _grid(
         _numbers(rows, labels, start, min(count, start + COLUMNS), empty, width)
         for start in range(0, count, COLUMNS)
     ]
-
-
-def _slices(
-    rows: list[list[str]], labels: list[str]
-) -> list[tuple[str, list[list[str]], list[str]]]:
-    """A 3-tensor's rows, labelled 'j=1, 2' (slice j = 1, its row 2), grouped by slice:
-    [('j = 1', rows, ['1', '2', ...]), ...]; none for any other table."""
-    out: list[tuple[str, list[list[str]], list[str]]] = []
-    for row, label in zip(rows, labels, strict=False):
-        outer, comma, inner = label.partition(", ")
-        if not comma:
-            return []
-        name = outer.replace("=", " = ")
-        if not out or out[-1][0] != name:
-            out.append((name, [], []))
-        out[-1][1].append(row)
-        out[-1][2].append(inner)
-    return out
 
 
 def _given(doc: Document) -> list[str]:
