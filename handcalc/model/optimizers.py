@@ -125,13 +125,18 @@ def _next(param: Parameter, rate: Decimal, direction: Ref) -> StepSpec:
     def compute(ns: NumberSystem, v: Values) -> Flat:
         return ns.sub(v[name], ns.mul(rate, v[d]))
 
+    return _updated(param, f"{param.theta} - η {d_sym}", (name, d), compute)
+
+
+def _updated(param: Parameter, formula: str, inputs: tuple[str, str], compute: Compute) -> StepSpec:
+    """The new value of θ (W_next or b_next), however it is reached."""
     kind = Kind.W_next if param.name.kind == Kind.W else Kind.b_next
     return StepSpec(
         ident=StepId(kind=kind, layer=param.name.layer),
         phase=Phase.update,
         symbol=param.theta,
-        formula=f"{param.theta} - η {d_sym}",
-        inputs=(name, d),
+        formula=formula,
+        inputs=inputs,
         shape=param.shape,
         per_example=False,
         compute=compute,
@@ -165,17 +170,7 @@ def _added(param: Parameter, change: StepSpec) -> StepSpec:
     def compute(ns: NumberSystem, v: Values) -> Flat:
         return ns.add(v[name], v[delta])
 
-    kind = Kind.W_next if param.name.kind == Kind.W else Kind.b_next
-    return StepSpec(
-        ident=StepId(kind=kind, layer=param.name.layer),
-        phase=Phase.update,
-        symbol=param.theta,
-        formula=f"{param.theta} + {change.symbol}",
-        inputs=(name, delta),
-        shape=param.shape,
-        per_example=False,
-        compute=compute,
-    )
+    return _updated(param, f"{param.theta} + {change.symbol}", (name, delta), compute)
 
 
 def _sgd(opt: Optimizer, param: Parameter, grad: Ref, t: int) -> list[StepSpec]:
