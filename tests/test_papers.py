@@ -282,18 +282,7 @@ def pdf_text(doc: paper.Document) -> str:
 
 def settings_read(p: Problem) -> list[str]:
     """Every constant a step of `p` reads, as the PDF's text spells it (math has no spaces)."""
-    o, out = p.optimizer, [f"η={number(p.learning_rate)}"]
-    if o.name in ("momentum", "nesterov"):
-        out.append(f"μ={number(o.momentum)}")
-    if o.name == "adam":
-        out += [f"β1={number(o.beta1)}", f"β2={number(o.beta2)}", f"ε={number(o.epsilon)}"]
-    if o.weight_decay or o.name != "sgd":
-        out.append(f"λ={number(o.weight_decay)}")
-    if p.dropout is not None:
-        out += [f"p({i})={number(k)}" for i, k in enumerate(p.dropout.keep)]
-    if p.temperature is not None:
-        out.append(f"T={number(p.temperature)}")
-    return out + [f"Layer{layer}isresidual" for layer in p.residual]
+    return [re.sub(r" |</?sup>", "", c) for c in constants(p)]
 
 
 @pytest.mark.parametrize("name", PDF_CASES)
