@@ -482,3 +482,11 @@ def test_trace_renders_in_rich() -> None:
 def test_twin_names_its_config(run_cli: Cli) -> None:
     out = run_cli("export-torch", str(DEFAULT))[1]
     assert f"from {DEFAULT}: a 5-3-4-3 network" in " ".join(out.split())
+
+
+def test_float32_shows_no_more_digits_than_it_holds(run_cli: Cli) -> None:
+    """At 12 decimal places float64 shows 16; float32 stops at 8, where its digits run out."""
+    config = str(Path(__file__).parent.parent / "configs" / "published-relu-softmax-doubles.yaml")
+    lines = run_cli("run", config, "--float32")[1].splitlines()
+    at = lines.index("dL/dh^(1) = (W^(2))^T dL/dz^(2)   [dh1]")
+    assert lines[at + 3].split()[-2:] == ["+0.21", "-0.00568335"]

@@ -22,6 +22,7 @@ PHASE_TITLES: dict[Phase, str] = {
     Phase.test: "Test-time forward pass (no dropout)",
 }
 DEFAULT_ROWS = 24
+FLOAT32_DIGITS = 8  # a float32 keeps 24 bits, about 7 to 8 significant digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,15 @@ def fmt_float(value: float, step: Step) -> str:
     if r.mode == "decimals":
         return f"{value:.{r.digits + 4}f}"
     return f"{value:.{r.digits + 4}g}"
+
+
+def fmt_float32(value: float, step: Step) -> str:
+    """float32 as fmt_float writes float64, but never past the ~8 digits a float32 holds."""
+    r = step.rounding
+    value += 0.0
+    if r.mode == "decimals":
+        return f"{value:.{min(r.digits + 4, FLOAT32_DIGITS)}f}"
+    return f"{value:.{min(r.digits + 4, FLOAT32_DIGITS)}g}"
 
 
 def fmt_tolerance(value: Decimal) -> str:
@@ -125,7 +135,7 @@ def _rows(step: Step, tolerances: bool) -> Iterator[tuple[str, ...]]:
             fmt_float(step.floats[i], step),
             fmt_deviation(step.deviations[i]),
             fmt_units(units[i]),
-            *((fmt_float(step.floats32[i], step),) if step.floats32 is not None else ()),
+            *((fmt_float32(step.floats32[i], step),) if step.floats32 is not None else ()),
             *((accept[i],) if tolerances else ()),
         )
 
