@@ -84,10 +84,15 @@ def system_of(systems: Systems, spec: StepSpec) -> NumberSystem:
     return systems if isinstance(systems, NumberSystem) else systems(spec)
 
 
-def run(p: Problem, systems: Systems, iterations: list[Iteration]) -> Run:
-    """Every iteration's values; each is given the last one's updates and optimizer state."""
+def run(
+    p: Problem, systems: Systems, iterations: list[Iteration], given: Values | None = None
+) -> Run:
+    """Every iteration's values; each is given the last one's updates and optimizer state.
+
+    `given`: the given values already made in the first step's system (given_values).
+    """
     ns = system_of(systems, iterations[0].specs[0])  # givens and data need no rounding
-    state = given_values(p, ns)
+    state = dict(given_values(p, ns) if given is None else given)
     out: Run = []
     for it in iterations:
         values = {**state, **_data(ns, it)}
