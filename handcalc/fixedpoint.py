@@ -51,7 +51,7 @@ class Fixed:
 
     def largest(self) -> int:
         """The largest count in absolute value (0 when empty)."""
-        return int(np.abs(self.ints).max(initial=0))
+        return max(int(self.ints.max(initial=0)), -int(self.ints.min(initial=0)))
 
     def negative(self) -> Mask:
         """Where the entry has a minus sign, -0 included (as Decimal.is_signed says)."""
@@ -159,12 +159,13 @@ def rounded(f: Fixed, digits: int, rule: Rule) -> Fixed:
     a = f.ints
     if f.scale - digits > 18:  # a unit of more than 10^18 counts: every entry rounds to 0
         return fixed(np.zeros_like(a), digits, f.negative())
-    q = 10 ** (f.scale - digits)
-    quotient, rest = np.divmod(np.abs(a), q)
-    twice = 2 * rest
-    up = twice >= q if rule == "half_up" else (twice > q) | ((twice == q) & (quotient % 2 == 1))
-    quotient += up
-    out = np.where(a < 0, -quotient, quotient)
+    q = 10 ** (f.scale - digits)  # an even number of counts per unit kept
+    shifted = a + q // 2
+    if rule == "half_up":  # a tie goes up from a positive count, down from a negative one
+        out = (shifted - (a < 0)) // q
+    else:  # a tie is a multiple of q once shifted, floored up: back to the even neighbour
+        out = shifted // q
+        out -= (shifted - out * q == 0) & (out & 1 == 1)
     return fixed(out, digits, (out == 0) & f.negative())
 
 
@@ -215,10 +216,11 @@ def where(z: Fixed, a: Fixed, b: Fixed) -> Fixed:
     scale = max(a.scale, b.scale)
     x, y = aligned(a, scale), aligned(b, scale)
     positive = z.ints > 0
-    ints = np.where(positive, x.ints, y.ints)  # the shape of z, whatever a and b are
+    # arithmetic, not np.where: several times faster; |x - y| < 2 LIMIT stays in int64
+    ints = y.ints + positive * (x.ints - y.ints)
     if x.negzero is None and y.negzero is None:
         return Fixed(ints=ints, scale=scale)
-    return fixed(ints, scale, np.where(positive, x.zeros_signed(), y.zeros_signed()))
+    return fixed(ints, scale, (positive & x.zeros_signed()) | (~positive & y.zeros_signed()))
 
 
 def transpose(a: Fixed, rows: int, columns: int) -> Fixed:
