@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal, Overflow, localcontext
 from functools import reduce
 from itertools import repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handcalc.breakdown import (
     ROUNDING_BROKE,
@@ -29,8 +29,10 @@ from handcalc.breakdown import (
     hand_failure,
     writer,
 )
-from handcalc.fixedpoint import Flat
 from handcalc.rounding import WORKING, Rounding
+
+if TYPE_CHECKING:
+    from handcalc.fixedpoint import Fixed
 
 Shape = tuple[int, ...]
 
@@ -115,6 +117,43 @@ def _float32_field() -> Field:
         session=lambda: np.errstate(all="ignore"),  # overflow is caught by write()
         failure=lambda e: float_failure("float32", e),
     )
+
+
+class Flat:
+    """An array of either system: row-major scalars with a shape. Never mutated once built.
+
+    A large run's array may hold its numbers packed instead, as fixed point (hand) or a numpy
+    float64 array (float64); `data` then makes the Python numbers on first read and keeps them.
+    """
+
+    __slots__ = ("_data", "array", "fixed", "shape")
+
+    def __init__(
+        self,
+        shape: Shape,
+        data: list[Any] | None = None,
+        fixed: Fixed | None = None,
+        array: Any = None,
+    ) -> None:
+        assert data is not None or fixed is not None or array is not None
+        self.shape = shape
+        self._data = data
+        self.fixed = fixed
+        self.array = array
+
+    @property
+    def data(self) -> list[Any]:
+        if self._data is None:
+            self._data = self.array.tolist() if self.fixed is None else self.fixed.decimals()
+        return self._data
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Flat) and (self.shape, self.data) == (other.shape, other.data)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and a list inside
+
+    def __repr__(self) -> str:
+        return f"Flat(shape={self.shape!r}, data={self.data!r})"
 
 
 def _size(shape: Shape) -> int:

@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 import handcalc.fixedpoint as fp
-from handcalc.arrays import NumberSystem, Operand, Shape, hand_field
-from handcalc.fixedpoint import Fixed, Flat, OutOfRange
+from handcalc.arrays import Flat, NumberSystem, Operand, Shape, hand_field
+from handcalc.fixedpoint import Fixed, OutOfRange
 from handcalc.rounding import Rounding
 
 Kernel = Callable[[Fixed, Fixed], Fixed]

@@ -1,5 +1,5 @@
-"""Exact fixed-point arrays (numpy int64 counts of 10^-scale) and `Flat`, the array both number
-systems share, whose Decimal entries a fixed array makes only when they are read.
+"""Exact fixed-point arrays: numpy int64 counts of 10^-scale, which a hand `Flat` may hold in
+place of its Decimal entries (made from them only when they are read).
 
 Sums and products of numbers with few decimals are exact integer arithmetic; each operation checks
 first that no count can pass LIMIT, and raises OutOfRange where one could, so that the caller
@@ -58,6 +58,12 @@ class Fixed:
         below = self.ints < 0
         return below if self.negzero is None else below | self.negzero
 
+    def decimals(self) -> list[Decimal]:
+        return decimals(self)
+
+    def floats(self) -> list[float] | None:
+        return floats(self)
+
     def zeros_signed(self) -> Mask | bool:
         """Where the entry is -0."""
         return False if self.negzero is None else self.negzero
@@ -68,39 +74,6 @@ def fixed(ints: Ints, scale: int, negzero: Mask | None = None) -> Fixed:
     if negzero is not None and not np.any(negzero):
         negzero = None
     return Fixed(ints=ints, scale=scale, negzero=negzero)
-
-
-class Flat:
-    """An array of either system: row-major scalars with a shape. Never mutated once built.
-
-    A hand array may hold its numbers as a Fixed array; `data` then makes the Decimals on first
-    read and keeps them.
-    """
-
-    __slots__ = ("_data", "fixed", "shape")
-
-    def __init__(
-        self, shape: Shape, data: list[Any] | None = None, fixed: Fixed | None = None
-    ) -> None:
-        assert data is not None or fixed is not None
-        self.shape = shape
-        self._data = data
-        self.fixed = fixed
-
-    @property
-    def data(self) -> list[Any]:
-        if self._data is None:
-            assert self.fixed is not None
-            self._data = decimals(self.fixed)
-        return self._data
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Flat) and (self.shape, self.data) == (other.shape, other.data)
-
-    __hash__ = None  # type: ignore[assignment]  # equal by value, and a list inside
-
-    def __repr__(self) -> str:
-        return f"Flat(shape={self.shape!r}, data={self.data!r})"
 
 
 def from_decimals(values: Sequence[Decimal], scale: int) -> Fixed | None:

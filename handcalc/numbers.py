@@ -2,8 +2,9 @@
 
 A number system is a scalar field (how to convert, exp, ln, tanh and round one number) under one
 array implementation (handcalc.arrays), so the cycle and even its summation order are written
-once. The hand system in decimals mode computes on fixed-point arrays where they give the same
-numbers (handcalc.fixed_system); the rule itself and the working context are in `rounding`.
+once. The hand system of a large run in decimals mode computes on fixed-point arrays, which give
+the same numbers (handcalc.fixed_system); the rule itself and the working context are in
+`rounding`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from handcalc.arrays import (
     FLOAT64,
     Field,
+    Flat,
     NumberSystem,
     Shape,
     _float32_field,
@@ -19,8 +21,6 @@ from handcalc.arrays import (
     hand_field,
 )
 from handcalc.breakdown import Breakdown
-from handcalc.fixed_system import FixedSystem
-from handcalc.fixedpoint import Flat
 from handcalc.rounding import WORKING, Rounding
 
 __all__ = [
@@ -40,19 +40,26 @@ __all__ = [
     "hand_field",
 ]
 
-# False: the hand run computes in Decimal alone, as the tests do to compare the two ways
-FIXED_POINT = True
+# Fixed point pays for numpy's import (~0.1 s) from about this many given numbers on; None:
+# the hand run computes in Decimal alone (the tests compare the two ways)
+FIXED_POINT_FROM: int | None = 20_000
 
 
-def hand(rounding: Rounding) -> NumberSystem:
-    """Exact decimal arithmetic rounded by the class's rule."""
-    if FIXED_POINT and rounding.mode == "decimals":
+def hand(rounding: Rounding, size: int = 0) -> NumberSystem:
+    """Exact decimal arithmetic rounded by the class's rule, for a run of `size` given numbers."""
+    if rounding.mode == "decimals" and FIXED_POINT_FROM is not None and size >= FIXED_POINT_FROM:
+        from handcalc.fixed_system import FixedSystem  # numpy, imported only for large runs
+
         return FixedSystem(rounding)
     return NumberSystem(hand_field(rounding))
 
 
-def float64() -> NumberSystem:
-    """Unrounded IEEE binary64 arithmetic: the shadow run."""
+def float64(size: int = 0) -> NumberSystem:
+    """Unrounded IEEE binary64 arithmetic: the shadow run (of `size` given numbers)."""
+    if FIXED_POINT_FROM is not None and size >= FIXED_POINT_FROM:
+        from handcalc.float_arrays import FloatArrays  # numpy, as the hand run of that size
+
+        return FloatArrays()
     return NumberSystem(FLOAT64)
 
 

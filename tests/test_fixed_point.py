@@ -4,6 +4,8 @@ generated networks, and where int64 could overflow and Decimal takes over."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,9 +20,11 @@ from handcalc import fixedpoint as fp
 from handcalc import numbers
 from handcalc.config import load as config
 from handcalc.config.problem import Problem
+from handcalc.fixed_system import FixedSystem
+from handcalc.float_arrays import FloatArrays
 from handcalc.model import calibration, mc_dropout
 from handcalc.model.runner import make_trace
-from handcalc.numbers import Flat, Rounding, hand
+from handcalc.numbers import FLOAT64, Flat, NumberSystem, Rounding, float64, hand
 from handcalc.trace import Trace
 
 
@@ -36,10 +40,10 @@ def signature(trace: Trace) -> list[tuple[str, list[str], list[str], list[str]]]
 
 def both_ways(monkeypatch: pytest.MonkeyPatch, make: Any, p: Problem) -> None:
     """make(p) on fixed-point arrays and in Decimal alone: the same trace, the same JSON."""
+    monkeypatch.setattr(numbers, "FIXED_POINT_FROM", 0)
     fixed = make(p)
-    monkeypatch.setattr(numbers, "FIXED_POINT", False)
+    monkeypatch.setattr(numbers, "FIXED_POINT_FROM", None)
     exact = make(p)
-    monkeypatch.setattr(numbers, "FIXED_POINT", True)
     assert signature(fixed) == signature(exact)
     assert fixed.to_json() == exact.to_json()
 
@@ -96,12 +100,14 @@ def test_generated_networks_give_the_decimal_trace(data: dict[str, Any]) -> None
     if data["network"]["loss"] != "cross_entropy":
         data["network"]["head"] = "identity"
     p = problem(data)
-    fixed = make_trace(p)
-    numbers.FIXED_POINT = False
+    saved = numbers.FIXED_POINT_FROM
     try:
+        numbers.FIXED_POINT_FROM = 0
+        fixed = make_trace(p)
+        numbers.FIXED_POINT_FROM = None
         exact = make_trace(p)
     finally:
-        numbers.FIXED_POINT = True
+        numbers.FIXED_POINT_FROM = saved
     assert signature(fixed) == signature(exact)
 
 
@@ -129,6 +135,20 @@ def test_huge_given_weights_fall_back_to_decimal(monkeypatch: pytest.MonkeyPatch
     )
     both_ways(monkeypatch, make_trace, p)
     assert refused
+
+
+def test_small_runs_stay_in_decimal_and_large_ones_use_fixed_point() -> None:
+    """numpy's import costs more than fixed point saves on a small network."""
+    assert not isinstance(hand(Rounding()), FixedSystem)
+    assert not isinstance(hand(Rounding(mode="significant"), size=10**6), FixedSystem)
+    assert isinstance(hand(Rounding(), size=10**6), FixedSystem)
+    assert isinstance(float64(10**6), FloatArrays) and not isinstance(float64(), FloatArrays)
+    code = (
+        "import sys; from handcalc.config import load; from handcalc.model.runner import "
+        "make_trace; make_trace(load.load(None)); print('numpy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "False\n"  # the default run does not import numpy at all
 
 
 def counts(f: fp.Fixed) -> list[str]:
@@ -161,7 +181,8 @@ def test_signed_zeros_follow_decimal() -> None:
 
 
 def test_given_numbers_keep_their_decimals() -> None:
-    ns = hand(Rounding(digits=2))
+    ns = hand(Rounding(digits=2), size=10**9)
+    assert isinstance(ns, FixedSystem)
     given = [Decimal("0.5"), Decimal("-0.00"), Decimal("1.25")]
     a = ns.array(given, (3,))
     assert a.fixed is not None and a.fixed.ints.tolist() == [50, 0, 125]
@@ -180,3 +201,34 @@ def test_floats_are_the_correctly_rounded_doubles() -> None:
     assert fp.floats(f) == [0.1, -2.7, 123456.7891, 0.0001]
     big = fp.from_decimals([Decimal(2**53)], 0)
     assert big is not None and fp.floats(big) is None  # beyond 2^53 the quotient is not exact
+
+
+floats = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_float_arrays_sum_left_to_right_as_python_floats(data: st.DataObject) -> None:
+    """Long sums of a numpy float64 array are Python's left-to-right sums bit for bit (a
+    pairwise or reordered sum differs in the last bits)."""
+    n, m, k = (
+        data.draw(st.integers(1, 3)),
+        data.draw(st.integers(1, 3)),
+        data.draw(st.integers(50, 99)),
+    )
+
+    def entries(count: int) -> list[float]:
+        return data.draw(st.lists(floats, min_size=count, max_size=count))
+
+    a, b, bias = entries(n * k), entries(m * k), entries(m)
+
+    def both(f: Any) -> list[list[str]]:
+        return [list(map(repr, f(ns).data)) for ns in (NumberSystem(FLOAT64), FloatArrays())]
+
+    python, arrays = both(
+        lambda ns: ns.matmul_nt(Flat((n, k), a), Flat((m, k), b), Flat((m,), bias))
+    )
+    assert python == arrays
+    for axis in (0, 1):
+        python, arrays = both(lambda ns, axis=axis: ns.total(Flat((m, k), b), axis))
+        assert python == arrays
