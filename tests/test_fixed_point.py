@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from conftest import CONFIGS, problem
 from handcalc import fixedpoint as fp
-from handcalc import numbers
+from handcalc import float_arrays, numbers
 from handcalc.config import load as config
 from handcalc.config.problem import Problem
 from handcalc.fixed_system import FixedSystem
@@ -232,3 +232,15 @@ def test_float_arrays_sum_left_to_right_as_python_floats(data: st.DataObject) ->
     for axis in (0, 1):
         python, arrays = both(lambda ns, axis=axis: ns.total(Flat((m, k), b), axis))
         assert python == arrays
+
+
+def test_matrix_products_a_row_at_a_time_give_the_same_trace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large batch's matrix products go a row at a time (BLOCK): the same numbers."""
+    monkeypatch.setattr(fp, "BLOCK", 1)
+    monkeypatch.setattr(float_arrays, "BLOCK", 1)
+    path = next(p for p in CONFIGS if p.stem == "batch")
+    for _, p in each_way(path):
+        assert p.examples > 1
+        both_ways(monkeypatch, make_trace, p)
