@@ -4,8 +4,8 @@ Numbers written to d decimal places add and multiply exactly as integers scaled 
 cycle's sums, products, matrix products and roundings run as numpy int64 arithmetic. Every other
 case runs exactly as the Decimal system does, through its own code: an operand that is not fixed,
 a bound that says int64 could overflow, and the operations that are not exact on decimals (exp,
-ln, tanh, sqrt, division: a few entries each). A Decimal result becomes fixed again once it is
-written down, rounded to d places. Both ways give the same numbers, so the same trace.
+ln, tanh, sqrt, division: a few entries each). A small Decimal result becomes fixed again once
+it is written down, rounded to d places. Both ways give the same numbers, so the same trace.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from handcalc.fixedpoint import Fixed, OutOfRange
 from handcalc.rounding import Rounding
 
 Kernel = Callable[[Fixed, Fixed], Fixed]
+# A written Decimal result (a softmax, a loss) becomes fixed point again up to this size; a
+# larger one (recomputed from values given as Decimals, as grading does) would cost more to
+# convert than fixed point saves on it
+CONVERTED = 4096
 
 
 class FixedSystem(NumberSystem):
@@ -43,6 +47,8 @@ class FixedSystem(NumberSystem):
         if a.fixed is not None:
             return Flat(a.shape, fixed=self._rounded(a.fixed))
         out = super().write(a)
+        if len(out.data) > CONVERTED:  # a student's own W, say: Decimal as it came
+            return out
         return Flat(out.shape, out.data, fp.from_decimals(out.data, self.rounding.digits))
 
     def _rounded(self, f: Fixed) -> Fixed:

@@ -244,3 +244,14 @@ def test_matrix_products_a_row_at_a_time_give_the_same_trace(
     for _, p in each_way(path):
         assert p.examples > 1
         both_ways(monkeypatch, make_trace, p)
+
+
+def test_written_decimals_become_fixed_point_only_when_few() -> None:
+    """A softmax's few written values go on as fixed point; a large array given as Decimals
+    (a student's own W, in grading) stays Decimal: converting it would cost what it saves."""
+    ns = hand(Rounding(digits=2), size=10**9)
+    few = ns.write(Flat((3,), [Decimal("0.125"), Decimal("-0.004"), Decimal(7)]))
+    assert few.fixed is not None and few.fixed.ints.tolist() == [13, 0, 700]
+    assert list(map(str, few.data)) == ["0.13", "-0.00", "7.00"]
+    many = ns.write(Flat((5000,), [Decimal("0.125")] * 5000))
+    assert many.fixed is None and str(many.data[0]) == "0.13"
