@@ -5,6 +5,7 @@ of 200 against 30 variants.
 
 Run: python bench/bench.py [--repeats N]   (nothing is timed inside the test suite)
      python bench/bench.py --exam   (only the exam figure, beside the baseline's)
+     python bench/bench.py --arithmetic [N]   (only the exact arithmetic's rows, N repeats)
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from handcalc.model.given import given_values
 from handcalc.model.plan import plan
 from handcalc.model.runner import recompute, run
 from handcalc.model.steps import Compute
-from handcalc.numbers import hand
+from handcalc.numbers import NumberSystem, hand, hand_field
 from handcalc.rowmajor import Nested, nest
 
 # The last commit whose exam typeset its PDFs in threads and merged them with pypdf: the exam
@@ -235,13 +236,22 @@ def median_time(f: Any, repeats: int) -> float:
     return statistics.median(times)
 
 
-def exact_arithmetic(per: str, repeats: int) -> tuple[float, float]:
-    """Median CPU times of the hand run of the 784-128-10 cycle and of the int64 floor."""
+def exact_arithmetic(per: str, repeats: int) -> tuple[float, float, float, float]:
+    """Median CPU times of the hand run of the 784-128-10 cycle from its given numbers, of the
+    same in Decimal alone, and of the int64 floor; and the time the hand system takes to make
+    its given numbers (the floor's are made before it is timed, as the hand run's are)."""
     node = read_text(mnist_config(per), "mnist.yaml")
     assert node is not None
     p = config.build(node, "mnist.yaml")
     iterations = plan(p)
-    hand_time = median_time(lambda: run(p, hand(p.rounding), iterations), repeats)
+    ns = hand(p.rounding, size=10**9)  # fixed point, whatever the size
+    start = time.process_time()
+    given = given_values(p, ns)
+    making = time.process_time() - start
+    hand_time = median_time(lambda: run(p, ns, iterations, given), 5 * repeats)
+    decimal = NumberSystem(hand_field(p.rounding))
+    decimal_given = given_values(p, decimal)
+    decimal_time = median_time(lambda: run(p, decimal, iterations, decimal_given), repeats)
     scale = 10**p.rounding.digits
 
     def ints(data: Any) -> Any:
@@ -251,7 +261,21 @@ def exact_arithmetic(per: str, repeats: int) -> tuple[float, float]:
     x, eta = ints(p.x.data), int(p.learning_rate * scale)
     label = (p.labels or (0,))[0]
     args = (params, x, label, eta, p.rounding.digits, per == "operation")
-    return hand_time, median_time(lambda: floor_cycle(*args), 5 * repeats)
+    return hand_time, median_time(lambda: floor_cycle(*args), 5 * repeats), decimal_time, making
+
+
+def arithmetic_rows(repeats: int) -> list[str]:
+    """The exact arithmetic beside numpy int64 fixed point, per value and per operation."""
+    out = []
+    for per in ("value", "operation"):
+        by_hand, fixed, decimal, making = exact_arithmetic(per, repeats)
+        out.append(
+            f"| exact arithmetic of the 784-128-10 cycle, per {per}, decimals "
+            f"| {by_hand * 1000:.1f} ms (Decimal alone {decimal * 1000:.1f} ms; the given "
+            f"numbers made in {making * 1000:.1f} ms) | {by_hand / fixed:.1f}x numpy int64 "
+            f"({fixed * 1000:.1f} ms) | <= 3x numpy int64 |"
+        )
+    return out
 
 
 def row(what: str, measured: tuple[float, float], target: str) -> str:
@@ -300,13 +324,7 @@ def speed_table(repeats: int) -> list[str]:
         out.append(
             f"| peak memory of the JSON run, per value, decimals | {peak:.0f} MB | | < 100 MB |"
         )
-    for per in ("value", "operation"):
-        by_hand, fixed = exact_arithmetic(per, repeats)
-        out.append(
-            f"| exact arithmetic of the 784-128-10 cycle, per {per}, decimals "
-            f"| {by_hand * 1000:.1f} ms | {by_hand / fixed:.1f}x numpy int64 "
-            f"({fixed * 1000:.1f} ms) | <= 3x numpy int64 |"
-        )
+    out += arithmetic_rows(repeats)
     return out
 
 
@@ -328,7 +346,12 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--exam"]:
+    if sys.argv[1:] in (["--help"], ["-h"]):
+        print(__doc__)
+    elif sys.argv[1:] == ["--exam"]:
         print(exam_figures())
+    elif sys.argv[1:2] == ["--arithmetic"]:
+        count = int(sys.argv[2]) if len(sys.argv) == 3 else 5
+        print("\n".join(arithmetic_rows(count)))
     else:
         main()

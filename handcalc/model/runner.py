@@ -46,7 +46,7 @@ def check_rule_ids(p: Problem, own: Iterable[StepSpec] = ()) -> None:
 def paired(p: Problem, iterations: list[Iteration], float32: bool = False) -> Trace:
     """The iterations run by hand, in float64 and optionally float32, as one trace."""
     limits.check_written(p, (s for it in iterations for s in it.specs))
-    hand_runs, float_runs = run(p, hand_systems(p), iterations), run(p, float64(), iterations)
+    hand_runs, float_runs = _both_runs(p, iterations)
     singles: list[Values | None] = [None] * len(iterations)
     if float32:
         singles = list(run(p, float32_system(), iterations))
@@ -63,20 +63,36 @@ def paired(p: Problem, iterations: list[Iteration], float32: bool = False) -> Tr
     return Trace(problem=p, iterations=steps, info=info)
 
 
+def _both_runs(p: Problem, iterations: list[Iteration]) -> tuple[Run, Run]:
+    """The hand run and the float64 run, which starts from float() of the same given numbers
+    (made from the hand run's fixed point where it has it, without a string per number)."""
+    systems = hand_systems(p)
+    given = given_values(p, system_of(systems, iterations[0].specs[0]))
+    floats = {k: Flat(v.shape, _floats(v)) for k, v in given.items()}
+    # numpy float64 arrays where the hand run imports numpy for its fixed point anyway
+    shadow = float64(size(p) if p.rounding.mode == "decimals" else 0)
+    return run(p, systems, iterations, given), run(p, shadow, iterations, floats)
+
+
 def hand_systems(p: Problem) -> Systems:
     """The hand system of each step: by its own rule, or exact where it is not written."""
     if not p.rules.write and not p.rules.overrides:
-        return hand(p.rounding)  # one rule for every step
+        return hand(p.rounding, size(p))  # one rule for every step
     systems: dict[Rounding, NumberSystem] = {}
 
     def of(spec: StepSpec) -> NumberSystem:
         written = spec.written and p.written(spec.ident, spec.phase)
         rule = p.rule(spec.ident, spec.phase) if written else EXACT
         if rule not in systems:
-            systems[rule] = hand(rule)
+            systems[rule] = hand(rule, size(p))
         return systems[rule]
 
     return of
+
+
+def size(p: Problem) -> int:
+    """How many given numbers a run holds: what decides whether packed arrays pay."""
+    return len(p.x.data) + sum(math.prod(b.shape) for b in p.parameters.values())
 
 
 def system_of(systems: Systems, spec: StepSpec) -> NumberSystem:
@@ -84,10 +100,15 @@ def system_of(systems: Systems, spec: StepSpec) -> NumberSystem:
     return systems if isinstance(systems, NumberSystem) else systems(spec)
 
 
-def run(p: Problem, systems: Systems, iterations: list[Iteration]) -> Run:
-    """Every iteration's values; each is given the last one's updates and optimizer state."""
+def run(
+    p: Problem, systems: Systems, iterations: list[Iteration], given: Values | None = None
+) -> Run:
+    """Every iteration's values; each is given the last one's updates and optimizer state.
+
+    `given`: the given values already made in the first step's system (given_values).
+    """
     ns = system_of(systems, iterations[0].specs[0])  # givens and data need no rounding
-    state = given_values(p, ns)
+    state = dict(given_values(p, ns) if given is None else given)
     out: Run = []
     for it in iterations:
         values = {**state, **_data(ns, it)}
@@ -163,7 +184,7 @@ def _pair(
     if first and spec.compute is None:  # both runs start from the same given numbers
         deviation = [0.0] * len(values)
     else:
-        deviation = list(map(operator.sub, map(float, values), floats))
+        deviation = list(map(operator.sub, _floats(by_hand[spec.id]), floats))
     example_axis = spec.per_example and p.batched
     shape = spec.shape if example_axis or not spec.per_example else spec.shape[1:]
     singles = None if f32 is None else [float(x) for x in f32[spec.id].data]
@@ -177,3 +198,10 @@ def _pair(
         rounding=p.rule(spec.ident, spec.phase),
         floats32=singles,
     )
+
+
+def _floats(a: Flat) -> list[float]:
+    """float() of each hand value, from fixed point where the array holds it (the same
+    correctly rounded doubles, without a string per number)."""
+    exact = None if a.fixed is None else a.fixed.floats()
+    return list(map(float, a.data)) if exact is None else exact
