@@ -12,14 +12,25 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
-from itertools import repeat
+from itertools import compress, repeat
 from typing import Any
 
 from handcalc.config.load import normalized
 from handcalc.config.problem import Problem
 from handcalc.model.steps import StepSpec
 from handcalc.numbers import Rounding, Shape
-from handcalc.rowmajor import Nested, dump_nested, dump_pieces, dumps, each_index, nest
+from handcalc.rowmajor import (
+    FloatRows,
+    FloatTexts,
+    Nested,
+    dump_flat,
+    dump_nested,
+    dump_pieces,
+    dumps,
+    each_index,
+    nest,
+    text_row,
+)
 from handcalc.version import __version__
 
 SCHEMA = "handcalc.trace/1"
@@ -75,9 +86,9 @@ class Step:
         """Entry i as the worksheet writes it."""
         return self.rounding.text(self.values[i])
 
-    def texts(self) -> list[str]:
-        """Every entry as the worksheet writes it."""
-        return self.rounding.texts(self.values)
+    def texts(self, stop: int | None = None) -> list[str]:
+        """Every entry as the worksheet writes it (the first `stop` only, if given)."""
+        return _texts(self.rounding, self.values if stop is None else self.values[:stop])
 
     def labels(self) -> Iterator[tuple[int | None, str]]:
         """(example number or None, entry label with 1-based indices) for every entry."""
@@ -122,7 +133,7 @@ class Step:
     def flagged(self) -> list[bool]:
         """Entries whose deviation exceeds half a unit: rounding changed a written digit."""
         if "flagged" not in self._memo:
-            self._memo["flagged"] = list(map(FLAG_UNITS.__lt__, map(abs, self.units())))
+            self._memo["flagged"] = list(map(FLAG_UNITS.__lt__, self._sizes()))
         out: list[bool] = self._memo["flagged"]
         return out
 
@@ -130,28 +141,55 @@ class Step:
         """The entry with the largest deviation in units (the first of equals), and that
         deviation."""
         if "largest" not in self._memo:
-            units = self.units()
-            sizes = list(map(abs, units))
+            units, sizes = self.units(), self._sizes()
             i = sizes.index(max(sizes)) if sizes else 0
             self._memo["largest"] = (i, units[i] if units else 0.0)
         out: tuple[int, float] = self._memo["largest"]
         return out
 
+    def _sizes(self) -> list[float]:
+        """The deviations in units without their signs, for flagged() and largest() alike."""
+        if "sizes" not in self._memo:
+            self._memo["sizes"] = list(map(abs, self.units()))
+        out: list[float] = self._memo["sizes"]
+        return out
+
     def to_json(self) -> dict[str, Any]:
         return {key: make() for key, make in self._json_fields()}
 
-    def json_pieces(self, indent: str = "") -> Iterator[str]:
-        """dumps(self.to_json(), indent) in pieces: each field's entries are made only while
-        they are written, a row at a time, so a large step never stands whole in memory."""
+    def json_pieces(self, indent: str = "", known: FloatTexts | None = None) -> Iterator[str]:
+        """dumps(self.to_json(), indent) in pieces: each field's entries are written a row at a
+        time from the flat lists, so a large step never stands whole in memory. `known` holds
+        the texts of floats written before (shared by the steps of a trace)."""
         inner = indent + "  "
         yield "{\n"
         for n, (key, make) in enumerate(self._json_fields()):
             yield (",\n" if n else "") + f"{inner}{json.dumps(key)}: "
-            if key in ENTRIES:
-                yield from dump_nested(make(), len(self.shape), inner)
+            if key in ENTRIES and self.shape:
+                yield from dump_flat(self.shape, self._rows(key, known), inner)
+            elif key in ENTRIES:
+                yield from dump_nested(make(), 0, inner)
             else:
                 yield from dump_pieces(make(), inner)
         yield f"\n{indent}}}"
+
+    def _rows(self, key: str, known: FloatTexts | None) -> Callable[[int, int], str]:
+        """How the JSON field `key` writes the entries start to stop, as one row."""
+        if key == "value":
+            texts = self.texts()
+            return lambda a, b: text_row(texts[a:b])
+        rows = FloatRows(FloatTexts() if known is None else known)
+        if key == "float64":
+            floats, deviations = self.floats, self.deviations
+            # where the deviations are 0, float64 holds the hand values: a few, repeated
+            return lambda a, b: rows(floats[a:b], repeats=not any(deviations[a:b]))
+        entries = {
+            "deviation": lambda: self.deviations,
+            "deviation_units": lambda: self._memo.get("units") or self._units(),
+            "float32": lambda: self.floats32 or [],
+            "float32_deviation": self.float32_deviations,
+        }[key]()
+        return lambda a, b: rows(entries[a:b])
 
     def _json_fields(self) -> list[tuple[str, Callable[[], Any]]]:
         """The record's fields in order, each as how to make its value."""
@@ -237,11 +275,26 @@ class Trace:
                 for key, value in self._about(k).items()
             )
             yield ("," if k else "") + "\n    {" + about + '\n      "steps": ['
+            known = FloatTexts()
             for i, s in enumerate(steps):
                 yield ("," if i else "") + "\n        "
-                yield from s.json_pieces(" " * 8)
+                yield from s.json_pieces(" " * 8, known)
             yield "\n      ]\n    }"
         yield "\n  ]\n}\n"
+
+
+def _texts(rounding: Rounding, values: list[Decimal]) -> list[str]:
+    """rounding.texts(values), the same strings: in decimals mode a rounded value has `digits`
+    places, which str writes as format(..., "f") does while they are at most six."""
+    if rounding.mode != "decimals" or rounding.digits > 6:
+        return rounding.texts(values)
+    unit = rounding.unit(Decimal(1))
+    # values the hand run wrote down have that many places already: no rounding to do
+    written = all(map(Decimal.same_quantum, values, repeat(unit)))
+    out = list(map(str, values if written else rounding.round_all(values)))
+    zero = rounding.text(Decimal(0))
+    signed = "-" + zero  # a value that rounds to zero is written unsigned
+    return [zero if t == signed else t for t in out] if signed in out else out
 
 
 def _units(
@@ -252,6 +305,17 @@ def _units(
         scale = float(Decimal(1).scaleb(rounding.digits))
         out = list(map(operator.mul, deviations, repeat(scale)))
         return out if all(map(math.isfinite, out)) else list(map(_finite, out))
+    if rounding.mode == "significant" and values:
+        fast = _significant_units(rounding, deviations, values, floats)
+        if fast is not None:
+            return fast
+    return _units_each(rounding, deviations, values, floats)
+
+
+def _units_each(
+    rounding: Rounding, deviations: list[float], values: list[Decimal], floats: list[float]
+) -> list[float]:
+    """_units() entry by entry."""
     # the unit of a nonzero value depends only on its exponent: one float unit per exponent
     # (an exact value's unit is its own last digit)
     by_exponent: dict[int, float] = {}
@@ -269,6 +333,40 @@ def _units(
             x = d / u
             out.append(x if -_LARGEST <= x <= _LARGEST else _finite(x))
     return out
+
+
+def _significant_units(
+    rounding: Rounding, deviations: list[float], values: list[Decimal], floats: list[float]
+) -> list[float] | None:
+    """_units() in significant mode, the same floats, without a Python step per entry: a
+    nonzero value's unit is 10^(exponent - digits + 1), one float per exponent; a zero's is 1
+    unless float64 is not 0. None: a unit below float64's normal range, which only the decimal
+    path divides by exactly."""
+    table = _Units(rounding.digits)
+    units = list(map(table.__getitem__, map(Decimal.adjusted, values)))
+    if table.tiny:
+        return None
+    out = list(map(operator.truediv, deviations, units))
+    for i in compress(range(len(values)), map(Decimal.is_zero, values)):
+        f = floats[i]
+        tiny = f and math.isfinite(f)
+        out[i] = _in_units(deviations[i], _unit(rounding, values[i], f)) if tiny else deviations[i]
+    return out if all(map(math.isfinite, out)) else list(map(_finite, out))
+
+
+class _Units(dict[int, float]):
+    """The float unit of a value by its exponent, in significant mode; `tiny` once one lies
+    below float64's normal range."""
+
+    def __init__(self, digits: int) -> None:
+        super().__init__()
+        self.shift = digits - 1
+        self.tiny = False
+
+    def __missing__(self, exponent: int) -> float:
+        unit = self[exponent] = float(Decimal(1).scaleb(exponent - self.shift))
+        self.tiny = self.tiny or unit < sys.float_info.min
+        return unit
 
 
 def _unit(rounding: Rounding, value: Decimal, f: float) -> Decimal:

@@ -147,7 +147,7 @@ def grid(step: Step, max_rows: int) -> Grid:
     shape = step.shape
     rows, cols = (shape[0], shape[1]) if len(shape) == 2 else (1, shape[0] if shape else 1)
     shown = min(rows, max_rows) if max_rows else rows
-    texts = step.rounding.texts(step.values[: shown * cols])  # only the rows shown
+    texts = step.texts(shown * cols)  # only the rows shown
     cells = [texts[i * cols : (i + 1) * cols] for i in range(shown)]
     if step.example_axis:
         row_labels = [f"n={i + 1}" for i in range(shown)]
@@ -274,7 +274,7 @@ def closing_lines(trace: Trace) -> list[str]:
     out = []
     for k, steps in enumerate(trace.iterations):
         loss = next((s for s in steps if s.id == "loss"), None)
-        flagged = sum(sum(s.flagged()) for s in steps)
+        flagged = sum(s.flagged().count(True) for s in steps)
         largest = {s.id: s.largest() for s in steps}
         worst = max(steps, key=lambda s: abs(largest[s.id][1]))
         i, units = largest[worst.id]
