@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 import random
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import CONFIGS
 from handcalc.config import load
 from handcalc.config.draw import Init, draw, draw_rounded, round_floats
 from handcalc.model.runner import make_trace
@@ -25,7 +26,8 @@ from handcalc.rowmajor import (
     nest,
     text_row,
 )
-from handcalc.trace import _significant_units, _texts, _units, _units_each
+from handcalc.trace import _texts
+from handcalc.units import _significant_units, _units_each, units_of
 
 # zeros of both signs, the smallest subnormal, floats whose repr is long, short or in exponent form
 POOL = [0.0, -0.0, 5e-324, -1e-300, 0.1, -0.0123, 1 / 3, 2.5e-07, 1e16, -123456.789, 3.0]
@@ -96,9 +98,9 @@ def test_value_texts_are_the_rule_s_texts(digits: int, rule: str) -> None:
     assert _texts(r, [Decimal(-1).scaleb(-digits - 2)]) == [r.text(Decimal(0))]
 
 
-@pytest.mark.parametrize("name", ["default.yaml", "dropout.yaml", "mc-dropout.yaml", "batch.yaml"])
-def test_the_trace_json_is_its_dict_dumped(name: str) -> None:
-    trace = make_trace(load.load(ROOT / "configs" / name), float32=True)
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda path: path.name)
+def test_the_trace_json_is_its_dict_dumped(path: Path) -> None:
+    trace = make_trace(load.load(path), float32=True)
     assert trace.to_json() == dumps(trace.to_dict()) + "\n"
 
 
@@ -154,7 +156,7 @@ def test_units_in_significant_mode_are_the_units_entry_by_entry(digits: int) -> 
     deviations = [float(v) - f for v, f in zip(values, floats, strict=True)]
     deviations[-4:] = [1e308, -0.0, -3e-7, math.nan]
     each = _units_each(r, deviations, values, floats)
-    assert _units(r, deviations, values, floats) == each
+    assert units_of(r, deviations, values, floats) == each
     fast = _significant_units(r, deviations[:-1], values[:-1], floats[:-1])
     assert fast is not None and fast == each[:-1]
     assert [math.copysign(1, x) for x in fast] == [math.copysign(1, x) for x in each[:-1]]
