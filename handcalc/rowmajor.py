@@ -15,7 +15,6 @@ T = TypeVar("T")
 Nested: TypeAlias = "T | list[Nested[T]]"
 CONTAINERS = (dict, list)
 KNOWN_FLOATS = 50_000  # the texts of floats kept for rows that repeat them, at most
-DIRECT_ROWS = 8  # rows formatted directly after a row of mostly new floats
 _ZEROS: dict[int, str] = {}  # rows of +0.0 as JSON text, by length
 
 
@@ -139,21 +138,19 @@ class FloatTexts(dict[float, str]):
 
 class FloatRows:
     """float_row() of the rows of one field: the texts of floats met before are reused while
-    the rows repeat them; after a row of mostly new values the next few rows are formatted
-    directly, where a lookup would only add to the cost."""
+    the rows repeat them; after a row of mostly new values the field's other rows are formatted
+    directly (but for rows said to repeat), where a lookup would only add to the cost."""
 
     def __init__(self, known: FloatTexts) -> None:
         self.known = known
-        self.direct = 0  # rows still to format directly
+        self.direct = False
 
     def __call__(self, row: Sequence[float], repeats: bool = False) -> str:
         if self.direct and not repeats:
-            self.direct -= 1
             return float_row(row)
         before = self.known.misses
         text = float_row(row, self.known)
-        if (self.known.misses - before) * 2 > len(row):
-            self.direct = DIRECT_ROWS
+        self.direct = self.direct or (self.known.misses - before) * 2 > len(row)
         return text
 
 

@@ -304,5 +304,8 @@ def _texts(rounding: Rounding, values: list[Decimal]) -> list[str]:
     written = all(map(Decimal.same_quantum, values, repeat(unit)))
     out = list(map(str, values if written else rounding.round_all(values)))
     zero = rounding.text(Decimal(0))
-    signed = "-" + zero  # a value that rounds to zero is written unsigned
-    return [zero if t == signed else t for t in out] if signed in out else out
+    signed, at = "-" + zero, 0  # a value that rounds to zero is written unsigned
+    for _ in range(out.count(signed)):
+        at = out.index(signed, at)
+        out[at] = zero
+    return out
