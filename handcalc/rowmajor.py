@@ -60,6 +60,13 @@ def dumps(value: Any, indent: str = "") -> str:
 
 def _leaf(value: Any) -> str:
     """A number, a text or a row of them, on one line."""
+    if isinstance(value, list) and value and {*map(type, value)} == {str}:
+        return text_row(value)  # the config's written numbers, joined as they are
+    return _encoded(value)
+
+
+def _encoded(value: Any) -> str:
+    """_leaf() by JSON's encoder."""
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
@@ -168,7 +175,7 @@ def float_row(row: Sequence[float], known: FloatTexts | None = None) -> str:
     ('[1.5, NaN, -Infinity]', '[1, 2.0, true]')
     """
     if {*map(type, row)} - {float}:  # an int or a bool has its own JSON text
-        return _leaf(row)
+        return _encoded(row)
     zeros = not any(row)
     if zeros and not array("d", row).tobytes().strip(b"\0"):  # -0.0 has its sign bit set
         return _zeros(len(row))
@@ -177,7 +184,7 @@ def float_row(row: Sequence[float], known: FloatTexts | None = None) -> str:
     else:
         text = ", ".join(map(known.__getitem__, row))
     # "nan" and "inf" are no JSON: their spellings are the encoder's (NaN, Infinity)
-    return _leaf(row) if "n" in text else f"[{text}]"
+    return _encoded(row) if "n" in text else f"[{text}]"
 
 
 def _zeros(count: int) -> str:
@@ -195,5 +202,5 @@ def text_row(row: Sequence[str]) -> str:
     """
     whole = "".join(row)
     if '"' in whole or "\\" in whole or not whole.isprintable():
-        return _leaf(row)
+        return _encoded(row)
     return '["' + '", "'.join(row) + '"]' if row else "[]"

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator
+import operator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import repeat
 from typing import Any
 
 from handcalc.config.load import normalized
-from handcalc.config.problem import Block, Problem
+from handcalc.config.problem import Problem
 from handcalc.model.steps import StepSpec
 from handcalc.numbers import Rounding, Shape
 from handcalc.rowmajor import (
@@ -35,6 +36,8 @@ from handcalc.version import __version__
 SCHEMA = "handcalc.trace/1"
 # the fields of a step's record that hold its entries, nested in its shape
 ENTRIES = {"value", "float64", "deviation", "deviation_units", "float32", "float32_deviation"}
+# a parameter's rule, its numbers and their texts, as the config's echo wrote them
+Echoed = dict[str, tuple[Rounding, Sequence[Decimal], list[str]]]
 FLAG_UNITS = 0.5  # a deviation beyond half a unit of the last kept digit changes a written digit
 
 
@@ -156,26 +159,31 @@ class Step:
     def to_json(self) -> dict[str, Any]:
         return {key: make() for key, make in self._json_fields()}
 
-    def json_pieces(self, indent: str = "", known: FloatTexts | None = None) -> Iterator[str]:
+    def json_pieces(
+        self, indent: str = "", known: FloatTexts | None = None, echoed: Echoed | None = None
+    ) -> Iterator[str]:
         """dumps(self.to_json(), indent) in pieces: each field's entries are written a row at a
         time from the flat lists, so a large step never stands whole in memory. `known` holds
-        the texts of floats written before (shared by the steps of a trace)."""
+        the texts of floats written before (shared by the steps of a trace), `echoed` those of
+        the parameters the config echoes."""
         inner = indent + "  "
         yield "{\n"
         for n, (key, make) in enumerate(self._json_fields()):
             yield (",\n" if n else "") + f"{inner}{json.dumps(key)}: "
             if key in ENTRIES and self.shape:
-                yield from dump_flat(self.shape, self._rows(key, known), inner)
+                yield from dump_flat(self.shape, self._rows(key, known, echoed or {}), inner)
             elif key in ENTRIES:
                 yield from dump_nested(make(), 0, inner)
             else:
                 yield from dump_pieces(make(), inner)
         yield f"\n{indent}}}"
 
-    def _rows(self, key: str, known: FloatTexts | None) -> Callable[[int, int], str]:
+    def _rows(
+        self, key: str, known: FloatTexts | None, echoed: Echoed
+    ) -> Callable[[int, int], str]:
         """How the JSON field `key` writes the entries start to stop, as one row."""
         if key == "value":
-            texts = self.texts()
+            texts = self._echoed(echoed.get(self.id)) or self.texts()
             return lambda a, b: text_row(texts[a:b])
         rows = FloatRows(FloatTexts() if known is None else known)
         if key == "float64":
@@ -189,6 +197,13 @@ class Step:
             "float32_deviation": self.float32_deviations,
         }[key]()
         return lambda a, b: rows(entries[a:b])
+
+    def _echoed(self, echo: tuple[Rounding, Sequence[Decimal], list[str]] | None) -> list[str]:
+        """The texts the config's echo wrote, where this step holds the very numbers echoed
+        (the given parameters of the first iteration) by the same rule; else none."""
+        if echo is None or echo[0] != self.rounding or len(echo[1]) != len(self.values):
+            return []
+        return echo[2] if all(map(operator.is_, self.values, echo[1])) else []
 
     def _json_fields(self) -> list[tuple[str, Callable[[], Any]]]:
         """The record's fields in order, each as how to make its value."""
@@ -259,20 +274,24 @@ class Trace:
         """The trace as JSON text."""
         return "".join(self.json_chunks())
 
-    def _head(self) -> str:
+    def _head(self, echoed: Echoed) -> str:
         """The opening of the JSON text: the schema, the version and the config echoed (its
-        parameters written here, as the steps' values are, rather than by normalized())."""
+        parameters written here, as the steps' values are, rather than by normalized(); their
+        texts kept in `echoed`)."""
         p = self.problem
         config = normalized(replace(p, parameters={}))
-        config["parameters"] = {
-            k: _written(b, p.rules.given_rule(k, p.rounding)) for k, b in p.parameters.items()
-        }
+        config["parameters"] = {}
+        for k, b in p.parameters.items():
+            rule = p.rules.given_rule(k, p.rounding)
+            echoed[k] = (rule, b.data, _texts(rule, list(b.data)))
+            config["parameters"][k] = _nested(echoed[k][2], b.shape)
         return dumps({"schema": SCHEMA, "handcalc": __version__, "config": config})[:-2]
 
     def json_chunks(self) -> Iterator[str]:
         """The trace as JSON text in pieces of at most one step, to be written as they come
         (the whole text is never held at once)."""
-        yield self._head() + ',\n  "iterations": ['
+        echoed: Echoed = {}
+        yield self._head(echoed) + ',\n  "iterations": ['
         for k, steps in enumerate(self.iterations):
             about = "".join(
                 f"\n      {json.dumps(key)}: {dumps(value)},"
@@ -282,16 +301,16 @@ class Trace:
             known = FloatTexts()
             for i, s in enumerate(steps):
                 yield ("," if i else "") + "\n        "
-                yield from s.json_pieces(" " * 8, known)
+                yield from s.json_pieces(" " * 8, known, echoed)
             yield "\n      ]\n    }"
         yield "\n  ]\n}\n"
 
 
-def _written(b: Block, rounding: Rounding) -> Any:
-    """A matrix as a list of rows of written numbers; a vector as one list."""
-    width, texts = b.shape[-1], _texts(rounding, list(b.data))
+def _nested(texts: list[str], shape: Shape) -> Any:
+    """A matrix's texts as a list of rows; a vector's as one list."""
+    width = shape[-1]
     nested = [texts[i : i + width] for i in range(0, len(texts), width)]
-    return nested if len(b.shape) == 2 else nested[0]
+    return nested if len(shape) == 2 else nested[0]
 
 
 def _texts(rounding: Rounding, values: list[Decimal]) -> list[str]:

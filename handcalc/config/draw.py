@@ -194,12 +194,13 @@ def round_floats(floats: list[float], rounding: Rounding) -> list[Decimal]:
     if rounding.mode != "decimals" or digits >= len(POWERS) or not finite:
         return rounding.round_all(_decimals(floats))
     scaled = list(map(operator.mul, floats, repeat(POWERS[digits])))
-    if max(map(abs, scaled), default=0.0) >= SCALED:
+    if not scaled or max(scaled) >= SCALED or min(scaled) <= -SCALED:
         return rounding.round_all(_decimals(floats))
     nearest = list(map(round, scaled))
     out = list(map(_Built(-digits).__getitem__, nearest))
-    ties = compress(count(), map(NEAR_TIE.__lt__, map(abs, map(operator.sub, scaled, nearest))))
-    zeros = compress(count(), map(operator.not_, nearest))
+    off = list(map(abs, map(operator.sub, scaled, nearest)))
+    ties = compress(count(), map(NEAR_TIE.__lt__, off)) if max(off) > NEAR_TIE else ()
+    zeros = compress(count(), map(operator.not_, nearest)) if 0 in nearest else ()
     for i in chain(ties, zeros):  # written out: a tie, or a zero that keeps its sign
         out[i] = rounding.round_all([Decimal(repr(floats[i]))])[0]
     return out
