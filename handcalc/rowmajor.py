@@ -174,15 +174,18 @@ def float_row(row: Sequence[float], known: FloatTexts | None = None) -> str:
     >>> float_row([1.5, float("nan"), float("-inf")], known), float_row([1, 2.0, True])
     ('[1.5, NaN, -Infinity]', '[1, 2.0, true]')
     """
-    if {*map(type, row)} - {float}:  # an int or a bool has its own JSON text
-        return _encoded(row)
     zeros = not any(row)
-    if zeros and not array("d", row).tobytes().strip(b"\0"):  # -0.0 has its sign bit set
-        return _zeros(len(row))
-    if known is None or zeros:
-        text = ", ".join(map(float.__repr__, row))
-    else:
-        text = ", ".join(map(known.__getitem__, row))
+    if zeros and {*map(type, row)} == {float} and not array("d", row).tobytes().strip(b"\0"):
+        return _zeros(len(row))  # +0.0 only: -0.0 has its sign bit set
+    try:
+        if known is None or zeros:
+            text = ", ".join(map(float.__repr__, row))
+        elif {*map(type, row)} == {float}:  # an int would be found as the float it equals
+            text = ", ".join(map(known.__getitem__, row))
+        else:
+            return _encoded(row)
+    except TypeError:  # an int or a bool has its own JSON text
+        return _encoded(row)
     # "nan" and "inf" are no JSON: their spellings are the encoder's (NaN, Infinity)
     return _encoded(row) if "n" in text else f"[{text}]"
 

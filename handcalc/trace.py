@@ -11,7 +11,7 @@ import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from itertools import repeat
+from itertools import compress, count, repeat
 from typing import Any
 
 from handcalc.config.load import normalized
@@ -183,7 +183,7 @@ class Step:
     ) -> Callable[[int, int], str]:
         """How the JSON field `key` writes the entries start to stop, as one row."""
         if key == "value":
-            texts = self._echoed(echoed.get(self.id)) or self.texts()
+            texts = self._echoed(echoed.pop(self.id, None)) or self.texts()  # then let go
             return lambda a, b: text_row(texts[a:b])
         rows = FloatRows(FloatTexts() if known is None else known)
         if key == "float64":
@@ -316,6 +316,8 @@ def _nested(texts: list[str], shape: Shape) -> Any:
 def _texts(rounding: Rounding, values: list[Decimal]) -> list[str]:
     """rounding.texts(values), the same strings: in decimals mode a rounded value has `digits`
     places, which str writes as format(..., "f") does while they are at most six."""
+    if rounding.mode == "significant":
+        return _significant_texts(rounding, values)
     if rounding.mode != "decimals" or rounding.digits > 6:
         return rounding.texts(values)
     unit = rounding.unit(Decimal(1))
@@ -328,3 +330,36 @@ def _texts(rounding: Rounding, values: list[Decimal]) -> list[str]:
         at = out.index(signed, at)
         out[at] = zero
     return out
+
+
+def _significant_texts(rounding: Rounding, values: list[Decimal]) -> list[str]:
+    """rounding.texts(values) in significant mode, the same strings: a value the hand run wrote
+    down with all `digits` digits, its last one in the place its exponent puts it, is written
+    by str as it stands (while str writes no exponent); the others one by one."""
+    units = _Places(rounding.digits - 1)
+    exponents = map(Decimal.adjusted, values)
+    as_is = map(Decimal.same_quantum, values, map(units.__getitem__, exponents))
+    zeros = list(map(Decimal.is_zero, values))
+    out = list(map(str, values))
+    for i in compress(count(), map(operator.not_, map(operator.or_, as_is, zeros))):
+        out[i] = rounding.text(values[i])
+    for i in compress(count(), zeros):
+        out[i] = "0"  # a zero is written bare, whatever its exponent and sign
+    return out
+
+
+class _Places(dict[int, Decimal]):
+    """The unit of the last of `shift` + 1 significant digits by a value's exponent; NaN (the
+    quantum of no number) where str would write an exponent."""
+
+    def __init__(self, shift: int) -> None:
+        super().__init__()
+        self.shift = shift
+
+    def __missing__(self, exponent: int) -> Decimal:
+        plain = -6 <= exponent <= self.shift
+        unit = self[exponent] = Decimal(1).scaleb(exponent - self.shift) if plain else _NAN
+        return unit
+
+
+_NAN = Decimal("NaN")

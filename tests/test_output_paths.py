@@ -182,3 +182,17 @@ def test_draws_are_the_numbers_drawn_one_by_one(scheme: str, first: list[str], l
     init = Init(seed=3, scheme=scheme, low=Decimal("-0.3"), high=Decimal("0.7"))
     drawn = [str(v) for values in draw((30, 20, 5), init).values() for v in values]
     assert drawn[:2] == first and drawn[-1] == last and len(drawn) == 30 * 20 + 20 + 20 * 5 + 5
+
+
+@pytest.mark.parametrize("digits", [1, 2, 3, 4, 7])
+def test_value_texts_in_significant_mode_are_the_rule_s_texts(digits: int) -> None:
+    r = Rounding(digits=digits, mode="significant")
+    rng = random.Random(digits)
+    picks = ["0", "-0", "0E-9", "0.5", "-0.125", "9.995", "-99.5", "1e-9", "1E+5", "-7E-7"]
+    values = [Decimal(p) for p in picks]
+    values += [
+        Decimal(rng.randint(-(10**9), 10**9)).scaleb(-rng.randint(-3, 14)) for _ in range(400)
+    ]
+    written = r.round_all(values)  # as the hand run writes them: at most `digits` digits
+    assert _texts(r, values) == r.texts(values)
+    assert _texts(r, written) == r.texts(written)
