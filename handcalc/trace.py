@@ -132,11 +132,21 @@ class Step:
             for v, f, d in zip(self.values, self.floats, self.deviations, strict=True)
         ]
 
-    def flagged(self) -> list[bool]:
-        """Entries whose deviation exceeds half a unit: rounding changed a written digit."""
+    def flagged(self, stop: int | None = None) -> list[bool]:
+        """Entries whose deviation exceeds half a unit: rounding changed a written digit (the
+        first `stop` only, if given)."""
+        if stop is not None:
+            return list(map(FLAG_UNITS.__lt__, map(abs, self.units()[:stop])))
         if "flagged" not in self._memo:
             self._memo["flagged"] = list(map(FLAG_UNITS.__lt__, self._sizes()))
         out: list[bool] = self._memo["flagged"]
+        return out
+
+    def flag_count(self) -> int:
+        """How many entries flagged() marks."""
+        if "flag_count" not in self._memo:
+            self._memo["flag_count"] = len([*filter(FLAG_UNITS.__lt__, self._sizes())])
+        out: int = self._memo["flag_count"]
         return out
 
     def largest(self) -> tuple[int, float]:

@@ -19,7 +19,7 @@ def units_of(
     if rounding.mode == "decimals":
         scale = float(Decimal(1).scaleb(rounding.digits))
         out = list(map(operator.mul, deviations, repeat(scale)))
-        return out if all(map(math.isfinite, out)) else list(map(_finite, out))
+        return out if _all_finite(out) else list(map(_finite, out))
     if rounding.mode == "significant" and values:
         fast = _significant_units(rounding, deviations, values, floats)
         if fast is not None:
@@ -66,7 +66,7 @@ def _significant_units(
         f = floats[i]
         tiny = f and math.isfinite(f)
         out[i] = _in_units(deviations[i], _unit(rounding, values[i], f)) if tiny else deviations[i]
-    return out if all(map(math.isfinite, out)) else list(map(_finite, out))
+    return out if _all_finite(out) else list(map(_finite, out))
 
 
 class _Units(dict[int, float]):
@@ -112,6 +112,12 @@ def _in_units(d: float, unit: Decimal) -> float:
     if not d or not math.isfinite(d):
         return _finite(d)
     return _finite(float(_UNITS.divide(Decimal(repr(d)), unit)))
+
+
+def _all_finite(values: list[float]) -> bool:
+    """Whether no value is infinite or nan: their sum is finite (a sum that overflows says no
+    for finite values too, which only sends them the slower way)."""
+    return math.isfinite(sum(values))
 
 
 def _finite(x: float) -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -196,3 +197,23 @@ def test_value_texts_in_significant_mode_are_the_rule_s_texts(digits: int) -> No
     written = r.round_all(values)  # as the hand run writes them: at most `digits` digits
     assert _texts(r, values) == r.texts(values)
     assert _texts(r, written) == r.texts(written)
+
+
+def test_flags_counted_and_cut_are_the_flags() -> None:
+    trace = make_trace(load.load(CONFIGS[0]))
+    for step in trace.iterations[0]:
+        flags = step.flagged()
+        assert step.flag_count() == flags.count(True)
+        assert step.flagged(3) == flags[:3]
+
+
+def test_units_in_decimals_mode_hold_no_infinity() -> None:
+    r = Rounding(digits=4)
+    deviations = [1e305, 1e305, -2.5e-5, math.inf, math.nan, -0.0]
+    values = [Decimal(0)] * len(deviations)
+    units = units_of(r, deviations, values, [0.0] * len(deviations))
+    big = sys.float_info.max
+    assert units == [big, big, -0.25, big, 0.0, -0.0]
+    assert math.copysign(1, units[-1]) == -1
+    near = [1.7e304, 1.7e304]  # finite in units, though their sum is not
+    assert units_of(r, near, values[:2], [0.0, 0.0]) == [d * 10000.0 for d in near]

@@ -96,7 +96,7 @@ def table(step: Step, max_rows: int, tolerances: bool = False) -> Table:
         heading=heading(step),
         columns=_columns(step, tolerances),
         rows=list(islice(_rows(step, tolerances), shown)),
-        marked=step.flagged()[:shown],
+        marked=step.flagged(shown),
         hidden=_hidden(step, shown),
     )
 
@@ -274,7 +274,7 @@ def closing_lines(trace: Trace) -> list[str]:
     out = []
     for k, steps in enumerate(trace.iterations):
         loss = next((s for s in steps if s.id == "loss"), None)
-        flagged = sum(s.flagged().count(True) for s in steps)
+        flagged = sum(s.flag_count() for s in steps)
         largest = {s.id: s.largest() for s in steps}
         worst = max(steps, key=lambda s: abs(largest[s.id][1]))
         i, units = largest[worst.id]
