@@ -119,17 +119,19 @@ def _trace(
 def _emit(
     trace: Trace, fmt: opt.Format, output: Path | None, force: bool, rows: int, tolerances: bool
 ) -> None:
-    from handcalc.render import markdown, terminal
+    if fmt == "json":
+        _write(trace.json_chunks(), output, force, json=True)  # streamed, never held whole
+        return
+    from handcalc.render import terminal
 
     if fmt == "terminal" and output is None:
         from rich.console import Console
 
         terminal.render(trace, Console(), rows, tolerances)
         return
-    if fmt == "json":
-        _write(trace.json_chunks(), output, force, json=True)  # streamed, never held whole
-        return
     if fmt == "markdown":
+        from handcalc.render import markdown
+
         text = markdown.render(trace, rows, tolerances)
     else:
         text = terminal.to_text(trace, max_rows=rows, tolerances=tolerances)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from itertools import product, repeat
 from typing import Any, TypeAlias, TypeVar
 
@@ -13,6 +14,8 @@ T = TypeVar("T")
 # A step's entries in its shape: a bare scalar, or lists nested as deep as the shape.
 Nested: TypeAlias = "T | list[Nested[T]]"
 CONTAINERS = (dict, list)
+KNOWN_FLOATS = 50_000  # the texts of floats kept for rows that repeat them, at most
+_ZEROS: dict[int, str] = {}  # rows of +0.0 as JSON text, by length
 
 
 def indices(shape: Shape) -> list[tuple[int, ...]]:
@@ -57,6 +60,13 @@ def dumps(value: Any, indent: str = "") -> str:
 
 def _leaf(value: Any) -> str:
     """A number, a text or a row of them, on one line."""
+    if isinstance(value, list) and value and {*map(type, value)} == {str}:
+        return text_row(value)  # the config's written numbers, joined as they are
+    return _encoded(value)
+
+
+def _encoded(value: Any) -> str:
+    """_leaf() by JSON's encoder."""
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
@@ -91,3 +101,109 @@ def dump_nested(value: Any, depth: int, indent: str = "") -> Iterator[str]:
         yield (",\n" if n else "") + inner
         yield from dump_nested(v, depth - 1, inner)
     yield f"\n{indent}]"
+
+
+def dump_flat(
+    shape: Shape, row: Callable[[int, int], str], indent: str = "", start: int = 0
+) -> Iterator[str]:
+    """dump_nested(nest(flat, shape), len(shape), indent) for a shape of at least one axis,
+    each row written by `row(start, stop)` from the flat entries, never nested first."""
+    if len(shape) == 1:
+        yield row(start, start + shape[0])
+        return
+    inner, size = indent + "  ", _size(shape[1:])
+    yield "[\n"
+    for n in range(shape[0]):
+        yield (",\n" if n else "") + inner
+        yield from dump_flat(shape[1:], row, inner, start + n * size)
+    yield f"\n{indent}]"
+
+
+def _size(shape: Shape) -> int:
+    out = 1
+    for s in shape:
+        out *= s
+    return out
+
+
+class FloatTexts(dict[float, str]):
+    """The JSON text of each float met before, so that rows repeating a few values (the
+    parameters, a gradient that is a product of few distinct numbers) format each value once.
+    A zero is never kept: -0.0 equals 0.0 as a key but is written "-0.0"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.misses = 0
+
+    def __missing__(self, x: float) -> str:
+        self.misses += 1
+        text = float.__repr__(x)
+        if x and len(self) < KNOWN_FLOATS:
+            self[x] = text
+        return text
+
+
+class FloatRows:
+    """float_row() of the rows of one field: the texts of floats met before are reused while
+    the rows repeat them; after a row of mostly new values the field's other rows are formatted
+    directly (but for rows said to repeat), where a lookup would only add to the cost."""
+
+    def __init__(self, known: FloatTexts) -> None:
+        self.known = known
+        self.direct = False
+
+    def __call__(self, row: Sequence[float], repeats: bool = False) -> str:
+        if self.direct and not repeats:
+            return float_row(row)
+        before = self.known.misses
+        text = float_row(row, self.known)
+        self.direct = self.direct or (self.known.misses - before) * 2 > len(row)
+        return text
+
+
+def float_row(row: Sequence[float], known: FloatTexts | None = None) -> str:
+    """_leaf(row) for a row of floats, the same text: JSON writes a finite float as its repr.
+
+    A row of zeros is written at once, and `known` supplies the texts of floats met before.
+
+    >>> float_row([0.1, -2.5e-07, 3.0]), float_row([0.0, 0.0]), float_row([0.0, -0.0])
+    ('[0.1, -2.5e-07, 3.0]', '[0.0, 0.0]', '[0.0, -0.0]')
+    >>> known = FloatTexts()
+    >>> float_row([1.5, 0.0, 1.5], known), float_row([-0.0, 1.5], known), known
+    ('[1.5, 0.0, 1.5]', '[-0.0, 1.5]', {1.5: '1.5'})
+    >>> float_row([1.5, float("nan"), float("-inf")], known), float_row([1, 2.0, True])
+    ('[1.5, NaN, -Infinity]', '[1, 2.0, true]')
+    """
+    zeros = not any(row)
+    if zeros and {*map(type, row)} == {float} and not array("d", row).tobytes().strip(b"\0"):
+        return _zeros(len(row))  # +0.0 only: -0.0 has its sign bit set
+    try:
+        if known is None or zeros:
+            text = ", ".join(map(float.__repr__, row))
+        elif {*map(type, row)} == {float}:  # an int would be found as the float it equals
+            text = ", ".join(map(known.__getitem__, row))
+        else:
+            return _encoded(row)
+    except TypeError:  # an int or a bool has its own JSON text
+        return _encoded(row)
+    # "nan" and "inf" are no JSON: their spellings are the encoder's (NaN, Infinity)
+    return _encoded(row) if "n" in text else f"[{text}]"
+
+
+def _zeros(count: int) -> str:
+    if count not in _ZEROS:
+        _ZEROS[count] = "[" + ", ".join(["0.0"] * count) + "]"
+    return _ZEROS[count]
+
+
+def text_row(row: Sequence[str]) -> str:
+    """_leaf(row) for a row of texts, the same text: numbers written as text (digits, signs and
+    points) need no escape, so they are joined as they are.
+
+    >>> text_row(["0.5000", "-1.25"]), text_row([]), text_row(['a"b'])
+    ('["0.5000", "-1.25"]', '[]', '["a\\\\"b"]')
+    """
+    whole = "".join(row)
+    if '"' in whole or "\\" in whole or not whole.isprintable():
+        return _encoded(row)
+    return '["' + '", "'.join(row) + '"]' if row else "[]"

@@ -8,23 +8,36 @@ from __future__ import annotations
 import json
 import math
 import operator
-import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
-from itertools import repeat
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from itertools import compress, count, repeat
 from typing import Any
 
 from handcalc.config.load import normalized
 from handcalc.config.problem import Problem
 from handcalc.model.steps import StepSpec
 from handcalc.numbers import Rounding, Shape
-from handcalc.rowmajor import Nested, dump_nested, dump_pieces, dumps, each_index, nest
+from handcalc.rowmajor import (
+    FloatRows,
+    FloatTexts,
+    Nested,
+    dump_flat,
+    dump_nested,
+    dump_pieces,
+    dumps,
+    each_index,
+    nest,
+    text_row,
+)
+from handcalc.units import units_of
 from handcalc.version import __version__
 
 SCHEMA = "handcalc.trace/1"
 # the fields of a step's record that hold its entries, nested in its shape
 ENTRIES = {"value", "float64", "deviation", "deviation_units", "float32", "float32_deviation"}
+# a parameter's rule, its numbers and their texts, as the config's echo wrote them
+Echoed = dict[str, tuple[Rounding, Sequence[Decimal], list[str]]]
 FLAG_UNITS = 0.5  # a deviation beyond half a unit of the last kept digit changes a written digit
 
 
@@ -75,9 +88,9 @@ class Step:
         """Entry i as the worksheet writes it."""
         return self.rounding.text(self.values[i])
 
-    def texts(self) -> list[str]:
-        """Every entry as the worksheet writes it."""
-        return self.rounding.texts(self.values)
+    def texts(self, stop: int | None = None) -> list[str]:
+        """Every entry as the worksheet writes it (the first `stop` only, if given)."""
+        return _texts(self.rounding, self.values if stop is None else self.values[:stop])
 
     def labels(self) -> Iterator[tuple[int | None, str]]:
         """(example number or None, entry label with 1-based indices) for every entry."""
@@ -108,7 +121,7 @@ class Step:
         return out
 
     def _units(self) -> list[float]:
-        return _units(self.rounding, self.deviations, self.values, self.floats)
+        return units_of(self.rounding, self.deviations, self.values, self.floats)
 
     def tolerances(self) -> list[Decimal]:
         """What a grader accepts per entry: one unit of the last kept digit, widened by the
@@ -119,39 +132,88 @@ class Step:
             for v, f, d in zip(self.values, self.floats, self.deviations, strict=True)
         ]
 
-    def flagged(self) -> list[bool]:
-        """Entries whose deviation exceeds half a unit: rounding changed a written digit."""
+    def flagged(self, stop: int | None = None) -> list[bool]:
+        """Entries whose deviation exceeds half a unit: rounding changed a written digit (the
+        first `stop` only, if given)."""
+        if stop is not None:
+            return list(map(FLAG_UNITS.__lt__, map(abs, self.units()[:stop])))
         if "flagged" not in self._memo:
-            self._memo["flagged"] = list(map(FLAG_UNITS.__lt__, map(abs, self.units())))
+            self._memo["flagged"] = list(map(FLAG_UNITS.__lt__, self._sizes()))
         out: list[bool] = self._memo["flagged"]
+        return out
+
+    def flag_count(self) -> int:
+        """How many entries flagged() marks."""
+        if "flag_count" not in self._memo:
+            self._memo["flag_count"] = len([*filter(FLAG_UNITS.__lt__, self._sizes())])
+        out: int = self._memo["flag_count"]
         return out
 
     def largest(self) -> tuple[int, float]:
         """The entry with the largest deviation in units (the first of equals), and that
         deviation."""
         if "largest" not in self._memo:
-            units = self.units()
-            sizes = list(map(abs, units))
+            units, sizes = self.units(), self._sizes()
             i = sizes.index(max(sizes)) if sizes else 0
             self._memo["largest"] = (i, units[i] if units else 0.0)
         out: tuple[int, float] = self._memo["largest"]
         return out
 
+    def _sizes(self) -> list[float]:
+        """The deviations in units without their signs, for flagged() and largest() alike."""
+        if "sizes" not in self._memo:
+            self._memo["sizes"] = list(map(abs, self.units()))
+        out: list[float] = self._memo["sizes"]
+        return out
+
     def to_json(self) -> dict[str, Any]:
         return {key: make() for key, make in self._json_fields()}
 
-    def json_pieces(self, indent: str = "") -> Iterator[str]:
-        """dumps(self.to_json(), indent) in pieces: each field's entries are made only while
-        they are written, a row at a time, so a large step never stands whole in memory."""
+    def json_pieces(
+        self, indent: str = "", known: FloatTexts | None = None, echoed: Echoed | None = None
+    ) -> Iterator[str]:
+        """dumps(self.to_json(), indent) in pieces: each field's entries are written a row at a
+        time from the flat lists, so a large step never stands whole in memory. `known` holds
+        the texts of floats written before (shared by the steps of a trace), `echoed` those of
+        the parameters the config echoes."""
         inner = indent + "  "
         yield "{\n"
         for n, (key, make) in enumerate(self._json_fields()):
             yield (",\n" if n else "") + f"{inner}{json.dumps(key)}: "
-            if key in ENTRIES:
-                yield from dump_nested(make(), len(self.shape), inner)
+            if key in ENTRIES and self.shape:
+                yield from dump_flat(self.shape, self._rows(key, known, echoed or {}), inner)
+            elif key in ENTRIES:
+                yield from dump_nested(make(), 0, inner)
             else:
                 yield from dump_pieces(make(), inner)
         yield f"\n{indent}}}"
+
+    def _rows(
+        self, key: str, known: FloatTexts | None, echoed: Echoed
+    ) -> Callable[[int, int], str]:
+        """How the JSON field `key` writes the entries start to stop, as one row."""
+        if key == "value":
+            texts = self._echoed(echoed.pop(self.id, None)) or self.texts()  # then let go
+            return lambda a, b: text_row(texts[a:b])
+        rows = FloatRows(FloatTexts() if known is None else known)
+        if key == "float64":
+            floats, deviations = self.floats, self.deviations
+            # where the deviations are 0, float64 holds the hand values: a few, repeated
+            return lambda a, b: rows(floats[a:b], repeats=not any(deviations[a:b]))
+        entries = {
+            "deviation": lambda: self.deviations,
+            "deviation_units": lambda: self._memo.get("units") or self._units(),
+            "float32": lambda: self.floats32 or [],
+            "float32_deviation": self.float32_deviations,
+        }[key]()
+        return lambda a, b: rows(entries[a:b])
+
+    def _echoed(self, echo: tuple[Rounding, Sequence[Decimal], list[str]] | None) -> list[str]:
+        """The texts the config's echo wrote, where this step holds the very numbers echoed
+        (the given parameters of the first iteration) by the same rule; else none."""
+        if echo is None or echo[0] != self.rounding or len(echo[1]) != len(self.values):
+            return []
+        return echo[2] if all(map(operator.is_, self.values, echo[1])) else []
 
     def _json_fields(self) -> list[tuple[str, Callable[[], Any]]]:
         """The record's fields in order, each as how to make its value."""
@@ -222,88 +284,92 @@ class Trace:
         """The trace as JSON text."""
         return "".join(self.json_chunks())
 
-    def _head(self) -> str:
-        """The opening of the JSON text: the schema, the version and the config echoed."""
-        head = {"schema": SCHEMA, "handcalc": __version__, "config": normalized(self.problem)}
-        return dumps(head)[:-2]
+    def _head(self, echoed: Echoed) -> str:
+        """The opening of the JSON text: the schema, the version and the config echoed (its
+        parameters written here, as the steps' values are, rather than by normalized(); their
+        texts kept in `echoed`)."""
+        p = self.problem
+        config = normalized(replace(p, parameters={}))
+        config["parameters"] = {}
+        for k, b in p.parameters.items():
+            rule = p.rules.given_rule(k, p.rounding)
+            echoed[k] = (rule, b.data, _texts(rule, list(b.data)))
+            config["parameters"][k] = _nested(echoed[k][2], b.shape)
+        return dumps({"schema": SCHEMA, "handcalc": __version__, "config": config})[:-2]
 
     def json_chunks(self) -> Iterator[str]:
         """The trace as JSON text in pieces of at most one step, to be written as they come
         (the whole text is never held at once)."""
-        yield self._head() + ',\n  "iterations": ['
+        echoed: Echoed = {}
+        yield self._head(echoed) + ',\n  "iterations": ['
         for k, steps in enumerate(self.iterations):
             about = "".join(
                 f"\n      {json.dumps(key)}: {dumps(value)},"
                 for key, value in self._about(k).items()
             )
             yield ("," if k else "") + "\n    {" + about + '\n      "steps": ['
+            known = FloatTexts()
             for i, s in enumerate(steps):
                 yield ("," if i else "") + "\n        "
-                yield from s.json_pieces(" " * 8)
+                yield from s.json_pieces(" " * 8, known, echoed)
             yield "\n      ]\n    }"
         yield "\n  ]\n}\n"
 
 
-def _units(
-    rounding: Rounding, deviations: list[float], values: list[Decimal], floats: list[float]
-) -> list[float]:
-    """Each deviation in units of the last digit kept when its hand value is written."""
-    if rounding.mode == "decimals":
-        scale = float(Decimal(1).scaleb(rounding.digits))
-        out = list(map(operator.mul, deviations, repeat(scale)))
-        return out if all(map(math.isfinite, out)) else list(map(_finite, out))
-    # the unit of a nonzero value depends only on its exponent: one float unit per exponent
-    # (an exact value's unit is its own last digit)
-    by_exponent: dict[int, float] = {}
-    cached = rounding.mode != "exact"
-    out = []
-    for d, v, f in zip(deviations, values, floats, strict=True):
-        u = by_exponent.get(v.adjusted()) if v and cached else None
-        if u is None:
-            unit = _unit(rounding, v, f)
-            u = float(unit)
-            if v and cached and u >= sys.float_info.min:
-                by_exponent[v.adjusted()] = u
-            out.append(_in_units(d, unit))
-        else:
-            x = d / u
-            out.append(x if -_LARGEST <= x <= _LARGEST else _finite(x))
+def _nested(texts: list[str], shape: Shape) -> Any:
+    """A matrix's texts as a list of rows; a vector's as one list."""
+    width = shape[-1]
+    nested = [texts[i : i + width] for i in range(0, len(texts), width)]
+    return nested if len(shape) == 2 else nested[0]
+
+
+def _texts(rounding: Rounding, values: list[Decimal]) -> list[str]:
+    """rounding.texts(values), the same strings: in decimals mode a rounded value has `digits`
+    places, which str writes as format(..., "f") does while they are at most six."""
+    if rounding.mode == "significant":
+        return _significant_texts(rounding, values)
+    if rounding.mode != "decimals" or rounding.digits > 6:
+        return rounding.texts(values)
+    unit = rounding.unit(Decimal(1))
+    # values the hand run wrote down have that many places already: no rounding to do
+    written = all(map(Decimal.same_quantum, values, repeat(unit)))
+    out = list(map(str, values if written else rounding.round_all(values)))
+    zero = rounding.text(Decimal(0))
+    signed, at = "-" + zero, 0  # a value that rounds to zero is written unsigned
+    for _ in range(out.count(signed)):
+        at = out.index(signed, at)
+        out[at] = zero
     return out
 
 
-def _unit(rounding: Rounding, value: Decimal, f: float) -> Decimal:
-    """One unit of the last significant digit kept (of the float64 value when the hand one is 0)."""
-    if value:
-        return rounding.unit(value)
-    return rounding.unit(Decimal(repr(f))) if f and math.isfinite(f) else Decimal(1)
+def _significant_texts(rounding: Rounding, values: list[Decimal]) -> list[str]:
+    """rounding.texts(values) in significant mode, the same strings: a value the hand run wrote
+    down with all `digits` digits, its last one in the place its exponent puts it, is written
+    by str as it stands (while str writes no exponent); the others one by one."""
+    units = _Places(rounding.digits - 1)
+    exponents = map(Decimal.adjusted, values)
+    as_is = map(Decimal.same_quantum, values, map(units.__getitem__, exponents))
+    zeros = list(map(Decimal.is_zero, values))
+    out = list(map(str, values))
+    for i in compress(count(), map(operator.not_, map(operator.or_, as_is, zeros))):
+        out[i] = rounding.text(values[i])
+    for i in compress(count(), zeros):
+        out[i] = "0"  # a zero is written bare, whatever its exponent and sign
+    return out
 
 
-_LARGEST = sys.float_info.max
-# A unit may lie far below float64's range (1e-400) and a deviation far above it in units.
-_UNITS = Context(prec=17, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
+class _Places(dict[int, Decimal]):
+    """The unit of the last of `shift` + 1 significant digits by a value's exponent; NaN (the
+    quantum of no number) where str would write an exponent."""
+
+    def __init__(self, shift: int) -> None:
+        super().__init__()
+        self.shift = shift
+
+    def __missing__(self, exponent: int) -> Decimal:
+        plain = -6 <= exponent <= self.shift
+        unit = self[exponent] = Decimal(1).scaleb(exponent - self.shift) if plain else _NAN
+        return unit
 
 
-def _in_units(d: float, unit: Decimal) -> float:
-    """d / unit; in decimals where the unit lies below float64's range (1e-400, say).
-
-    >>> _in_units(-2.5e-5, Decimal("1e-5")), _in_units(3e-300, Decimal("1e-400"))
-    (-2.5, 3e+100)
-    >>> _in_units(1e-10, Decimal("1e-999999"))  # more units than a float holds
-    1.7976931348623157e+308
-    >>> _in_units(4e-320, Decimal("2e-320"))
-    2.0
-    """
-    u = float(unit)
-    if u >= sys.float_info.min:
-        return _finite(d / u)
-    if not d or not math.isfinite(d):
-        return _finite(d)
-    return _finite(float(_UNITS.divide(Decimal(repr(d)), unit)))
-
-
-def _finite(x: float) -> float:
-    """x, held to float64's range: a deviation of more units than a float holds is shown as
-    the largest float, keeping the JSON trace valid."""
-    if math.isnan(x):
-        return 0.0
-    return max(-sys.float_info.max, min(x, sys.float_info.max))
+_NAN = Decimal("NaN")

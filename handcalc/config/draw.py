@@ -9,7 +9,9 @@ on every machine and every Python.
 from __future__ import annotations
 
 import math
+import operator
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import (
     ROUND_CEILING,
@@ -20,9 +22,11 @@ from decimal import (
     InvalidOperation,
     Overflow,
 )
+from itertools import chain, compress, count, islice, repeat
 from typing import Any
 
 from handcalc.numbers import Shape
+from handcalc.rounding import Rounding
 
 SCHEMES = ("grid", "uniform", "normal", "xavier", "he")
 
@@ -103,15 +107,43 @@ def grid(init: Init) -> Grid:
 
 def draw(widths: tuple[int, ...], init: Init) -> dict[str, list[Decimal]]:
     """Every W and b of the network, unrounded, reproducible from the seed."""
+    return {name: exact or _decimals(floats) for name, exact, floats in _draws(widths, init)}
+
+
+def draw_rounded(
+    widths: tuple[int, ...],
+    init: Init,
+    rule: Callable[[str], Rounding],
+    keep: Callable[[str], bool],
+) -> dict[str, list[Decimal]]:
+    """rule(name).round_all(draw(widths, init)[name]) for each name kept, the same decimals:
+    every parameter is still drawn, in order, but only those kept are made decimals."""
+    return {
+        name: rule(name).round_all(exact) if exact else round_floats(floats, rule(name))
+        for name, exact, floats in _draws(widths, init)
+        if keep(name)
+    }
+
+
+def _draws(widths: tuple[int, ...], init: Init) -> Iterator[tuple[str, list[Decimal], list[float]]]:
+    """Each parameter's name and draws: decimals (grid points, zero biases) or floats."""
     rng = random.Random(init.seed)
     points = grid(init)
-    out: dict[str, list[Decimal]] = {}
     for name in names(widths, bias=True):
         layer = int(name[1:])
         size = math.prod(shape(name, widths))
-        fan_in, fan_out = widths[layer - 1], widths[layer]
-        out[name] = _draw_many(rng, init, points, (fan_in, fan_out), name[0] == "b", size)
-    return out
+        fans, is_bias = (widths[layer - 1], widths[layer]), name[0] == "b"
+        if init.scheme == "grid":
+            yield name, [points.pick(rng.random()) for _ in range(size)], []
+        elif init.scheme in ("xavier", "he") and is_bias:
+            yield name, [Decimal(0)] * size, []
+        else:
+            yield name, [], _floats(rng, init, fans, size)
+
+
+def _decimals(floats: list[float]) -> list[Decimal]:
+    """Each float as the decimal its shortest text spells."""
+    return list(map(Decimal, map(repr, floats)))
 
 
 def _normal(rng: random.Random, std: float) -> float:
@@ -120,31 +152,67 @@ def _normal(rng: random.Random, std: float) -> float:
     return std * math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
 
 
-def _draw_many(
-    rng: random.Random,
-    init: Init,
-    points: Grid,
-    fans: tuple[int, int],
-    is_bias: bool,
-    size: int,
-) -> list[Decimal]:
-    """`size` numbers of one parameter: the scheme chosen once, the same numbers as drawn one by
-    one in index order."""
-    if init.scheme == "grid":
-        return [points.pick(rng.random()) for _ in range(size)]
-    if init.scheme in ("xavier", "he") and is_bias:
-        return [Decimal(0)] * size
+def _floats(rng: random.Random, init: Init, fans: tuple[int, int], size: int) -> list[float]:
+    """`size` numbers of one weight (or bias) by a scheme that draws floats: the scheme chosen
+    once, the same numbers as drawn one by one in index order."""
+    # the uniforms drawn by C-level iteration, each number worked as low + span * u would be
+    uniforms = islice(iter(rng.random, None), size)
     if init.scheme == "uniform":
         low = float(init.low)
         span = float(init.high) - low
-        values = [low + span * rng.random() for _ in range(size)]
-    elif init.scheme == "normal":
+        return list(map(operator.add, repeat(low), map(operator.mul, repeat(span), uniforms)))
+    if init.scheme == "normal":
         std = float(init.std)
-        values = [_normal(rng, std) for _ in range(size)]
-    elif init.scheme == "xavier":
+        return [_normal(rng, std) for _ in range(size)]
+    if init.scheme == "xavier":  # bound * (2u - 1)
         bound = math.sqrt(6.0 / sum(fans))
-        values = [bound * (2.0 * rng.random() - 1.0) for _ in range(size)]
-    else:
-        std = math.sqrt(2.0 / fans[0])
-        values = [_normal(rng, std) for _ in range(size)]
-    return list(map(Decimal, map(repr, values)))
+        twice = map(operator.sub, map(operator.mul, repeat(2.0), uniforms), repeat(1.0))
+        return list(map(operator.mul, repeat(bound), twice))
+    std = math.sqrt(2.0 / fans[0])
+    return [_normal(rng, std) for _ in range(size)]
+
+
+# Where f * 10^digits lies this far from a tie, the float's error cannot move the decimal its
+# shortest text spells across it: below 2^30 that error stays under 2^30 * 2^-51 < 5e-7.
+NEAR_TIE = 0.5 - 1e-6
+SCALED = 2.0**30
+POWERS = [float(10**n) for n in range(23)]  # exact as floats
+_BUILD = Context(prec=40)
+
+
+def round_floats(floats: list[float], rounding: Rounding) -> list[Decimal]:
+    """rounding.round_all(Decimal(repr(f)) for f in floats), the same decimals down to the sign
+    of zero, without writing each float out in decimals mode: where y = f * 10^digits lies clear
+    of a tie, the decimal rounds to the integer nearest y, k, written k * 10^-digits. Ties,
+    zeros and numbers out of range go through repr.
+
+    >>> [str(d) for d in round_floats([0.123456, -0.00001, 0.00125, 2.0], Rounding(digits=4))]
+    ['0.1235', '-0.0000', '0.0013', '2.0000']
+    """
+    digits = rounding.digits
+    finite = all(map(math.isfinite, floats))
+    if rounding.mode != "decimals" or digits >= len(POWERS) or not finite:
+        return rounding.round_all(_decimals(floats))
+    scaled = list(map(operator.mul, floats, repeat(POWERS[digits])))
+    if not scaled or max(scaled) >= SCALED or min(scaled) <= -SCALED:
+        return rounding.round_all(_decimals(floats))
+    nearest = list(map(round, scaled))
+    out = list(map(_Built(-digits).__getitem__, nearest))
+    off = list(map(abs, map(operator.sub, scaled, nearest)))
+    ties = compress(count(), map(NEAR_TIE.__lt__, off)) if max(off) > NEAR_TIE else ()
+    zeros = compress(count(), map(operator.not_, nearest)) if 0 in nearest else ()
+    for i in chain(ties, zeros):  # written out: a tie, or a zero that keeps its sign
+        out[i] = rounding.round_all([Decimal(repr(floats[i]))])[0]
+    return out
+
+
+class _Built(dict[int, Decimal]):
+    """k * 10^exponent by k, each made once."""
+
+    def __init__(self, exponent: int) -> None:
+        super().__init__()
+        self.exponent = exponent
+
+    def __missing__(self, k: int) -> Decimal:
+        value = self[k] = Decimal(k).scaleb(self.exponent, _BUILD)
+        return value

@@ -71,9 +71,13 @@ def blocks(
 ) -> dict[str, Block]:
     """Every parameter the network uses, given or drawn, rounded by its own rule (`rounding`
     of its name), in the order W1, b1, W2, ..."""
-    drawn = draw.draw(widths, init)
-    chosen = {**{k: v for k, v in drawn.items() if bias or k.startswith("W")}, **given}
+    # every parameter is drawn (the draws stay the same whatever is given), but only those
+    # used are made decimals
+    drawn = draw.draw_rounded(
+        widths, init, rounding, lambda k: k not in given and (bias or k.startswith("W"))
+    )
+    chosen = {**drawn, **{k: rounding(k).round_all(v) for k, v in given.items()}}
     return {
-        k: Block(shape=draw.shape(k, widths), data=tuple(rounding(k).round_all(v)))
+        k: Block(shape=draw.shape(k, widths), data=tuple(v))
         for k, v in sorted(chosen.items(), key=lambda kv: draw.order(kv[0]))
     }

@@ -106,7 +106,7 @@ def table(step: Step, max_rows: int, tolerances: bool = False) -> Table:
         heading=heading(step),
         columns=_columns(step, tolerances),
         rows=list(islice(_rows(step, tolerances), shown)),
-        marked=step.flagged()[:shown],
+        marked=step.flagged(shown),
         hidden=_hidden(step, shown),
     )
 
@@ -157,7 +157,7 @@ def grid(step: Step, max_rows: int) -> Grid:
     shape = step.shape
     rows, cols = (shape[0], shape[1]) if len(shape) == 2 else (1, shape[0] if shape else 1)
     shown = min(rows, max_rows) if max_rows else rows
-    texts = step.rounding.texts(step.values[: shown * cols])  # only the rows shown
+    texts = step.texts(shown * cols)  # only the rows shown
     cells = [texts[i * cols : (i + 1) * cols] for i in range(shown)]
     if step.example_axis:
         row_labels = [f"n={i + 1}" for i in range(shown)]
@@ -284,7 +284,7 @@ def closing_lines(trace: Trace) -> list[str]:
     out = []
     for k, steps in enumerate(trace.iterations):
         loss = next((s for s in steps if s.id == "loss"), None)
-        flagged = sum(sum(s.flagged()) for s in steps)
+        flagged = sum(s.flag_count() for s in steps)
         largest = {s.id: s.largest() for s in steps}
         worst = max(steps, key=lambda s: abs(largest[s.id][1]))
         i, units = largest[worst.id]

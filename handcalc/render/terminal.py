@@ -166,9 +166,9 @@ def _grid(g: Grid, width: int) -> list[Text]:
             head = " " * label + "".join(GAP + c.rjust(cell) for c in g.col_labels[start:stop])
             out.append(Text(head, style="dim"))
         for name, row in zip(g.row_labels, g.cells, strict=True):
-            line = Text(name.rjust(label), style="dim")
-            line.append("".join(GAP + c.rjust(cell) for c in row[start:stop]))
-            out.append(line)
+            # the line's style is the whole line's: built at once, never appended to
+            cells = "".join(GAP + c.rjust(cell) for c in row[start:stop])
+            out.append(Text(name.rjust(label) + cells, style="dim"))
     if g.hidden:
         out.append(Text(g.hidden, style="dim italic"))
     return out
