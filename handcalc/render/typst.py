@@ -36,6 +36,8 @@ COLUMNS = 8  # matrix columns per row of boxes on an A4 page
 WRAP = 9  # characters of a number on one line of a 2.1cm cell at 10pt
 LONG = 16  # a number up to this long is never split (it may reach into the cell's padding)
 RED = 'rgb("#c0392b")'
+HEAD = "12.58pt"  # the height of the row of column numbers
+ROW = {False: "16.58pt", True: "24pt"}  # a row of numbers; of empty cells to write in
 ROOM = {"none": "", "small": "2.2cm", "large": "5cm"}  # working area under a worksheet box
 
 
@@ -60,16 +62,17 @@ def lit(text: str) -> str:
 
 
 def wrapping(number: str) -> str:
-    """A number for a table cell; one longer than LONG characters (an exact value, 60 digits of
-    e^z) gets a break opportunity every WRAP characters and wraps inside its cell instead of
-    running over its neighbours. Shorter ones stay whole: a key never splits -1440000.2000.
+    """A number for an answer grid, as a Typst string; one longer than LONG characters (an exact
+    value, 60 digits of e^z) gets a break opportunity every WRAP characters and wraps inside its
+    cell instead of running over its neighbours. Shorter ones stay whole: a key never splits
+    -1440000.2000.
 
     >>> wrapping("0.25"), wrapping("-1440000.2000"), wrapping("-0.1234567891234567")
-    ('#"0.25"', '#"-1440000.2000"', '#"-0.123456"#sym.zws#"789123456"#sym.zws#"7"')
+    ('"0.25"', '"-1440000.2000"', '"-0.123456" + ZWS + "789123456" + ZWS + "7"')
     """
     if len(number) <= LONG:
-        return lit(number)
-    return "#sym.zws".join(lit(number[i : i + WRAP]) for i in range(0, len(number) or 1, WRAP))
+        return string(number)
+    return " + ZWS + ".join(string(number[i : i + WRAP]) for i in range(0, len(number) or 1, WRAP))
 
 
 def rich(notation: str, display: bool = False) -> str:
@@ -155,7 +158,10 @@ PREAMBLE = """#set document(title: {title}, date: none)
 #set par(justify: false)
 #show heading: set block(above: 1.1em, below: 0.6em)
 #let inline(body) = {{ show math.frac: it => $#it.num \\/ #it.denom$; body }}
-#let cell(body) = box(width: 100%, inset: (y: 2pt), align(right, body))
+#let ZWS = sym.zws
+#let answers(columns, rows, ..cells) = grid(columns: columns, rows: rows, align: right + horizon,
+  inset: if rows == auto {{ (x: 3pt, y: 5pt) }} else {{ (x: 3pt) }}, stroke: 0.5pt + luma(120),
+  ..cells)
 """
 
 
@@ -236,26 +242,22 @@ def _numbers(
     empty: bool = False,
     width: str = "2.1cm",
 ) -> str:
-    cols = stop - start
-    lead = ["[]"] if labels else []
-    header = ", ".join([*lead, *(f"[{lit(str(j + 1))}]" for j in range(start, stop))])
-    cells = []
-    for i, row in enumerate(rows):
-        if labels:
-            cells.append(f"[{lit(labels[i])}]")
-        shown = row[start:stop]
-        cells += ["[#v(1.8em)]" if empty else f"cell[{wrapping(minus(v))}]" for v in shown]
-    columns = ", ".join(["auto"] * len(lead) + [width] * cols)
+    """Columns start..stop of a step's numbers as a grid of boxed cells, numbers at the right,
+    columns (and rows, when labelled) numbered. Rows of a set height are laid out without being
+    measured first, which halves the cost of the grids, the most part of a paper's typesetting;
+    a number that wraps makes every row as tall as it needs."""
+    lead = ['""'] if labels else []
     # one number (or one per example) needs no column index above it
-    head = (
-        ""
-        if stop == 1 and start == 0 and all(len(r) == 1 for r in rows)
-        else f"table.header({header}), "
-    )
-    return (
-        f"#table(columns: ({columns}), align: right, stroke: 0.5pt + luma(120), inset: 3pt, "
-        f"{head}{', '.join(cells)})"
-    )
+    headless = stop == 1 and start == 0 and all(len(r) == 1 for r in rows)
+    cells = [] if headless else [*lead, *(string(str(j + 1)) for j in range(start, stop))]
+    for i, row in enumerate(rows):
+        cells += [string(labels[i])] if labels else []
+        cells += ['""' if empty else wrapping(minus(v)) for v in row[start:stop]]
+    heights = f"({ROW[empty]},)" if headless else f"({HEAD}, {ROW[empty]})"
+    if any(len(v) > LONG for r in rows for v in r[start:stop]):
+        heights = "auto"
+    columns = ", ".join(["auto"] * len(lead) + [width] * (stop - start))
+    return f"#answers(({columns},), {heights}, {', '.join(cells)})"
 
 
 def _grid(
