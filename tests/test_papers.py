@@ -192,7 +192,7 @@ def test_every_page_carries_name_id_and_variant() -> None:
     doc = paper.build(handcalc.run(ROOT / "configs" / "default.yaml"), key=False, variant=3)
     source = typst.document(doc)
     assert "header: context" in source
-    assert "{ [#grid(columns: (1.3fr, 1fr, auto), gutter: 1.2em, [Name: " in source
+    assert "#head.update([#grid(columns: (1.3fr, 1fr, auto), gutter: 1.2em, [Name: " in source
     assert '"variant 3 · total 28 points"' in source
     tex = latex.document(doc)
     assert "\\fancyhead[L]{\\footnotesize\\ifnum\\value{page}>1 \\pagehead\\fi}" in tex

@@ -33,11 +33,11 @@ PREAMBLE = """#set document(title: {title}, date: none)
 #set page(paper: "a4", margin: (x: 1.6cm, top: 2.2cm, bottom: 2cm),
   header: context [
     #set text(size: 9pt, fill: luma(60))
-    #if counter(page).get().first() > 1 {{ {head} }}
+    #if counter(page).get().first() > 1 {{ head.get() }}
   ],
   footer: context [
     #set text(size: 8pt, fill: luma(90))
-    #{title} #h(1fr) {stamp} #h(1fr) page #counter(page).display()
+    #{title} #h(1fr) #stamp.get() #h(1fr) page #counter(page).display()
   ])
 #set text(size: 10pt, lang: "en")
 #set par(justify: false)
@@ -50,27 +50,21 @@ PREAMBLE = """#set document(title: {title}, date: none)
 """
 
 
-def preamble(title: str, alone: Document | None = None) -> str:
-    """The page setup; the head and stamp of a document `alone` in its file written in place,
-    those of several kept in states each updates (which takes a second layout pass)."""
-    head, stamp = "head.get()", "#stamp.get()"
-    if alone is not None:
-        head, stamp = f"[{_page_head(alone)}]", lit(alone.header.stamp)
-    return PREAMBLE.format(title=string(clean(title)), head=head, stamp=stamp)
+def preamble(title: str) -> str:
+    return PREAMBLE.format(title=string(clean(title)))
 
 
 def body(doc: Document, alone: bool = False) -> str:
-    """One worksheet or key, starting on a fresh page with its own stamp in the footer."""
+    """One worksheet or key, starting on a fresh page with its own stamp in the footer (page 1
+    without saying so when `alone` in its file). The page head and the stamp are states: before
+    Typst knows the page numbers, its first layout pass reads them empty, which costs less than
+    writing them in place."""
     h = doc.header
-    out = (
-        []
-        if alone
-        else [
-            f"#stamp.update({json.dumps(h.stamp, ensure_ascii=False)})",
-            f"#head.update([{_page_head(doc)}])",
-            "#counter(page).update(1)",
-        ]
-    )
+    out = [
+        f"#stamp.update({json.dumps(h.stamp, ensure_ascii=False)})",
+        f"#head.update([{_page_head(doc)}])",
+        *([] if alone else ["#counter(page).update(1)"]),
+    ]
     out += _header(doc)
     out += ["== Given", *_given(doc)]
     out += ["== The network", _diagram(doc.network), "", rich(doc.network_text), ""]
@@ -86,7 +80,7 @@ def body(doc: Document, alone: bool = False) -> str:
 
 
 def document(doc: Document) -> str:
-    return preamble(doc.header.title, doc) + body(doc, alone=True)
+    return preamble(doc.header.title) + body(doc, alone=True)
 
 
 def combined(docs: list[Document], title: str) -> str:
@@ -288,6 +282,7 @@ def _chart(bars: list[tuple[str, str, float]]) -> list[str]:
     return [
         "Largest |hand − float64| per step, in units of the last kept digit (red: over half a "
         "unit, so rounding changed a written digit).",
-        "#table(columns: (auto, 7.2cm, auto), stroke: none, inset: (x: 2pt, y: 3.5pt), "
-        f"align: horizon, {', '.join(rows)})",
+        # rows as tall as the bars with their padding, laid out without being measured first
+        "#grid(columns: (auto, 7.2cm, auto), rows: 15.5pt, inset: (x: 2pt), align: horizon, "
+        f"{', '.join(rows)})",
     ]

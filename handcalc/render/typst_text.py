@@ -3,6 +3,7 @@ string literal, never markup."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 
@@ -48,10 +49,12 @@ def wrapping(number: str) -> str:
     return " + ZWS + ".join(string(number[i : i + WRAP]) for i in range(0, len(number) or 1, WRAP))
 
 
+@functools.lru_cache(maxsize=4096)
 def rich(notation: str, display: bool = False) -> str:
     """Text in the notes' notation typeset: its formulas as math, each kept on one line, and
     its words as text ('Temperature T = 2: the head reads z^(2) / T.'); `display` sets the
-    fractions full size, as in an equation of its own."""
+    fractions full size, as in an equation of its own. Kept once made: the names and formulas
+    of every variant of an exam are the same."""
     node = parse(notation)
     out = _mixed(node.items if isinstance(node, Row) else (node,))
     return out.replace("#box($", "#box($display(").replace("$)", ")$)") if display else out
