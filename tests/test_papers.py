@@ -160,10 +160,10 @@ def test_the_typst_paper_prints_each_slice_as_its_own_small_matrix() -> None:
     trace = make_trace(load(ROOT / "configs" / "default.yaml"), jacobians=True)
     source = typst.document(paper.build(trace, key=True))
     step = source[source.index('#"J_z3_W3"') :].split("\n")[2]  # the line after its formula
-    slices = re.findall(r'\[#"(j = \d)" \\ #table\((.*?)\)\]', step)
+    slices = re.findall(r'\[#"(j = \d)" \\ #answers\((.*?)\)\]', step)
     assert [name for name, _ in slices] == ["j = 1", "j = 2", "j = 3"]
     for _, table in slices:  # rows 1..3 of the slice, never "j=1, 2"
-        assert '[#"1"], cell[' in table and '[#"3"], cell[' in table and "j=" not in table
+        assert ', "1", "' in table and ', "3", "' in table and "j=" not in table
 
 
 def test_masks_and_one_hot_targets_print_as_0_and_1() -> None:

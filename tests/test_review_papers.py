@@ -25,5 +25,5 @@ def test_an_exact_value_wraps_in_its_cell(run_cli: Cli, tmp_path: Path) -> None:
     code, _, err = run_cli("worksheet", str(config), "--key", "-o", str(key))
     assert (code, err) == (0, f"wrote {key}\n")
     source = key.read_text()
-    assert 'cell[#"0.1234567"#sym.zws#"891234567"#sym.zws#"8"]' in source  # z1, every 9 characters
-    assert 'cell[#"0.1235"]' in source  # h1 by the class rule: short, one piece
+    assert ', "0.1234567" + ZWS + "891234567" + ZWS + "8"' in source  # z1, every 9 characters
+    assert ', "0.1235"' in source  # h1 by the class rule: short, one piece

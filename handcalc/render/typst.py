@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 
 from handcalc.documents.paper import (
@@ -16,127 +15,16 @@ from handcalc.documents.paper import (
     slices,
 )
 from handcalc.documents.worked import Worked
-from handcalc.notation import (
-    Group,
-    Node,
-    Num,
-    Op,
-    Row,
-    Space,
-    Text,
-    Transpose,
-    to_text,
-    to_typst,
-)
 from handcalc.notation import Matrix as Brackets
-from handcalc.notation_read import parse
+from handcalc.notation import Num, Transpose, to_typst
+from handcalc.render.typst_text import LONG, lit, minus, rich, string, symbol, wrapping
 from handcalc.text import clean
 
 COLUMNS = 8  # matrix columns per row of boxes on an A4 page
-WRAP = 9  # characters of a number on one line of a 2.1cm cell at 10pt
-LONG = 16  # a number up to this long is never split (it may reach into the cell's padding)
 RED = 'rgb("#c0392b")'
+HEAD = "12.58pt"  # the height of the row of column numbers
+ROW = {False: "16.58pt", True: "24pt"}  # a row of numbers; of empty cells to write in
 ROOM = {"none": "", "small": "2.2cm", "large": "5cm"}  # working area under a worksheet box
-
-
-def string(text: str) -> str:
-    r"""Text as a Typst string: after `clean`, the only escapes JSON writes are the quote, the
-    backslash and the newline, which Typst reads the same way.
-
-    >>> print(string('#read("/etc/passwd")\x1b'))
-    "#read(\"/etc/passwd\")\\x1b"
-    """
-    return json.dumps(clean(text, newlines=True), ensure_ascii=False)
-
-
-def minus(number: str) -> str:
-    """A written number with the minus sign of the formulas beside it, not a hyphen."""
-    return "−" + number[1:] if number.startswith("-") else number
-
-
-def lit(text: str) -> str:
-    """Text as a Typst string literal in markup: printed as is, never read as code."""
-    return "#" + string(text)
-
-
-def wrapping(number: str) -> str:
-    """A number for a table cell; one longer than LONG characters (an exact value, 60 digits of
-    e^z) gets a break opportunity every WRAP characters and wraps inside its cell instead of
-    running over its neighbours. Shorter ones stay whole: a key never splits -1440000.2000.
-
-    >>> wrapping("0.25"), wrapping("-1440000.2000"), wrapping("-0.1234567891234567")
-    ('#"0.25"', '#"-1440000.2000"', '#"-0.123456"#sym.zws#"789123456"#sym.zws#"7"')
-    """
-    if len(number) <= LONG:
-        return lit(number)
-    return "#sym.zws".join(lit(number[i : i + WRAP]) for i in range(0, len(number) or 1, WRAP))
-
-
-def rich(notation: str, display: bool = False) -> str:
-    """Text in the notes' notation typeset: its formulas as math, each kept on one line, and
-    its words as text ('Temperature T = 2: the head reads z^(2) / T.'); `display` sets the
-    fractions full size, as in an equation of its own."""
-    node = parse(notation)
-    out = _mixed(node.items if isinstance(node, Row) else (node,))
-    return out.replace("#box($", "#box($display(").replace("$)", ")$)") if display else out
-
-
-def symbol(notation: str) -> str:
-    """A name in a heading or a label: ∂L/∂W^(2) with a slash, the height of a line."""
-    return f"#inline[{rich(notation)}]"
-
-
-_PUNCTUATION = frozenset({",", ";", ":", "."})
-
-
-def _mixed(items: tuple[Node, ...]) -> str:
-    out: list[str] = []
-    run: list[Node] = []
-    for item in items:
-        if _aside(item) and not _prose(item) and run and run[-1] == Space():
-            out.append(_formula(run))  # 'the label c (c = 2)': two formulas, a space between
-            run = [item]
-        elif (run and not _prose(item)) or (isinstance(item, (Num, Space)) and run):
-            run.append(item)
-        elif _prose(item):
-            out += [_formula(run), _words(item)]
-            run = []
-        else:
-            run.append(item)
-    return "".join([*out, _formula(run)])
-
-
-def _aside(node: Node) -> bool:
-    """A bracketed equation of its own, as in 'c (c = 2)'."""
-    return isinstance(node, Group) and isinstance(node.body, Row) and Op("=") in node.body.items
-
-
-def _prose(node: Node) -> bool:
-    """Words, numbers and punctuation that read as text, with no symbol among them."""
-    if isinstance(node, Group):  # '(the exact sum, rounded once)', '(c = 2)', not '(-0.7000)'
-        body = node.body.items if isinstance(node.body, Row) else (node.body,)
-        return any(isinstance(i, Text) or (isinstance(i, Group) and _prose(i)) for i in body)
-    if isinstance(node, Op):
-        return node.text in _PUNCTUATION
-    return isinstance(node, (Text, Num, Space))
-
-
-def _words(node: Node) -> str:
-    if isinstance(node, Group):
-        body = node.body.items if isinstance(node.body, Row) else (node.body,)
-        return lit(node.open) + _mixed(body) + lit(node.close)
-    return " " if isinstance(node, Space) else lit(to_text(node))
-
-
-def _formula(run: list[Node]) -> str:
-    """A run of math as an unbreakable box, the spaces around it as spaces."""
-    lead = len(run) - len(list(itertools.dropwhile(lambda n: n == Space(), run)))
-    trail = len(run) - len(list(itertools.dropwhile(lambda n: n == Space(), reversed(run))))
-    body = run[lead : len(run) - trail]
-    if not body:
-        return " " if run else ""
-    math = to_typst(body[0] if len(body) == 1 else Row(tuple(body)))
-    return " " * bool(lead) + f"#box(${math}$)" + " " * bool(trail)
 
 
 PREAMBLE = """#set document(title: {title}, date: none)
@@ -155,7 +43,10 @@ PREAMBLE = """#set document(title: {title}, date: none)
 #set par(justify: false)
 #show heading: set block(above: 1.1em, below: 0.6em)
 #let inline(body) = {{ show math.frac: it => $#it.num \\/ #it.denom$; body }}
-#let cell(body) = box(width: 100%, inset: (y: 2pt), align(right, body))
+#let ZWS = sym.zws
+#let answers(columns, rows, ..cells) = grid(columns: columns, rows: rows, align: right + horizon,
+  inset: if rows == auto {{ (x: 3pt, y: 5pt) }} else {{ (x: 3pt) }}, stroke: 0.5pt + luma(120),
+  ..cells)
 """
 
 
@@ -163,13 +54,16 @@ def preamble(title: str) -> str:
     return PREAMBLE.format(title=string(clean(title)))
 
 
-def body(doc: Document) -> str:
-    """One worksheet or key, starting on a fresh page with its own stamp in the footer."""
+def body(doc: Document, alone: bool = False) -> str:
+    """One worksheet or key, starting on a fresh page with its own stamp in the footer (page 1
+    without saying so when `alone` in its file). The page head and the stamp are states: before
+    Typst knows the page numbers, its first layout pass reads them empty, which costs less than
+    writing them in place."""
     h = doc.header
     out = [
         f"#stamp.update({json.dumps(h.stamp, ensure_ascii=False)})",
         f"#head.update([{_page_head(doc)}])",
-        "#counter(page).update(1)",
+        *([] if alone else ["#counter(page).update(1)"]),
     ]
     out += _header(doc)
     out += ["== Given", *_given(doc)]
@@ -186,7 +80,7 @@ def body(doc: Document) -> str:
 
 
 def document(doc: Document) -> str:
-    return preamble(doc.header.title) + body(doc)
+    return preamble(doc.header.title) + body(doc, alone=True)
 
 
 def combined(docs: list[Document], title: str) -> str:
@@ -236,26 +130,22 @@ def _numbers(
     empty: bool = False,
     width: str = "2.1cm",
 ) -> str:
-    cols = stop - start
-    lead = ["[]"] if labels else []
-    header = ", ".join([*lead, *(f"[{lit(str(j + 1))}]" for j in range(start, stop))])
-    cells = []
-    for i, row in enumerate(rows):
-        if labels:
-            cells.append(f"[{lit(labels[i])}]")
-        shown = row[start:stop]
-        cells += ["[#v(1.8em)]" if empty else f"cell[{wrapping(minus(v))}]" for v in shown]
-    columns = ", ".join(["auto"] * len(lead) + [width] * cols)
+    """Columns start..stop of a step's numbers as a grid of boxed cells, numbers at the right,
+    columns (and rows, when labelled) numbered. Rows of a set height are laid out without being
+    measured first, which halves the cost of the grids, the most part of a paper's typesetting;
+    a number that wraps makes every row as tall as it needs."""
+    lead = ['""'] if labels else []
     # one number (or one per example) needs no column index above it
-    head = (
-        ""
-        if stop == 1 and start == 0 and all(len(r) == 1 for r in rows)
-        else f"table.header({header}), "
-    )
-    return (
-        f"#table(columns: ({columns}), align: right, stroke: 0.5pt + luma(120), inset: 3pt, "
-        f"{head}{', '.join(cells)})"
-    )
+    headless = stop == 1 and start == 0 and all(len(r) == 1 for r in rows)
+    cells = [] if headless else [*lead, *(string(str(j + 1)) for j in range(start, stop))]
+    for i, row in enumerate(rows):
+        cells += [string(labels[i])] if labels else []
+        cells += ['""' if empty else wrapping(minus(v)) for v in row[start:stop]]
+    heights = f"({ROW[empty]},)" if headless else f"({HEAD}, {ROW[empty]})"
+    if any(len(v) > LONG for r in rows for v in r[start:stop]):
+        heights = "auto"
+    columns = ", ".join(["auto"] * len(lead) + [width] * (stop - start))
+    return f"#answers(({columns},), {heights}, {', '.join(cells)})"
 
 
 def _grid(
@@ -392,6 +282,7 @@ def _chart(bars: list[tuple[str, str, float]]) -> list[str]:
     return [
         "Largest |hand − float64| per step, in units of the last kept digit (red: over half a "
         "unit, so rounding changed a written digit).",
-        "#table(columns: (auto, 7.2cm, auto), stroke: none, inset: (x: 2pt, y: 3.5pt), "
-        f"align: horizon, {', '.join(rows)})",
+        # rows as tall as the bars with their padding, laid out without being measured first
+        "#grid(columns: (auto, 7.2cm, auto), rows: 15.5pt, inset: (x: 2pt), align: horizon, "
+        f"{', '.join(rows)})",
     ]

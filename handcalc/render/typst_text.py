@@ -1,0 +1,118 @@
+"""Text for Typst: strings, numbers and the notes' notation as markup, every piece of text a
+string literal, never markup."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+
+from handcalc.notation import Group, Node, Num, Op, Row, Space, Text, to_text, to_typst
+from handcalc.notation_read import parse
+from handcalc.text import clean
+
+WRAP = 9  # characters of a number on one line of a 2.1cm cell at 10pt
+LONG = 16  # a number up to this long is never split (it may reach into the cell's padding)
+
+
+def string(text: str) -> str:
+    r"""Text as a Typst string: after `clean`, the only escapes JSON writes are the quote, the
+    backslash and the newline, which Typst reads the same way.
+
+    >>> print(string('#read("/etc/passwd")\x1b'))
+    "#read(\"/etc/passwd\")\\x1b"
+    """
+    return json.dumps(clean(text, newlines=True), ensure_ascii=False)
+
+
+def minus(number: str) -> str:
+    """A written number with the minus sign of the formulas beside it, not a hyphen."""
+    return "−" + number[1:] if number.startswith("-") else number
+
+
+def lit(text: str) -> str:
+    """Text as a Typst string literal in markup: printed as is, never read as code."""
+    return "#" + string(text)
+
+
+def wrapping(number: str) -> str:
+    """A number for an answer grid, as a Typst string; one longer than LONG characters (an exact
+    value, 60 digits of e^z) gets a break opportunity every WRAP characters and wraps inside its
+    cell instead of running over its neighbours. Shorter ones stay whole: a key never splits
+    -1440000.2000.
+
+    >>> wrapping("0.25"), wrapping("-1440000.2000"), wrapping("-0.1234567891234567")
+    ('"0.25"', '"-1440000.2000"', '"-0.123456" + ZWS + "789123456" + ZWS + "7"')
+    """
+    if len(number) <= LONG:
+        return string(number)
+    return " + ZWS + ".join(string(number[i : i + WRAP]) for i in range(0, len(number) or 1, WRAP))
+
+
+@functools.lru_cache(maxsize=4096)
+def rich(notation: str, display: bool = False) -> str:
+    """Text in the notes' notation typeset: its formulas as math, each kept on one line, and
+    its words as text ('Temperature T = 2: the head reads z^(2) / T.'); `display` sets the
+    fractions full size, as in an equation of its own. Kept once made: the names and formulas
+    of every variant of an exam are the same."""
+    node = parse(notation)
+    out = _mixed(node.items if isinstance(node, Row) else (node,))
+    return out.replace("#box($", "#box($display(").replace("$)", ")$)") if display else out
+
+
+def symbol(notation: str) -> str:
+    """A name in a heading or a label: ∂L/∂W^(2) with a slash, the height of a line."""
+    return f"#inline[{rich(notation)}]"
+
+
+_PUNCTUATION = frozenset({",", ";", ":", "."})
+
+
+def _mixed(items: tuple[Node, ...]) -> str:
+    out: list[str] = []
+    run: list[Node] = []
+    for item in items:
+        if _aside(item) and not _prose(item) and run and run[-1] == Space():
+            out.append(_formula(run))  # 'the label c (c = 2)': two formulas, a space between
+            run = [item]
+        elif (run and not _prose(item)) or (isinstance(item, (Num, Space)) and run):
+            run.append(item)
+        elif _prose(item):
+            out += [_formula(run), _words(item)]
+            run = []
+        else:
+            run.append(item)
+    return "".join([*out, _formula(run)])
+
+
+def _aside(node: Node) -> bool:
+    """A bracketed equation of its own, as in 'c (c = 2)'."""
+    return isinstance(node, Group) and isinstance(node.body, Row) and Op("=") in node.body.items
+
+
+def _prose(node: Node) -> bool:
+    """Words, numbers and punctuation that read as text, with no symbol among them."""
+    if isinstance(node, Group):  # '(the exact sum, rounded once)', '(c = 2)', not '(-0.7000)'
+        body = node.body.items if isinstance(node.body, Row) else (node.body,)
+        return any(isinstance(i, Text) or (isinstance(i, Group) and _prose(i)) for i in body)
+    if isinstance(node, Op):
+        return node.text in _PUNCTUATION
+    return isinstance(node, (Text, Num, Space))
+
+
+def _words(node: Node) -> str:
+    if isinstance(node, Group):
+        body = node.body.items if isinstance(node.body, Row) else (node.body,)
+        return lit(node.open) + _mixed(body) + lit(node.close)
+    return " " if isinstance(node, Space) else lit(to_text(node))
+
+
+def _formula(run: list[Node]) -> str:
+    """A run of math as an unbreakable box, the spaces around it as spaces."""
+    lead = len(run) - len(list(itertools.dropwhile(lambda n: n == Space(), run)))
+    trail = len(run) - len(list(itertools.dropwhile(lambda n: n == Space(), reversed(run))))
+    body = run[lead : len(run) - trail]
+    if not body:
+        return " " if run else ""
+    math = to_typst(body[0] if len(body) == 1 else Row(tuple(body)))
+    return " " * bool(lead) + f"#box(${math}$)" + " " * bool(trail)
