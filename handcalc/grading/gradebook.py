@@ -51,11 +51,13 @@ class Gradebook:
     rows: list[Graded]
 
     def summary(self) -> list[StepSummary]:
-        """Every step the paper asks, in its order, over the students graded."""
-        reports = [g.report for g in self.rows if g.report is not None]
-        if not reports:
-            return []
-        return [_summarize([r.steps[k] for r in reports]) for k in range(len(reports[0].steps))]
+        """Every step the paper asks, in its order, over the students graded (each step over
+        those whose variant asks it)."""
+        by_id: dict[str, list[StepReport]] = {}
+        for g in self.rows:  # by id: a variant's config edited by hand may ask other steps
+            for step in g.report.steps if g.report is not None else []:
+                by_id.setdefault(step.step.id, []).append(step)
+        return [_summarize(steps) for steps in by_id.values()]
 
 
 def standing(s: StepReport) -> str:
