@@ -138,6 +138,19 @@ def test_a_manifest_that_is_a_pipe_or_a_device_is_never_read(run_cli: Cli) -> No
     assert one_error(run_cli, "grade", "exam", "answers", "-o", "grades") == MANIFEST_CANNOT
 
 
+def test_a_manifest_saved_by_a_spreadsheet_is_read(run_cli: Cli) -> None:
+    """A byte order mark and CRLF line ends, as a spreadsheet saves "CSV UTF-8"."""
+    exam_folder("\ufeff" + (HEADER + row("1")).replace("\n", "\r\n"))
+    code, _, err = run_cli("grade", "exam", "answers", "-o", "grades")
+    assert code == 0, err
+    assert (
+        Path("grades/gradebook.csv")
+        .read_text()
+        .splitlines()[1]
+        .startswith("answers/variant-01-ann.yaml,1,0,")
+    )
+
+
 def test_a_manifest_larger_than_a_file_handcalc_reads(run_cli: Cli) -> None:
     exam_folder(HEADER + row("1") + "#" * 300_000 + "\n")
     assert one_error(run_cli, "grade", "exam", "answers", "-o", "grades") == (
@@ -226,3 +239,21 @@ def test_variants_that_ask_different_steps_are_summarized_by_step(run_cli: Cli) 
     blank = head.index("blank")
     assert rows["z1"][blank - 4 : blank + 1] == ["0", "0", "2", "0", "0"]  # both wrong
     assert rows["h1"][blank - 4 : blank + 1] == ["0", "0", "0", "0", "1"]  # Ben's paper only
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        (b"variant-01-\x1b[31mann\xe2\x80\xae.yaml", "variant-01-\\x1b[31mann\\u202e.yaml"),
+        (b"variant-01-\xff.yaml", "variant-01-\\udcff.yaml"),
+    ],
+)
+def test_an_answers_file_name_that_cannot_be_shown(run_cli: Cli, name: bytes, shown: str) -> None:
+    """Its name would go into the gradebook and name a feedback file: one line names it."""
+    exam_folder(HEADER + row("1"))
+    Path(os.fsdecode(b"answers/" + name)).write_text("z1: [0.5, 1]\n")
+    assert one_error(run_cli, "grade", "exam", "answers", "-o", "grades", "--feedback") == (
+        f"error: answers/{shown}: a file name with a control character or bytes that are not "
+        "UTF-8 (rename the file)"
+    )
+    assert not Path("grades").exists()

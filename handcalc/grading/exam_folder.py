@@ -107,7 +107,7 @@ def _manifest_text(path: Path) -> str:
             data = f.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
             raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes ({expected})")
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a spreadsheet saving CSV as UTF-8 adds a BOM
     except (OSError, UnicodeDecodeError):
         raise ConfigError(f"{path}: cannot be read ({expected})") from None
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from handcalc.config import load as cfg
-from handcalc.errors import HandcalcError
+from handcalc.errors import ConfigError, HandcalcError
 from handcalc.grading import answers as ans
 from handcalc.grading import exam_folder
 from handcalc.grading.asked import asked
@@ -18,6 +18,7 @@ from handcalc.grading.exam_folder import ExamFolder, Variant
 from handcalc.grading.verdicts import Report, StepReport
 from handcalc.model.runner import make_trace
 from handcalc.numbers import Shape
+from handcalc.text import is_clean
 from handcalc.trace import Trace
 
 SUFFIXES = (".yaml", ".yml")
@@ -92,6 +93,12 @@ def answer_files(items: list[Path]) -> list[Path]:
             out += sorted(p for p in item.iterdir() if p.suffix in SUFFIXES and p.is_file())
         else:
             out.append(item)
+    for path in out:  # its name goes into the gradebook and names its feedback file
+        if not is_clean(str(path)):
+            raise ConfigError(
+                f"{path}: a file name with a control character or bytes that are not UTF-8 "
+                "(rename the file)"
+            )
     return out
 
 
