@@ -257,3 +257,38 @@ def test_an_answers_file_name_that_cannot_be_shown(run_cli: Cli, name: bytes, sh
         "UTF-8 (rename the file)"
     )
     assert not Path("grades").exists()
+
+
+# A step the class passes on without writing it down (rounding.write): `grade` and the page's
+# upload name an answer to it as `check` does, not as an unknown id with a guess.
+
+UNWRITTEN = (
+    "network: {widths: [2, 3]}\ndata: {x: [1, 1], label: 1}\n"
+    "rounding: {write: {exp_z: false, sum_exp: false}}\n"
+)
+NOT_ASKED = "exp_z: not asked: the class passes it on without writing it down"
+
+
+def test_grade_names_an_answer_to_a_step_not_written_down(run_cli: Cli) -> None:
+    exam_folder(HEADER + row("1"), {"variant-01.yaml": UNWRITTEN})
+    Path("answers/variant-01-ann.yaml").write_text("z1: [0.5, 1, 1]\nexp_z: [1, 2, 3]\n")
+    code, _, err = run_cli("grade", "exam", "answers", "-o", "grades")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(Path("grades/gradebook.csv").read_text())))
+    assert rows[0]["problem"] == f"1 unreadable: answers/variant-01-ann.yaml:2: {NOT_ASKED}"
+
+
+def test_serve_upload_names_an_answer_to_a_step_not_written_down() -> None:
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from handcalc.serve import app, sheet
+
+    Path("c.yaml").write_text(UNWRITTEN)
+    client = TestClient(app.create(sheet.load(Path("c.yaml")), "never"))
+    response = client.post("/api/upload", json={"text": "z1: [0.5, 1, 1]\nexp_z: [1, 2, 3]\n"})
+    assert response.status_code == 200
+    assert response.json() == {
+        "answers": {"z1": ["0.5", "1", "1"]},
+        "problems": [f"answers.yaml:2: {NOT_ASKED}"],
+    }

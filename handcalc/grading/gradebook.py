@@ -12,7 +12,7 @@ from handcalc.config import load as cfg
 from handcalc.errors import ConfigError, HandcalcError
 from handcalc.grading import answers as ans
 from handcalc.grading import exam_folder
-from handcalc.grading.asked import asked
+from handcalc.grading.asked import asked, unwritten
 from handcalc.grading.check import Options, Shared, grade
 from handcalc.grading.exam_folder import ExamFolder, Variant
 from handcalc.grading.verdicts import Report, StepReport
@@ -124,7 +124,7 @@ def _one(path: Path, exam: ExamFolder, keys: _Keys, options: Options) -> Graded:
         key = keys.get(variant)
     except HandcalcError as e:
         return Graded(path=path, variant=variant, reason=f"the variant's config: {e}")
-    answers = ans.from_node(path, loaded, key.shapes)
+    answers = ans.from_node(path, loaded, key.shapes, unwritten(key.trace))
     report = grade(key.trace, answers, options, key.shared)
     return Graded(path=path, variant=variant, report=report)
 
