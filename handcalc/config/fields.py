@@ -11,7 +11,14 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from handcalc.config.limits import LARGEST, MAX_NUMBER_CHARS, SMALLEST, number_range, within
+from handcalc.config.limits import (
+    LARGEST,
+    MAX_NUMBER_CHARS,
+    MAX_TEXT_CHARS,
+    SMALLEST,
+    number_range,
+    within,
+)
 from handcalc.config.source import Node
 from handcalc.config.spec import SPEC, Key
 from handcalc.errors import ConfigError
@@ -32,7 +39,7 @@ def read(sec: dict[str, Node], section: str, name: str) -> Any:
     if key.kind == "bool":
         return boolean(node, path)
     if key.kind == "text":
-        return text(node, path)
+        return paragraph(node, path)
     raise AssertionError(f"{path} is read by the validator itself")
 
 
@@ -83,7 +90,9 @@ def describe(node: Node) -> str:
     return repr(node.value) if isinstance(node.value, str) else node.kind
 
 
-_NUMBER = re.compile(r"[+-]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+# ASCII digits only: Python's \d and Decimal also read Arabic-Indic and other digits, which
+# neither the JSON Schema (an editor's \d) nor a reader of the config would take for numbers.
+_NUMBER = re.compile(r"[+-]?([0-9][0-9_]*(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 def number(node: Node, path: str) -> Decimal:
@@ -170,6 +179,19 @@ def text(node: Node, path: str) -> str | None:
     if node.is_map or node.is_seq:
         raise fail(node, path, f"expected text, got {describe(node)}")
     return str(node.value)
+
+
+def paragraph(node: Node, path: str) -> str | None:
+    """Text printed as it is written (a title, the instructions): a paragraph at most."""
+    found = text(node, path)
+    if found is not None and len(found) > MAX_TEXT_CHARS:
+        raise fail(
+            node,
+            path,
+            f"a text of {len(found):,} characters is too long",
+            f"at most {MAX_TEXT_CHARS:,}",
+        )
+    return found
 
 
 def sequence(node: Node, path: str, what: str) -> list[Node]:

@@ -32,6 +32,10 @@ MAX_ANSWER_CHARS = 100
 ANSWER_LARGEST = Decimal("1e100")
 ANSWER_SMALLEST = Decimal("1e-100")
 
+# A title, course, date or instructions: a paragraph at most. Typst takes seconds per hundred
+# thousand characters of one word, so a file-sized title would hold `worksheet` for a minute.
+MAX_TEXT_CHARS = 2_000
+
 MAX_PARAMETERS = 250_000
 MAX_LAYERS = 100
 MAX_BATCH = 1_000

@@ -15,7 +15,7 @@ from handcalc.config import limits, parameters
 from handcalc.config.data import examples
 from handcalc.config.document import check_step_keys, document, exam
 from handcalc.config.dropout import dropout
-from handcalc.config.fields import fail, read, section, text
+from handcalc.config.fields import fail, paragraph, read, section
 from handcalc.config.network import network
 from handcalc.config.normalize import normalized
 from handcalc.config.problem import Problem
@@ -106,7 +106,7 @@ def _sections(root: Node, name: str) -> Problem:
     init = parameters.init(section(top.get("init"), "init"))
     given = parameters.given(top.get("parameters"), net.widths, net.bias)
     learn = training(section(top.get("training"), "training"))
-    title = text(top["title"], "title") if "title" in top else None
+    title = paragraph(top["title"], "title") if "title" in top else None
     doc = document(section(top.get("document"), "document"))
     variants = exam(section(top.get("exam"), "exam"))
     cal = calibration(top.get("calibration"), net, rounding)

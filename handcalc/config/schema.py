@@ -6,20 +6,23 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from handcalc.config.limits import MAX_LAYERS
+from handcalc.config.limits import MAX_LAYERS, MAX_TEXT_CHARS
 from handcalc.config.spec import PHASE_NAMES, RULE_KEYS, RULE_PHASES, SPEC, Key
 
 ID = "https://handcalc.invalid/config.schema.json"
 NUMBER: dict[str, Any] = {
     "anyOf": [
         {"type": "number"},
-        {"type": "string", "pattern": r"^\s*[+-]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"},
+        {
+            "type": "string",
+            "pattern": r"^\s*[+-]?([0-9][0-9_]*(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$",
+        },
     ]
 }
 
 
 # A whole number may be quoted, as the validator reads "3" like 3 (its range is checked there).
-WHOLE_TEXT: dict[str, Any] = {"type": "string", "pattern": r"^\s*[+-]?\d[\d_]*(\.0*)?\s*$"}
+WHOLE_TEXT: dict[str, Any] = {"type": "string", "pattern": r"^\s*[+-]?[0-9][0-9_]*(\.0*)?\s*$"}
 
 
 def _whole(low: int | None = None, high: int | None = None) -> dict[str, Any]:
@@ -141,7 +144,7 @@ def _overrides(_: Key) -> dict[str, Any]:
 
 
 KINDS: dict[str, Callable[[Key], dict[str, Any]]] = {
-    "text": lambda _: {"type": ["string", "null"]},
+    "text": lambda _: {"type": ["string", "null"], "maxLength": MAX_TEXT_CHARS},
     "bool": lambda _: {"type": "boolean"},
     "int": _integer,
     "number": _number,

@@ -6,6 +6,7 @@ Scalars keep the text the teacher wrote, so `0.1` becomes Decimal("0.1"), never 
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
     _BYTE_POSITIONS = False  # PyYAML's own reader, by characters
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TAGS = {
     "tag:yaml.org,2002:str": "str",
     "tag:yaml.org,2002:int": "int",
@@ -95,6 +97,10 @@ def read_bytes(data: bytes, name: str, what: str = "a YAML config file") -> Node
 
 def read_text(text: str, name: str) -> Node | None:
     """Parse YAML text with a safe composer; None for an empty document."""
+    lone = _SURROGATE.search(text)  # only text that never was UTF-8 (a JSON request) holds one
+    if lone is not None:
+        at = text.count("\n", 0, lone.start()) + 1
+        raise ConfigError(f"{name}:{at}: YAML syntax: {_character(ord(lone.group()))}")
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.reader.ReaderError as e:
@@ -121,6 +127,10 @@ def _line(text: str, position: int) -> int:
 def _reader(e: yaml.reader.ReaderError) -> str:
     """A character YAML does not allow, named by its code point, never printed itself."""
     code = e.character if isinstance(e.character, int) else ord(str(e.character)[:1] or "\0")
+    return _character(code)
+
+
+def _character(code: int) -> str:
     return f"the character U+{code:04X} is not allowed (text, tabs and line breaks only)"
 
 

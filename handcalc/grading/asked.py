@@ -17,6 +17,12 @@ def asked(trace: Trace) -> list[Step]:
     return sorted(steps, key=lambda s: order.index(s.spec.phase))
 
 
+def unwritten(trace: Trace) -> set[str]:
+    """The steps the class passes on without writing them down: an answer to one is named as
+    such, not as an unknown id."""
+    return {s.id for s in trace.iterations[0] if not s.spec.written}
+
+
 def points(p: Problem, spec: StepSpec) -> Decimal:
     """The step's points: `document.points` by step id, else by phase, else 1."""
     if spec.id in p.points:

@@ -8,9 +8,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from handcalc.config.limits import MAX_FILE_BYTES
 from handcalc.errors import ConfigError
+from handcalc.text import is_clean
 
 MANIFEST = "manifest.csv"
+# A variant number as the manifest and an answers file write it: ASCII digits, short enough
+# for int() (Python refuses to convert thousands of digits, and str.isdigit takes any script's).
+_NUMBER = re.compile(r"0*[1-9][0-9]{0,8}")
 COLUMNS = ("variant", "seed", "config_hash", "config", "worksheet", "key")
 
 
@@ -34,7 +39,7 @@ class Variant:
         >>> [v.named_by(t) for t in ("3", "03", "variant-03", "variant-03.yaml", "13")]
         [True, True, True, True, False]
         """
-        if text.isdigit() and self.number.isdigit():
+        if _NUMBER.fullmatch(text):
             return int(text) == int(self.number)
         return text in (self.stem, *self.names, *(Path(n).stem for n in self.names))
 
@@ -77,17 +82,34 @@ def read(folder: Path) -> ExamFolder:
     if not folder.is_dir():
         raise ConfigError(f"{folder}: not a folder (expected the folder handcalc exam wrote)")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        raise ConfigError(
-            f"{path}: cannot be read (expected the manifest handcalc exam writes)"
-        ) from None
-    rows = list(csv.reader(text.splitlines()))
+        rows = list(csv.reader(_manifest_text(path).splitlines()))
+    except csv.Error as e:
+        raise ConfigError(f"{path}: cannot be read as CSV ({e})") from None
     if not rows or tuple(rows[0][: len(COLUMNS)]) != COLUMNS or len(rows) < 2:
         raise ConfigError(f"{path}:1: expected the columns {', '.join(COLUMNS)} and a row each")
-    return ExamFolder(
-        folder=folder, variants=[_variant(folder, path, k, r) for k, r in _rows(rows)]
-    )
+    variants: dict[int, Variant] = {}
+    for line, row in _rows(rows):
+        v = _variant(folder, path, line, row)
+        if int(v.number) in variants:
+            raise ConfigError(f"{path}:{line}: variant {v.number} is listed twice")
+        variants[int(v.number)] = v
+    return ExamFolder(folder=folder, variants=list(variants.values()))
+
+
+def _manifest_text(path: Path) -> str:
+    """The manifest's text: a regular file of at most MAX_FILE_BYTES, never a pipe or a device
+    that would keep the reader waiting or reading."""
+    expected = "expected the manifest handcalc exam writes"
+    try:
+        if not path.is_file():
+            raise OSError
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes ({expected})")
+        return data.decode("utf-8-sig")  # a spreadsheet saving CSV as UTF-8 adds a BOM
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError(f"{path}: cannot be read ({expected})") from None
 
 
 def _rows(rows: list[list[str]]) -> list[tuple[int, list[str]]]:
@@ -95,9 +117,21 @@ def _rows(rows: list[list[str]]) -> list[tuple[int, list[str]]]:
 
 
 def _variant(folder: Path, path: Path, line: int, row: list[str]) -> Variant:
-    if len(row) < len(COLUMNS) or not row[3].endswith((".yaml", ".yml")) or "/" in row[3]:
+    if (
+        len(row) < len(COLUMNS)
+        or not row[3].endswith((".yaml", ".yml"))
+        or "/" in row[3]
+        or not all(is_clean(name) for name in row[3:6])
+    ):
         raise ConfigError(f"{path}:{line}: expected a variant's row ({', '.join(COLUMNS)})")
-    return Variant(number=row[0], config=folder / row[3], names=(row[3], row[4], row[5]))
+    if not _NUMBER.fullmatch(row[0]):
+        raise ConfigError(
+            f"{path}:{line}: variant: {row[0]!r} is not a variant number (a whole number from 1)"
+        )
+    config = folder / row[3]
+    if config.exists() and not config.is_file():  # a pipe or a device would never be read
+        raise ConfigError(f"{config}: not a regular file (expected the variant's config)")
+    return Variant(number=row[0], config=config, names=(row[3], row[4], row[5]))
 
 
 def variant_of(config: Path) -> str | None:

@@ -9,15 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from handcalc.config import load as cfg
-from handcalc.errors import HandcalcError
+from handcalc.errors import ConfigError, HandcalcError
 from handcalc.grading import answers as ans
 from handcalc.grading import exam_folder
-from handcalc.grading.asked import asked
+from handcalc.grading.asked import asked, unwritten
 from handcalc.grading.check import Options, Shared, grade
 from handcalc.grading.exam_folder import ExamFolder, Variant
 from handcalc.grading.verdicts import Report, StepReport
 from handcalc.model.runner import make_trace
 from handcalc.numbers import Shape
+from handcalc.text import is_clean
 from handcalc.trace import Trace
 
 SUFFIXES = (".yaml", ".yml")
@@ -51,11 +52,13 @@ class Gradebook:
     rows: list[Graded]
 
     def summary(self) -> list[StepSummary]:
-        """Every step the paper asks, in its order, over the students graded."""
-        reports = [g.report for g in self.rows if g.report is not None]
-        if not reports:
-            return []
-        return [_summarize([r.steps[k] for r in reports]) for k in range(len(reports[0].steps))]
+        """Every step the paper asks, in its order, over the students graded (each step over
+        those whose variant asks it)."""
+        by_id: dict[str, list[StepReport]] = {}
+        for g in self.rows:  # by id: a variant's config edited by hand may ask other steps
+            for step in g.report.steps if g.report is not None else []:
+                by_id.setdefault(step.step.id, []).append(step)
+        return [_summarize(steps) for steps in by_id.values()]
 
 
 def standing(s: StepReport) -> str:
@@ -90,6 +93,12 @@ def answer_files(items: list[Path]) -> list[Path]:
             out += sorted(p for p in item.iterdir() if p.suffix in SUFFIXES and p.is_file())
         else:
             out.append(item)
+    for path in out:  # its name goes into the gradebook and names its feedback file
+        if not is_clean(str(path)):
+            raise ConfigError(
+                f"{path}: a file name with a control character or bytes that are not UTF-8 "
+                "(rename the file)"
+            )
     return out
 
 
@@ -115,7 +124,7 @@ def _one(path: Path, exam: ExamFolder, keys: _Keys, options: Options) -> Graded:
         key = keys.get(variant)
     except HandcalcError as e:
         return Graded(path=path, variant=variant, reason=f"the variant's config: {e}")
-    answers = ans.from_node(path, loaded, key.shapes)
+    answers = ans.from_node(path, loaded, key.shapes, unwritten(key.trace))
     report = grade(key.trace, answers, options, key.shared)
     return Graded(path=path, variant=variant, report=report)
 

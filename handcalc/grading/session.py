@@ -8,7 +8,7 @@ from handcalc.config import load as cfg
 from handcalc.config.source import read_file
 from handcalc.errors import ConfigError, HandcalcError
 from handcalc.grading import answers as ans
-from handcalc.grading.asked import asked
+from handcalc.grading.asked import asked, unwritten
 from handcalc.grading.check import Options, grade
 from handcalc.grading.exam_folder import variant_of
 from handcalc.grading.template import template
@@ -30,8 +30,7 @@ def check(config: Path | None, answers: Path, options: Options) -> Report:
     """The answers file graded against the config's key (the embedded default without one)."""
     trace = _trace(config)
     shapes = {s.id: s.shape for s in asked(trace)}
-    unwritten = {s.id for s in trace.iterations[0] if not s.spec.written}
-    read = ans.read(answers, shapes, unwritten)
+    read = ans.read(answers, shapes, unwritten(trace))
     if config is None and not read.given and (read.rejected or read.unknown):
         first = read.problems[0]
         raise ConfigError(f"{first}; no answer fits a step of the default network: {LEFT_OUT}")

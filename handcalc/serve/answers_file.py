@@ -15,6 +15,7 @@ from handcalc.config.limits import MAX_ANSWER_CHARS
 from handcalc.config.source import Node, read_text
 from handcalc.errors import HandcalcError
 from handcalc.grading import answers as ans
+from handcalc.grading.asked import unwritten
 from handcalc.serve.sheet import Sheet
 from handcalc.text import clean, json_safe
 from handcalc.trace import Step
@@ -97,7 +98,7 @@ def read(sheet: Sheet, text: str) -> tuple[dict[str, list[str]], list[str]]:
     """An uploaded answers file: each step's entries as written, and what could not be read."""
     root = read_text(text, NAME)
     shapes = {s.id: s.shape for s in sheet.steps.values()}
-    answers = ans.from_node(Path(NAME), root, shapes)
+    answers = ans.from_node(Path(NAME), root, shapes, unwritten(sheet.trace))
     if root is not None and isinstance(root.value, dict):
         _same_variant(sheet, ans.variant_of(root.value))
     typed = {
