@@ -203,7 +203,7 @@ def _grading_options(tolerance: str | None, carried_credit: str, only_answered: 
 def grade(
     exam: opt.ExamDirArg,
     answers: opt.AnswersArg,
-    output: opt.GradesFolderOption = Path(),
+    output: opt.GradesFolderOption = None,
     feedback: opt.FeedbackOption = False,
     lms: opt.LmsOption = False,
     tolerance: opt.ToleranceOption = None,
@@ -214,7 +214,7 @@ def grade(
     from handcalc.grading import gradebook
     from handcalc.render import gradebook as shown
 
-    if output == Path():
+    if output is None:
         raise ConfigError("--output: missing (the folder to write the gradebook into)")
     options = _grading_options(tolerance, carried_credit, False)
     book = gradebook.grade_all(exam, answers, options)

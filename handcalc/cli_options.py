@@ -217,12 +217,13 @@ AnswersArg = Annotated[
     ),
 ]
 GradesFolderOption = Annotated[
-    Path,
+    Path | None,
     typer.Option(
         "--output",
         "-o",
         metavar="DIR",
-        help="The folder to write gradebook.csv and summary.csv into.",
+        help="The folder to write gradebook.csv and summary.csv into (made if missing); a file "
+        "already there is replaced only with --force.",
     ),
 ]
 FeedbackOption = Annotated[

@@ -194,6 +194,8 @@ def test_a_missing_exam_or_answers(exam_dir: Path, tmp_path: Path, run_cli: Cli)
     assert (
         code == 2 and err == "error: --output: missing (the folder to write the gradebook into)\n"
     )
+    help_text = run_cli("grade", "--help")[1]
+    assert "[default: .]" not in help_text  # --output has no default: it must be given
 
 
 def test_template_of_a_variant_names_it(exam_dir: Path, run_cli: Cli) -> None:
