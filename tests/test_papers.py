@@ -16,7 +16,7 @@ import handcalc
 from conftest import CONFIGS, ROOT, problem
 from handcalc.config.load import load
 from handcalc.config.problem import Problem
-from handcalc.documents import paper
+from handcalc.documents import moodle, paper
 from handcalc.documents.settings import number
 from handcalc.model.runner import make_trace
 from handcalc.render import html, latex, typst
@@ -134,6 +134,19 @@ def test_labels_sit_on_the_targets_and_ids_only_on_the_key() -> None:
     for render in (html.document, latex.document):
         sheet = render(paper.build(make_trace(problem(config("dropout"))), key=False))
         assert "[y]" not in sheet and "dhdz1" not in sheet
+
+
+def test_only_values_that_replace_old_ones_are_marked_updated() -> None:
+    """W, b and Adam's m, s are updated; m̂, ŝ and u are worked out on the way."""
+    t = handcalc.run(ROOT / "configs" / "adam-minibatches.yaml")
+    text = mdoc.document(paper.build(t, key=True))
+    for name in ("m<sub>W</sub>", "s<sub>W</sub>", "W"):
+        assert f"**{name}<sup>(1)</sup> (updated)**" in text, name
+    for name in ("m̂<sub>W</sub>", "ŝ<sub>W</sub>", "u<sub>W</sub>"):
+        assert f"**{name}<sup>(1)</sup>**" in text, name
+    question = moodle.question(t, 1, 1)
+    assert "<b>u<sub>W</sub><sup>(1)</sup></b> (3 × 3;" in question
+    assert "<b>m<sub>W</sub><sup>(1)</sup></b> (updated) (3 × 3;" in question
 
 
 def test_per_example_numbers_have_a_row_per_example() -> None:

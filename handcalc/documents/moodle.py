@@ -18,7 +18,7 @@ from html import escape
 from xml.sax.saxutils import escape as xml_escape
 
 from handcalc.documents import statement
-from handcalc.documents.paper import config_hash, segments
+from handcalc.documents.paper import config_hash, is_updated, segments
 from handcalc.documents.variants import Variant
 from handcalc.model.steps import Phase
 from handcalc.text import clean
@@ -26,10 +26,7 @@ from handcalc.trace import Step, Trace
 
 FIELD_START = re.compile(r"\{(?=[0-9]*:)")
 PENALTY = "0.3333333"
-SUFFIXES = {
-    Phase.update: " (updated)",
-    Phase.test: " (test-time pass: updated parameters, no masks)",
-}
+TEST_PASS = " (test-time pass: updated parameters, no masks)"
 MAX_MARK = 99999  # Moodle stores a question's mark as NUMBER(12,7)
 
 
@@ -157,10 +154,17 @@ def question(t: Trace, number: int, seed: int) -> str:
         share = statement.share(points(t, step), len(step.values))
         parts.append(
             f"<p><b>{html(step.spec.symbol)}</b>"
-            f"{SUFFIXES.get(step.spec.phase, '')} ({_shape(step)}; "
+            f"{_suffix(step)} ({_shape(step)}; "
             f"{html(share)})</p>{_table(step, _fields(t, step, factor))}"
         )
     return "\n".join(parts)
+
+
+def _suffix(step: Step) -> str:
+    """What a question adds after a quantity's name: that it is updated, or of the test pass."""
+    if is_updated(step.spec):
+        return " (updated)"
+    return TEST_PASS if step.spec.phase == Phase.test else ""
 
 
 def quiz(variants: list[Variant], title: str) -> str:

@@ -297,15 +297,21 @@ def equation(spec: StepSpec) -> str | None:
     return f"{spec.symbol} {'←' if spec.kind in ASSIGNED else '='} {spec.formula}"
 
 
-# The weight changes ΔW, Δb are update-phase quantities, but not the updated parameters.
-_CHANGES = (Kind.deltaW, Kind.deltab)
+# The update-phase quantities that replace an old value: the new parameters and the optimizer's
+# running averages. The weight changes ΔW, Δb and the optimizer's g, m̂, ŝ, u are worked out on
+# the way there, not updated.
+UPDATED = frozenset({Kind.W_next, Kind.b_next, Kind.T_next, Kind.v, Kind.n, Kind.m, Kind.s})
+
+
+def is_updated(spec: StepSpec) -> bool:
+    """Whether a step is an updated value, which a paper marks "(updated)"."""
+    return spec.phase == Phase.update and spec.kind in UPDATED
 
 
 def _box(trace: Trace, step: Step, key: bool, hints: bool) -> Box:
     rows, labels = _rows(step, _texts(step))
     shape = " x ".join(map(str, step.shape)) or "one number"
-    updated = step.spec.phase == Phase.update and step.spec.kind not in _CHANGES
-    symbol = step.spec.symbol + (" (updated)" if updated else "")
+    symbol = step.spec.symbol + (" (updated)" if is_updated(step.spec) else "")
     formula = equation(step.spec) if key or hints else None
     points = trace.problem.points.get(step.id, trace.problem.points.get(step.spec.phase, 1))
     return Box(
