@@ -15,22 +15,22 @@ from handcalc.files import write_atomic
 from handcalc.grading.gradebook import STANDINGS, Gradebook, Graded
 from handcalc.render.check_report import number, percent, points
 from handcalc.render.feedback import feedback
+from handcalc.text import clean
 
 GRADEBOOK = "gradebook.csv"
 SUMMARY = "summary.csv"
 LMS = "grades-lms.csv"
 FEEDBACK = "feedback"
 _RISKY = re.compile(r"^[=+\-@\t\r]")  # a spreadsheet reads these as a formula
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def cell(text: str) -> str:
     """Text from a student's file as a CSV cell a spreadsheet shows as text.
 
-    >>> cell("=HYPERLINK(1)"), cell("alice.yaml"), cell("a\\nb")
-    ("'=HYPERLINK(1)", 'alice.yaml', 'a b')
+    >>> cell("=HYPERLINK(1)"), cell("alice.yaml"), cell("a\\nb"), cell("a\\u202eb")
+    ("'=HYPERLINK(1)", 'alice.yaml', 'a b', 'a\\\\u202eb')
     """
-    text = _CONTROL.sub(" ", text)
+    text = clean(text)  # line breaks as spaces, any other unsafe character as its escape
     return "'" + text if _RISKY.match(text) else text
 
 
