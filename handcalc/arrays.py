@@ -147,6 +147,16 @@ class Flat:
             self._data = self.array.tolist() if self.fixed is None else self.fixed.decimals()
         return self._data
 
+    def held(self) -> list[Any] | None:
+        """The Python numbers if they are made already (None while only packed)."""
+        return self._data
+
+    def part(self, start: int, stop: int) -> list[Any]:
+        """data[start:stop]; from a float array without making the other numbers."""
+        packed = self._data is None and self.fixed is None
+        out: list[Any] = self.array[start:stop].tolist() if packed else self.data[start:stop]
+        return out
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Flat) and (self.shape, self.data) == (other.shape, other.data)
 
@@ -154,13 +164,6 @@ class Flat:
 
     def __repr__(self) -> str:
         return f"Flat(shape={self.shape!r}, data={self.data!r})"
-
-
-def _size(shape: Shape) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
 
 
 Operand = Flat | Decimal
@@ -183,7 +186,7 @@ class NumberSystem:
         return x if self.field.convert is None else self.field.convert(x)
 
     def array(self, data: Sequence[Decimal], shape: Shape) -> Flat:
-        assert len(data) == _size(shape), (len(data), shape)
+        assert len(data) == math.prod(shape), (len(data), shape)
         convert = self.field.convert
         return Flat(shape=shape, data=list(data) if convert is None else list(map(convert, data)))
 
@@ -344,12 +347,12 @@ class NumberSystem:
         return Flat(shape=(m, n), data=[a.data[i * m + j] for j in range(m) for i in range(n)])
 
     def reshape(self, a: Flat, shape: Shape) -> Flat:
-        assert _size(shape) == len(a.data), (a.shape, shape)
+        assert math.prod(shape) == len(a.data), (a.shape, shape)
         return Flat(shape=shape, data=a.data)
 
     def rows(self, a: Flat) -> list[Flat]:
         inner = a.shape[1:]
-        k = _size(inner)
+        k = math.prod(inner)
         return [Flat(shape=inner, data=a.data[i * k : (i + 1) * k]) for i in range(a.shape[0])]
 
     def stack(self, items: Sequence[Flat]) -> Flat:
@@ -366,7 +369,7 @@ class NumberSystem:
 
     def fill(self, scalar: Flat, shape: Shape) -> Flat:
         """A one-number array repeated to `shape` (no arithmetic)."""
-        return Flat(shape=shape, data=scalar.data * _size(shape))
+        return Flat(shape=shape, data=scalar.data * math.prod(shape))
 
     def repeat_columns(self, v: Flat, width: int) -> Flat:
         return Flat(shape=(v.shape[0], width), data=[x for x in v.data for _ in range(width)])

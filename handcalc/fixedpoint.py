@@ -64,6 +64,9 @@ class Fixed:
     def floats(self) -> list[float] | None:
         return floats(self)
 
+    def texts(self, start: int, stop: int) -> list[str]:
+        return texts(self, start, stop)
+
     def zeros_signed(self) -> Mask | bool:
         """Where the entry is -0."""
         return False if self.negzero is None else self.negzero
@@ -111,6 +114,17 @@ def decimals(f: Fixed) -> list[Decimal]:
         for i in np.flatnonzero(f.negzero).tolist():
             out[i] = out[i].copy_negate()
     return out
+
+
+def texts(f: Fixed, start: int, stop: int) -> list[str]:
+    """str() of decimals(f)[start:stop], a zero written unsigned, without making the Decimals:
+    while the scale is at most 6, str writes count × 10^-scale with no exponent."""
+    assert 0 <= f.scale <= 6, f.scale
+    counts = f.ints[start:stop].tolist()
+    if not f.scale:
+        return list(map(str, counts))
+    unit = 10**f.scale
+    return [f"{'-' if n < 0 else ''}{abs(n) // unit}.{abs(n) % unit:0{f.scale}d}" for n in counts]
 
 
 def floats(f: Fixed) -> list[float] | None:

@@ -11,13 +11,12 @@ import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from itertools import compress, count, repeat
 from typing import Any
 
 from handcalc.config.load import normalized
 from handcalc.config.problem import Problem
 from handcalc.model.steps import StepSpec
-from handcalc.numbers import Rounding, Shape
+from handcalc.numbers import Flat, Rounding, Shape
 from handcalc.rowmajor import (
     FloatRows,
     FloatTexts,
@@ -30,8 +29,9 @@ from handcalc.rowmajor import (
     nest,
     text_row,
 )
-from handcalc.units import units_of
+from handcalc.units import decimal_units, units_of
 from handcalc.version import __version__
+from handcalc.written import texts_of
 
 SCHEMA = "handcalc.trace/1"
 # the fields of a step's record that hold its entries, nested in its shape
@@ -48,10 +48,10 @@ class Step:
     spec: StepSpec
     shape: Shape
     example_axis: bool
-    values: list[Decimal]  # the hand values, row-major
-    floats: list[float]  # the float64 values
-    deviations: list[float]  # hand - float64
+    hand: Flat  # the hand values, row-major (a large run's as fixed point until read)
+    shadow: Flat  # the float64 values (a large run's as a numpy array until read)
     rounding: Rounding
+    given: bool = False  # both runs hold the same given numbers: every deviation is 0
     floats32: list[float] | None = None  # the float32 values, when asked for
     # what is computed once and read by several renderers: the units, the flags, the largest
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -59,6 +59,32 @@ class Step:
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @property
+    def values(self) -> list[Decimal]:
+        """The hand values, row-major."""
+        out: list[Decimal] = self.hand.data
+        return out
+
+    @property
+    def floats(self) -> list[float]:
+        """The float64 values, row-major."""
+        out: list[float] = self.shadow.data
+        return out
+
+    @property
+    def deviations(self) -> list[float]:
+        """hand - float64 per entry (one list, kept: do not change it)."""
+        if "deviations" not in self._memo:
+            self._memo["deviations"] = self._deviations()
+        out: list[float] = self._memo["deviations"]
+        return out
+
+    def _deviations(self) -> list[float]:
+        size = math.prod(self.shape)
+        if self.given:
+            return [0.0] * size
+        return list(map(operator.sub, hand_floats(self.hand), self.shadow.part(0, size)))
 
     @property
     def value(self) -> Nested[Decimal]:
@@ -90,7 +116,7 @@ class Step:
 
     def texts(self, stop: int | None = None) -> list[str]:
         """Every entry as the worksheet writes it (the first `stop` only, if given)."""
-        return _texts(self.rounding, self.values if stop is None else self.values[:stop])
+        return texts_of(self.rounding, self.values if stop is None else self.values[:stop])
 
     def labels(self) -> Iterator[tuple[int | None, str]]:
         """(example number or None, entry label with 1-based indices) for every entry."""
@@ -120,8 +146,11 @@ class Step:
         out: list[float] = self._memo["units"]
         return out
 
-    def _units(self) -> list[float]:
-        return units_of(self.rounding, self.deviations, self.values, self.floats)
+    def _units(self, deviations: list[float] | None = None) -> list[float]:
+        deviations = self.deviations if deviations is None else deviations
+        if self.rounding.mode == "decimals":  # one unit for all: no value need be read
+            return decimal_units(self.rounding, deviations)
+        return units_of(self.rounding, deviations, self.values, self.floats)
 
     def tolerances(self) -> list[Decimal]:
         """What a grader accepts per entry: one unit of the last kept digit, widened by the
@@ -177,11 +206,14 @@ class Step:
         the texts of floats written before (shared by the steps of a trace), `echoed` those of
         the parameters the config echoes."""
         inner = indent + "  "
+        # kept if a renderer made them, else made for this record alone (memory stays flat)
+        deviations = self._memo.get("deviations") or self._deviations()
         yield "{\n"
         for n, (key, make) in enumerate(self._json_fields()):
             yield (",\n" if n else "") + f"{inner}{json.dumps(key)}: "
             if key in ENTRIES and self.shape:
-                yield from dump_flat(self.shape, self._rows(key, known, echoed or {}), inner)
+                rows = self._rows(key, deviations, known, echoed or {})
+                yield from dump_flat(self.shape, rows, inner)
             elif key in ENTRIES:
                 yield from dump_nested(make(), 0, inner)
             else:
@@ -189,31 +221,42 @@ class Step:
         yield f"\n{indent}}}"
 
     def _rows(
-        self, key: str, known: FloatTexts | None, echoed: Echoed
+        self, key: str, deviations: list[float], known: FloatTexts | None, echoed: Echoed
     ) -> Callable[[int, int], str]:
         """How the JSON field `key` writes the entries start to stop, as one row."""
         if key == "value":
-            texts = self._echoed(echoed.pop(self.id, None)) or self.texts()  # then let go
-            return lambda a, b: text_row(texts[a:b])
+            return self._value_rows(self._echoed(echoed.pop(self.id, None)))
         rows = FloatRows(FloatTexts() if known is None else known)
         if key == "float64":
-            floats, deviations = self.floats, self.deviations
+            part = self.shadow.part
             # where the deviations are 0, float64 holds the hand values: a few, repeated
-            return lambda a, b: rows(floats[a:b], repeats=not any(deviations[a:b]))
+            return lambda a, b: rows(part(a, b), repeats=not any(deviations[a:b]))
         entries = {
-            "deviation": lambda: self.deviations,
-            "deviation_units": lambda: self._memo.get("units") or self._units(),
+            "deviation": lambda: deviations,
+            "deviation_units": lambda: self._memo.get("units") or self._units(deviations),
             "float32": lambda: self.floats32 or [],
             "float32_deviation": self.float32_deviations,
         }[key]()
         return lambda a, b: rows(entries[a:b])
 
+    def _value_rows(self, echoed: list[str]) -> Callable[[int, int], str]:
+        """How the JSON field "value" writes the entries start to stop: the texts the config's
+        echo wrote, or straight from fixed point while its Decimals are not made, or texts()."""
+        fixed, r = self.hand.fixed, self.rounding
+        plain = r.mode == "decimals" and fixed is not None and fixed.scale == r.digits <= 6
+        if not echoed and fixed is not None and plain and self.hand.held() is None:
+            return lambda a, b: text_row(fixed.texts(a, b))
+        texts = echoed or self.texts()
+        return lambda a, b: text_row(texts[a:b])
+
     def _echoed(self, echo: tuple[Rounding, Sequence[Decimal], list[str]] | None) -> list[str]:
         """The texts the config's echo wrote, where this step holds the very numbers echoed
         (the given parameters of the first iteration) by the same rule; else none."""
-        if echo is None or echo[0] != self.rounding or len(echo[1]) != len(self.values):
+        values = self.hand.held()
+        if echo is None or values is None or echo[0] != self.rounding:
             return []
-        return echo[2] if all(map(operator.is_, self.values, echo[1])) else []
+        same = len(echo[1]) == len(values) and all(map(operator.is_, values, echo[1]))
+        return echo[2] if same else []
 
     def _json_fields(self) -> list[tuple[str, Callable[[], Any]]]:
         """The record's fields in order, each as how to make its value."""
@@ -293,7 +336,7 @@ class Trace:
         config["parameters"] = {}
         for k, b in p.parameters.items():
             rule = p.rules.given_rule(k, p.rounding)
-            echoed[k] = (rule, b.data, _texts(rule, list(b.data)))
+            echoed[k] = (rule, b.data, texts_of(rule, list(b.data)))
             config["parameters"][k] = _nested(echoed[k][2], b.shape)
         return dumps({"schema": SCHEMA, "handcalc": __version__, "config": config})[:-2]
 
@@ -323,53 +366,8 @@ def _nested(texts: list[str], shape: Shape) -> Any:
     return nested if len(shape) == 2 else nested[0]
 
 
-def _texts(rounding: Rounding, values: list[Decimal]) -> list[str]:
-    """rounding.texts(values), the same strings: in decimals mode a rounded value has `digits`
-    places, which str writes as format(..., "f") does while they are at most six."""
-    if rounding.mode == "significant":
-        return _significant_texts(rounding, values)
-    if rounding.mode != "decimals" or rounding.digits > 6:
-        return rounding.texts(values)
-    unit = rounding.unit(Decimal(1))
-    # values the hand run wrote down have that many places already: no rounding to do
-    written = all(map(Decimal.same_quantum, values, repeat(unit)))
-    out = list(map(str, values if written else rounding.round_all(values)))
-    zero = rounding.text(Decimal(0))
-    signed, at = "-" + zero, 0  # a value that rounds to zero is written unsigned
-    for _ in range(out.count(signed)):
-        at = out.index(signed, at)
-        out[at] = zero
-    return out
-
-
-def _significant_texts(rounding: Rounding, values: list[Decimal]) -> list[str]:
-    """rounding.texts(values) in significant mode, the same strings: a value the hand run wrote
-    down with all `digits` digits, its last one in the place its exponent puts it, is written
-    by str as it stands (while str writes no exponent); the others one by one."""
-    units = _Places(rounding.digits - 1)
-    exponents = map(Decimal.adjusted, values)
-    as_is = map(Decimal.same_quantum, values, map(units.__getitem__, exponents))
-    zeros = list(map(Decimal.is_zero, values))
-    out = list(map(str, values))
-    for i in compress(count(), map(operator.not_, map(operator.or_, as_is, zeros))):
-        out[i] = rounding.text(values[i])
-    for i in compress(count(), zeros):
-        out[i] = "0"  # a zero is written bare, whatever its exponent and sign
-    return out
-
-
-class _Places(dict[int, Decimal]):
-    """The unit of the last of `shift` + 1 significant digits by a value's exponent; NaN (the
-    quantum of no number) where str would write an exponent."""
-
-    def __init__(self, shift: int) -> None:
-        super().__init__()
-        self.shift = shift
-
-    def __missing__(self, exponent: int) -> Decimal:
-        plain = -6 <= exponent <= self.shift
-        unit = self[exponent] = Decimal(1).scaleb(exponent - self.shift) if plain else _NAN
-        return unit
-
-
-_NAN = Decimal("NaN")
+def hand_floats(a: Flat) -> list[float]:
+    """float() of each hand value, from fixed point where the array holds it (the same
+    correctly rounded doubles, without a string per number)."""
+    exact = None if a.fixed is None else a.fixed.floats()
+    return list(map(float, a.data)) if exact is None else exact

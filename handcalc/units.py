@@ -17,14 +17,19 @@ def units_of(
 ) -> list[float]:
     """Each deviation in units of the last digit kept when its hand value is written."""
     if rounding.mode == "decimals":
-        scale = float(Decimal(1).scaleb(rounding.digits))
-        out = list(map(operator.mul, deviations, repeat(scale)))
-        return out if _all_finite(out) else list(map(_finite, out))
+        return decimal_units(rounding, deviations)
     if rounding.mode == "significant" and values:
         fast = _significant_units(rounding, deviations, values, floats)
         if fast is not None:
             return fast
     return _units_each(rounding, deviations, values, floats)
+
+
+def decimal_units(rounding: Rounding, deviations: list[float]) -> list[float]:
+    """units_of() in decimals mode, where every value has the same unit: no value is read."""
+    scale = float(Decimal(1).scaleb(rounding.digits))
+    out = list(map(operator.mul, deviations, repeat(scale)))
+    return out if _all_finite(out) else list(map(_finite, out))
 
 
 def _units_each(

@@ -28,8 +28,8 @@ from handcalc.rowmajor import (
     nest,
     text_row,
 )
-from handcalc.trace import _texts
 from handcalc.units import _significant_units, _units_each, units_of
+from handcalc.written import texts_of
 
 # zeros of both signs, the smallest subnormal, floats whose repr is long, short or in exponent form
 POOL = [0.0, -0.0, 5e-324, -1e-300, 0.1, -0.0123, 1 / 3, 2.5e-07, 1e16, -123456.789, 3.0]
@@ -101,9 +101,9 @@ def test_value_texts_are_the_rule_s_texts(digits: int, rule: str) -> None:
     values = [Decimal(p) for p in picks]
     values += [Decimal(rng.randint(-(10**9), 10**9)).scaleb(-rng.randint(0, 12)) for _ in picks]
     written = r.round_all(values)  # already rounded, as the hand run writes them
-    assert _texts(r, values + written) == r.texts(values + written)
-    assert _texts(r, written) == r.texts(written)
-    assert _texts(r, [Decimal(-1).scaleb(-digits - 2)]) == [r.text(Decimal(0))]
+    assert texts_of(r, values + written) == r.texts(values + written)
+    assert texts_of(r, written) == r.texts(written)
+    assert texts_of(r, [Decimal(-1).scaleb(-digits - 2)]) == [r.text(Decimal(0))]
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda path: path.name)
@@ -195,8 +195,8 @@ def test_value_texts_in_significant_mode_are_the_rule_s_texts(digits: int) -> No
         Decimal(rng.randint(-(10**9), 10**9)).scaleb(-rng.randint(-3, 14)) for _ in range(400)
     ]
     written = r.round_all(values)  # as the hand run writes them: at most `digits` digits
-    assert _texts(r, values) == r.texts(values)
-    assert _texts(r, written) == r.texts(written)
+    assert texts_of(r, values) == r.texts(values)
+    assert texts_of(r, written) == r.texts(written)
 
 
 def test_flags_counted_and_cut_are_the_flags() -> None:

@@ -4,9 +4,7 @@ last one's updates, and the runs of the hand system and float64 paired into a tr
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 
 from handcalc.config import limits
 from handcalc.config.load import check_step_keys
@@ -20,7 +18,7 @@ from handcalc.model.steps import StepSpec, Values
 from handcalc.numbers import Breakdown, Flat, NumberSystem, Rounding, float64, hand
 from handcalc.numbers import float32 as float32_system
 from handcalc.rounding import EXACT
-from handcalc.trace import IterationInfo, Step, Trace
+from handcalc.trace import IterationInfo, Step, Trace, hand_floats
 
 Run = list[dict[str, Flat]]  # every iteration's values by step id
 # one number system for every step, or the system of each step (the hand run's rules per step)
@@ -68,7 +66,7 @@ def _both_runs(p: Problem, iterations: list[Iteration]) -> tuple[Run, Run]:
     (made from the hand run's fixed point where it has it, without a string per number)."""
     systems = hand_systems(p)
     given = given_values(p, system_of(systems, iterations[0].specs[0]))
-    floats = {k: Flat(v.shape, _floats(v)) for k, v in given.items()}
+    floats = {k: Flat(v.shape, hand_floats(v)) for k, v in given.items()}
     # numpy float64 arrays where the hand run imports numpy for its fixed point anyway
     shadow = float64(size(p) if p.rounding.mode == "decimals" else 0)
     return run(p, systems, iterations, given), run(p, shadow, iterations, floats)
@@ -178,13 +176,8 @@ def _breakdown_message(spec: StepSpec, e: Breakdown, system: str) -> str:
 def _pair(
     p: Problem, spec: StepSpec, first: bool, by_hand: Values, f64: Values, f32: Values | None
 ) -> Step:
-    """A step's hand, float64 (and float32) values and their deviations as a trace record."""
-    values: list[Decimal] = by_hand[spec.id].data
-    floats: list[float] = f64[spec.id].data
-    if first and spec.compute is None:  # both runs start from the same given numbers
-        deviation = [0.0] * len(values)
-    else:
-        deviation = list(map(operator.sub, _floats(by_hand[spec.id]), floats))
+    """A step's hand, float64 (and float32) values as a trace record (its deviations made when
+    read, its Decimals and floats too where the runs hold them packed)."""
     example_axis = spec.per_example and p.batched
     shape = spec.shape if example_axis or not spec.per_example else spec.shape[1:]
     singles = None if f32 is None else [float(x) for x in f32[spec.id].data]
@@ -192,16 +185,9 @@ def _pair(
         spec=spec,
         shape=shape,
         example_axis=example_axis,
-        values=values,
-        floats=floats,
-        deviations=deviation,
+        hand=by_hand[spec.id],
+        shadow=f64[spec.id],
         rounding=p.rule(spec.ident, spec.phase),
+        given=first and spec.compute is None,  # both runs start from the same given numbers
         floats32=singles,
     )
-
-
-def _floats(a: Flat) -> list[float]:
-    """float() of each hand value, from fixed point where the array holds it (the same
-    correctly rounded doubles, without a string per number)."""
-    exact = None if a.fixed is None else a.fixed.floats()
-    return list(map(float, a.data)) if exact is None else exact
