@@ -196,7 +196,9 @@ def mnist_config(per: str, mode: str = "decimals") -> str:
 
 def finished(command: list[str]) -> Any:
     """Run a command to its end; its own resource usage (CPU time, peak memory)."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=ENV)
+    process = subprocess.Popen(  # the "wrote FILE" line of each run is not wanted here
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
+    )
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     assert process.returncode == 0, command

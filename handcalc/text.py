@@ -17,6 +17,8 @@ UNSAFE = re.compile(
     "\ud800-\udfff\ufffe\uffff]"
 )
 BREAKS = re.compile("[\t\n]")
+# printable ASCII, tab and newline: no character of these is UNSAFE (tests/test_output_safety.py)
+_PLAIN = bytes(range(0x20, 0x7F)) + b"\t\n"
 LONG_WORD = 160  # characters of one word (a number, a key, a path) in a message, at most
 LONG_LINE = 600  # characters of one message, at most
 
@@ -51,6 +53,8 @@ def json_safe(text: str) -> str:
     >>> json_safe('{"title": "a\\u202eb"}')
     '{"title": "a\\\\u202eb"}'
     """
+    if text.isascii() and not text.encode("ascii").translate(None, _PLAIN):
+        return text  # the usual case, seen at C speed: a trace is mostly digits
     return UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

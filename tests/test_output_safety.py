@@ -413,3 +413,15 @@ def test_full_standard_output_is_one_line(tmp_path: Path) -> None:
         )
     assert done.returncode == 2
     assert done.stderr == "error: standard output: cannot be written (No space left on device)\n"
+
+
+def test_json_safe_passes_plain_ascii_unchanged_and_escapes_the_rest() -> None:
+    """The shortcut for printable ASCII gives what escaping every unsafe character gives."""
+    from handcalc.text import json_safe
+
+    for code in range(0x80):
+        text = f'{{"a": "x{chr(code)}y"}}\n'
+        escaped = UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        assert json_safe(text) == escaped, code
+    assert json_safe("[0.5, 1e-05]\n") == "[0.5, 1e-05]\n"
+    assert json_safe('"\x7f\x1b\u202e"') == '"\\u007f\\u001b\\u202e"'
