@@ -20,6 +20,7 @@ from handcalc import fixedpoint as fp
 from handcalc import float_arrays, numbers
 from handcalc.config import load as config
 from handcalc.config.problem import Problem
+from handcalc.errors import ComputationError
 from handcalc.fixed_system import FixedSystem
 from handcalc.float_arrays import FloatArrays
 from handcalc.model import calibration, mc_dropout
@@ -103,12 +104,21 @@ def test_generated_networks_give_the_decimal_trace(data: dict[str, Any]) -> None
     saved = numbers.FIXED_POINT_FROM
     try:
         numbers.FIXED_POINT_FROM = 0
-        fixed = make_trace(p)
+        fixed = outcome(p)
         numbers.FIXED_POINT_FROM = None
-        exact = make_trace(p)
+        exact = outcome(p)
     finally:
         numbers.FIXED_POINT_FROM = saved
-    assert signature(fixed) == signature(exact)
+    assert fixed == exact
+
+
+def outcome(p: Problem) -> Any:
+    """The trace's signature, or the message of the breakdown that stopped it (at 1 decimal
+    place a softmax entry can round to 0, whose ln breaks both paths alike)."""
+    try:
+        return signature(make_trace(p))
+    except ComputationError as e:
+        return str(e)
 
 
 def test_huge_given_weights_fall_back_to_decimal(monkeypatch: pytest.MonkeyPatch) -> None:
