@@ -16,8 +16,6 @@ from handcalc.arrays import (
     NumberSystem,
     Shape,
     _float32_field,
-    _plain_dot,
-    _rounded_dot,
     hand_field,
 )
 from handcalc.breakdown import Breakdown
@@ -32,8 +30,6 @@ __all__ = [
     "NumberSystem",
     "Rounding",
     "Shape",
-    "_plain_dot",
-    "_rounded_dot",
     "float32",
     "float64",
     "hand",

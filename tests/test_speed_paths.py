@@ -9,9 +9,10 @@ from itertools import product
 
 import pytest
 
+from handcalc.arrays import _rounded_dot
 from handcalc.config import load
 from handcalc.model.runner import make_trace
-from handcalc.numbers import Flat, Rounding, _rounded_dot, hand
+from handcalc.numbers import Flat, Rounding, hand
 from handcalc.rowmajor import dump_pieces, dumps, each_index, indices
 
 RULES = [
