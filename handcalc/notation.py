@@ -248,7 +248,7 @@ def to_typst(node: Node) -> str:
         case Sym(name):
             return _sym(name)
         case Num(text):
-            return text if re.fullmatch(r"-?\d+(?:[.,]\d+)*", text) else _string(text)
+            return text if _DIGITS.fullmatch(text) else _number(text)
         case Text(text):
             return _string(text)
         case Op(text):
@@ -302,6 +302,18 @@ def _sym(name: str) -> str:
 
 def _string(text: str) -> str:
     return json.dumps(clean(text), ensure_ascii=False)
+
+
+_DIGITS = re.compile(r"\d+(?:,\d+)*")  # an index (2,3), a power, 1 of 1/N: math digits
+
+
+def _number(text: str) -> str:
+    """A number with a sign, a point or an exponent, as a string in math: it looks the same
+    as the number would, and like plain digits it is one piece of source whatever its sign.
+    So the papers of two exam variants have sources of the same shape, differing only in
+    their strings: Typst, which numbers the pieces of a source in order, then finds what it
+    laid out for the one in the other, and lays out again only what holds another number."""
+    return _string("−" + text[1:] if text.startswith("-") else text)
 
 
 def _bare(node: Node) -> str:

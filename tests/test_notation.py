@@ -48,7 +48,10 @@ def test_every_plain_form_reads_back_as_itself() -> None:
             "(dz_j/dW)_m,k = δ_jm h^(1)_k",
             "((partial z_(j))/(partial W))_(m,k) = delta_(j m) h_(k)^((1))",
         ),
-        ("the dropout mask (drawn, keep p = 0.5)", '"the dropout mask" ("drawn", "keep" p = 0.5)'),
+        (
+            "the dropout mask (drawn, keep p = 0.5)",
+            '"the dropout mask" ("drawn", "keep" p = "0.5")',
+        ),
         ("z̃^(2)", "tilde(z)^((2))"),
         ("diag(ŷ) - ŷ ŷ^T", 'op("diag")(hat(y)) - hat(y) hat(y)^upright(T)'),
         ("ΔW^(1) = -η dL/dW^(1)", "Delta W^((1)) = -eta (partial L)/(partial W^((1)))"),
@@ -86,4 +89,5 @@ def test_the_update_is_an_assignment_and_symbols_come_from_ids() -> None:
 def test_a_matrix_in_brackets() -> None:
     m = n.Matrix(((n.Num("1"), n.Num("0")), (n.Num("-0.5"), n.Num("2"))))
     assert n.to_text(m) == "[1, 0; -0.5, 2]"
-    assert n.to_typst(m) == 'display(mat(delim: "[", align: #right, 1, 0; -0.5, 2))'
+    # a number with a sign or a point is a string: one piece of source whatever its sign
+    assert n.to_typst(m) == 'display(mat(delim: "[", align: #right, 1, 0; "−0.5", 2))'

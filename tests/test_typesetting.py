@@ -88,12 +88,13 @@ def test_a_pdf_not_laid_out_as_typst_writes_is_refused_and_merged_by_the_library
 
 def test_workers_give_the_same_pdfs_as_one_process_in_the_same_order() -> None:
     sources = {f"part-{n}": SOURCE.replace("{n}", str(n)) for n in range(5, 0, -1)}
-    counted: list[int] = []
-    alone = pdf.pdfs(sources.items(), 1, lambda: counted.append(1))
-    side_by_side = pdf.pdfs(sources.items(), 2, lambda: counted.append(2))
+    counted: list[tuple[int, str, bytes]] = []
+    alone = pdf.pdfs(sources.items(), 1, lambda name, data: counted.append((1, name, data)))
+    side_by_side = pdf.pdfs(sources.items(), 2, lambda name, data: counted.append((2, name, data)))
     assert list(side_by_side) == list(sources)
     assert side_by_side == alone
-    assert counted == [1] * 5 + [2] * 5
+    assert [n for n, _, _ in counted] == [1] * 5 + [2] * 5
+    assert {(name, data) for _, name, data in counted} == set(alone.items())
 
 
 def test_an_error_in_a_worker_is_the_one_line_error_and_no_worker_is_left() -> None:
@@ -108,7 +109,7 @@ def test_an_error_in_a_worker_is_the_one_line_error_and_no_worker_is_left() -> N
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pdf, "_start", recorded)
         with pytest.raises(HandcalcError, match=r"^typst could not compile the document: "):
-            pdf.pdfs(sources.items(), 2, lambda: None)
+            pdf.pdfs(sources.items(), 2, lambda name, data: None)
     assert len(started) == 2
     assert all(p.returncode is not None for p in started)
 
@@ -123,7 +124,7 @@ def test_a_worker_that_dies_is_reported_not_waited_for(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(pdf, "_start", dying)
     with pytest.raises(HandcalcError) as e:
-        pdf.pdfs([("a", "= A"), ("b", "= B")], 2, lambda: None)
+        pdf.pdfs([("a", "= A"), ("b", "= B")], 2, lambda name, data: None)
     assert str(e.value) == "typesetting stopped: a worker ended with exit code 3"
 
 

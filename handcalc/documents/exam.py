@@ -10,7 +10,8 @@ import csv
 import io
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -30,7 +31,7 @@ from handcalc.documents.variants import Variant, drawn
 from handcalc.errors import OutputError
 from handcalc.files import write_atomic
 from handcalc.folders import check, publish
-from handcalc.progress import SILENT, Steps
+from handcalc.progress import SILENT, Advance, Steps
 from handcalc.render import pdf, pdfjoin, typst
 from handcalc.text import clean, is_clean
 
@@ -39,6 +40,8 @@ NAMES = re.compile(
 )
 HEADER = "variant,seed,config_hash,config,worksheet,key"
 COLUMNS = [*HEADER.split(","), "draws", "nonzero_gradients", "largest_gradient"]
+KINDS = ("worksheet", "key")
+HEADINGS = {"worksheet": "Worksheets", "key": "Answer keys"}
 PER_WORKER = 8  # papers to typeset for each worker process started
 BLANK = """#set page(paper: "a4")
 #set text(size: 11pt)
@@ -152,44 +155,73 @@ def _files(
     workers: int | None,
 ) -> dict[str, bytes]:
     """Every file of the exam folder by name, in the order they are written; `variants`
-    receives the variants drawn."""
-    papers = _papers(base, count, variants, steps.task("drawing variants", count))
+    receives the variants drawn.
+
+    The worksheets are typeset first, then the keys, so that the worksheets are joined into
+    one file while the workers typeset the keys; the config files and the manifest's rows are
+    made while they typeset too."""
+    configs: dict[str, bytes] = {}
+    rows: list[list[Any]] = []
+    papers = _papers(base, count, variants, configs, rows, steps.task("drawing variants", count))
     if workers is None:  # a process costs about as much to start as a few papers to typeset
         workers = min(os.cpu_count() or 1, 2 * count // PER_WORKER)
-    pdfs = pdf.pdfs(papers, workers, steps.task("typesetting PDFs", 2 * count))
-    files: dict[str, bytes] = {}
-    rows = []
-    for v in variants:
-        own = {
-            f"{v.stem}.yaml": variant_yaml(v, count).encode(),
-            f"{v.stem}-worksheet.pdf": pdfs[f"{v.stem}-worksheet.pdf"],
-            f"{v.stem}-key.pdf": pdfs[f"{v.stem}-key.pdf"],
-        }
-        files.update(own)
-        rows.append([v.number, v.seed, document.config_hash(v.trace), *own, *_fairness(v)])
-    combined = steps.task("combining PDFs", 2)
+    typeset, combined = steps.task("typesetting PDFs", 2 * count), steps.task("combining PDFs", 2)
     title = clean(base.title or "One training step")  # as the papers' own title
-    for kind, heading in (("worksheet", "Worksheets"), ("key", "Answer keys")):
-        parts = [
-            pdfjoin.Part(pdfs[f"{v.stem}-{kind}.pdf"], f"Variant {v.number}") for v in variants
-        ]
-        files[f"{kind}s.pdf"] = _joined(_padded(parts) if duplex else parts, f"{heading}: {title}")
-        combined()
+    pdfs: dict[str, bytes] = {}
+    arrived: Counter[str] = Counter()
+
+    def ready(name: str, data: bytes) -> None:
+        pdfs[name] = data
+        typeset()
+        kind = "worksheet" if name.endswith("-worksheet.pdf") else "key"
+        arrived[kind] += 1
+        if arrived[kind] == count:  # `drawn` gives `count` variants, or stops with an error
+            pdfs[f"{kind}s.pdf"] = _combined(
+                variants, pdfs, kind, f"{HEADINGS[kind]}: {title}", duplex
+            )
+            combined()
+
+    pdf.pdfs(papers, workers, ready)
+    files: dict[str, bytes] = {}
+    for v in variants:
+        files[f"{v.stem}.yaml"] = configs[v.stem]
+        files |= {f"{v.stem}-{kind}.pdf": pdfs[f"{v.stem}-{kind}.pdf"] for kind in KINDS}
+    files |= {f"{kind}s.pdf": pdfs[f"{kind}s.pdf"] for kind in KINDS}
     files["manifest.csv"] = _manifest(rows).encode()
     return files
 
 
 def _papers(
-    base: Problem, count: int, variants: list[Variant], found: Callable[[], None]
+    base: Problem,
+    count: int,
+    variants: list[Variant],
+    configs: dict[str, bytes],
+    rows: list[list[Any]],
+    found: Advance,
 ) -> Iterator[tuple[str, str]]:
-    """Each variant's worksheet and key as Typst source, drawn one variant at a time, so that
-    the first papers are typeset while the next variants are drawn."""
+    """The worksheets as Typst source, each as soon as its variant is drawn, then the keys;
+    `configs` and `rows` receive each variant's config file and manifest row."""
     for v in drawn(base, count):
         variants.append(v)
         found()
-        for kind, key in (("worksheet", False), ("key", True)):
-            doc = document.build(v.trace, key=key, variant=v.number)
-            yield f"{v.stem}-{kind}.pdf", typst.document(doc)
+        configs[v.stem] = variant_yaml(v, count).encode()
+        names = [f"{v.stem}.yaml", *(f"{v.stem}-{kind}.pdf" for kind in KINDS)]
+        rows.append([v.number, v.seed, document.config_hash(v.trace), *names, *_fairness(v)])
+        yield f"{v.stem}-worksheet.pdf", _source(v, key=False)
+    for v in variants:
+        yield f"{v.stem}-key.pdf", _source(v, key=True)
+
+
+def _source(v: Variant, key: bool) -> str:
+    return typst.document(document.build(v.trace, key=key, variant=v.number))
+
+
+def _combined(
+    variants: list[Variant], pdfs: dict[str, bytes], kind: str, title: str, duplex: bool
+) -> bytes:
+    """One kind of paper of every variant in one file, each variant an entry of its outline."""
+    parts = [pdfjoin.Part(pdfs[f"{v.stem}-{kind}.pdf"], f"Variant {v.number}") for v in variants]
+    return _joined(_padded(parts) if duplex else parts, title)
 
 
 def _joined(parts: list[pdfjoin.Part], title: str) -> bytes:

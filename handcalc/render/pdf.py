@@ -50,10 +50,10 @@ def png_pages(source: str, ppi: int = 110) -> list[bytes]:
 
 
 def pdfs(
-    sources: Iterable[tuple[str, str]], workers: int, done: Callable[[], None]
+    sources: Iterable[tuple[str, str]], workers: int, done: Callable[[str, bytes], None]
 ) -> dict[str, bytes]:
-    """Each Typst source (name, source) as PDF by its name, in order, calling `done` as each
-    is ready.
+    """Each Typst source (name, source) as PDF by its name, in order, calling `done` with each
+    name and PDF as it is ready (in this thread, so it may use what came before).
 
     The compiler holds the interpreter's lock for much of its work, so threads gain little:
     with more than one worker the sources compile in processes of their own, each fed one
@@ -65,7 +65,7 @@ def pdfs(
         out = {}
         for name, source in sources:
             out[name] = pdf(source)
-            done()
+            done(name, out[name])
         return out
     jobs: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
     results: queue.SimpleQueue[tuple[str, bytes | HandcalcError]] = queue.SimpleQueue()
@@ -95,7 +95,7 @@ def pdfs(
 def _collect(
     names: list[str],
     results: queue.SimpleQueue[tuple[str, bytes | HandcalcError]],
-    done: Callable[[], None],
+    done: Callable[[str, bytes], None],
 ) -> dict[str, bytes]:
     """The workers' PDFs in the order of `names`, or the first error one reported."""
     ready: dict[str, bytes] = {}
@@ -104,7 +104,7 @@ def _collect(
         if isinstance(result, HandcalcError):
             raise result
         ready[name] = result
-        done()
+        done(name, result)
     return {name: ready[name] for name in names}
 
 

@@ -21,7 +21,7 @@ from handcalc.render.typst_text import LONG, lit, minus, rich, string, symbol, w
 from handcalc.text import clean
 
 COLUMNS = 8  # matrix columns per row of boxes on an A4 page
-RED = 'rgb("#c0392b")'
+RED, GREY = 'rgb("#c0392b")', 'rgb("#969696")'  # one shape of source for either bar
 HEAD = "12.58pt"  # the height of the row of column numbers
 ROW = {False: "16.58pt", True: "24pt"}  # a row of numbers; of empty cells to write in
 ROOM = {"none": "", "small": "2.2cm", "large": "5cm"}  # working area under a worksheet box
@@ -43,10 +43,9 @@ PREAMBLE = """#set document(title: {title}, date: none)
 #set par(justify: false)
 #show heading: set block(above: 1.1em, below: 0.6em)
 #let inline(body) = {{ show math.frac: it => $#it.num \\/ #it.denom$; body }}
-#let ZWS = sym.zws
 #let answers(columns, rows, ..cells) = grid(columns: columns, rows: rows, align: right + horizon,
-  inset: if rows == auto {{ (x: 3pt, y: 5pt) }} else {{ (x: 3pt) }}, stroke: 0.5pt + luma(120),
-  ..cells)
+  inset: if rows.last() == auto {{ (x: 3pt, y: 5pt) }} else {{ (x: 3pt) }},
+  stroke: 0.5pt + luma(120), ..cells)
 """
 
 
@@ -141,9 +140,11 @@ def _numbers(
     for i, row in enumerate(rows):
         cells += [string(labels[i])] if labels else []
         cells += ['""' if empty else wrapping(minus(v)) for v in row[start:stop]]
-    heights = f"({ROW[empty]},)" if headless else f"({HEAD}, {ROW[empty]})"
-    if any(len(v) > LONG for r in rows for v in r[start:stop]):
-        heights = "auto"
+    # rows of set heights, or all as tall as they need when a long number wraps: the same
+    # shape of source either way (see notation.to_typst)
+    wraps = any(len(v) > LONG for r in rows for v in r[start:stop])
+    height, top = ("auto", "auto") if wraps else (ROW[empty], HEAD)
+    heights = f"({height},)" if headless else f"({top}, {height})"
     columns = ", ".join(["auto"] * len(lead) + [width] * (stop - start))
     return f"#answers(({columns},), {heights}, {', '.join(cells)})"
 
@@ -224,16 +225,17 @@ def _box(b: Box, space: str) -> str:
 
 def _worked(w: Worked) -> str:
     """An entry worked as equations, one row per term with its partial sum; its id small at the
-    right for graders."""
+    right for graders. Derivatives are written with a slash, as in the labels: stacked, they
+    would be set in script size on these one-line rows."""
     cells = []
     for name, work, note in w.rows:
         cells += [
             f"text(size: 8pt, fill: luma(90))[{lit(name)}]",
-            f"[{rich(work)}]",
+            f"[{symbol(work)}]",
             f"text(size: 8pt, fill: luma(90))[{rich(note)}]",
         ]
     return (
-        f"#block(breakable: false, above: 1em)[{rich(w.equation)} #h(1fr) "
+        f"#block(breakable: false, above: 1em)[{symbol(w.equation)} #h(1fr) "
         f"#text(size: 7pt, fill: luma(120))[{lit(w.step_id)}] \\\n"
         f"#grid(columns: (auto, auto, 1fr), column-gutter: 1em, row-gutter: 0.9em, "
         f"align: (left, left, left), {', '.join(cells)})]"
@@ -274,7 +276,7 @@ def _chart(bars: list[tuple[str, str, float]]) -> list[str]:
     rows = []
     for _step_id, name, units in bars:
         length = 7.0 * units / top
-        fill = RED if units > 0.5 else "luma(150)"
+        fill = RED if units > 0.5 else GREY
         rows.append(
             f"[{symbol(name)}], [#box(width: {length:.3f}cm, height: 0.3cm, "
             f"fill: {fill})], [{lit(f'{units:.2f}')}]"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+from dataclasses import replace
 
 from handcalc.notation import Group, Node, Num, Op, Row, Space, Text, to_text, to_typst
 from handcalc.notation_read import parse
@@ -36,17 +37,18 @@ def lit(text: str) -> str:
 
 
 def wrapping(number: str) -> str:
-    """A number for an answer grid, as a Typst string; one longer than LONG characters (an exact
-    value, 60 digits of e^z) gets a break opportunity every WRAP characters and wraps inside its
-    cell instead of running over its neighbours. Shorter ones stay whole: a key never splits
-    -1440000.2000.
+    r"""A number for an answer grid, as a Typst string; one longer than LONG characters (an exact
+    value, 60 digits of e^z) gets a break opportunity (a zero-width space) every WRAP characters
+    and wraps inside its cell instead of running over its neighbours. Shorter ones stay whole: a
+    key never splits -1440000.2000. Always one string, whatever the length.
 
     >>> wrapping("0.25"), wrapping("-1440000.2000"), wrapping("-0.1234567891234567")
-    ('"0.25"', '"-1440000.2000"', '"-0.123456" + ZWS + "789123456" + ZWS + "7"')
+    ('"0.25"', '"-1440000.2000"', '"-0.123456\\u{200b}789123456\\u{200b}7"')
     """
     if len(number) <= LONG:
         return string(number)
-    return " + ZWS + ".join(string(number[i : i + WRAP]) for i in range(0, len(number) or 1, WRAP))
+    pieces = (string(number[i : i + WRAP])[1:-1] for i in range(0, len(number), WRAP))
+    return '"' + "\\u{200b}".join(pieces) + '"'
 
 
 @functools.lru_cache(maxsize=4096)
@@ -55,9 +57,35 @@ def rich(notation: str, display: bool = False) -> str:
     its words as text ('Temperature T = 2: the head reads z^(2) / T.'); `display` sets the
     fractions full size, as in an equation of its own. Kept once made: the names and formulas
     of every variant of an exam are the same."""
-    node = parse(notation)
+    node = _signed(parse(notation))
     out = _mixed(node.items if isinstance(node, Row) else (node,))
     return out.replace("#box($", "#box($display(").replace("$)", ")$)") if display else out
+
+
+SIGNS = frozenset({"-", "−", "+"})
+
+
+def _signed(node: Node) -> Node:
+    """A sign written against a number ('-0.05', '(-1)', '+2.2e-16', not 'a - 0.05') made part
+    of it: then a value is one piece whatever its sign, and the papers of two variants have
+    the same shape (see notation.to_typst)."""
+    if isinstance(node, Group):
+        return replace(node, body=_signed(node.body))
+    if not isinstance(node, Row):
+        return node
+    items: list[Node] = []
+    for item in node.items:
+        sign = items[-1] if items else None
+        if (
+            isinstance(item, Num)
+            and isinstance(sign, Op)
+            and sign.text in SIGNS
+            and (len(items) == 1 or items[-2] == Space())
+        ):
+            items[-1] = Num(("-" if sign.text != "+" else "+") + item.text)
+        else:
+            items.append(_signed(item))
+    return Row(tuple(items))
 
 
 def symbol(notation: str) -> str:
@@ -104,6 +132,8 @@ def _words(node: Node) -> str:
     if isinstance(node, Group):
         body = node.body.items if isinstance(node.body, Row) else (node.body,)
         return lit(node.open) + _mixed(body) + lit(node.close)
+    if isinstance(node, Num):
+        return lit(minus(node.text))
     return " " if isinstance(node, Space) else lit(to_text(node))
 
 
