@@ -114,7 +114,7 @@ def test_the_worksheet_prints_every_constant_the_steps_read() -> None:
     assert "weight decay λ = 0.02" in text
     assert "Layer 2 is residual: h<sup>(2)</sup> = σ(z<sup>(2)</sup>) + h<sup>(1)</sup>." in text
     text = worksheet(COMBINATIONS["batch+temperature"])
-    assert "Temperature T = 2: the head reads z<sup>(2)</sup> / T." in text
+    assert "Temperature T = 2: the head reads z̃<sup>(2)</sup> = z<sup>(2)</sup> / T." in text
     assert "Batch: examples 1, 2, 3 of the 3 given, as rows n = 1, 2, 3" in text
     text = worksheet(config("adam-minibatches"))
     assert "Batch: examples 1, 2 of the 5 given, as rows n = 1, 2; L is the mean" in text

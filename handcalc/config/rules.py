@@ -26,6 +26,7 @@ class Rules:
     write: dict[str, bool] = field(default_factory=dict)  # "dW", "dW@2" or an id -> written
     overrides: dict[str, Rounding] = field(default_factory=dict)  # kind, id or phase -> rule
     places: dict[str, str] = field(default_factory=dict)  # "rounding.write.dW2" -> file:line
+    write_at: str = ""  # file:line of rounding.write, to name it when it leaves nothing written
 
     def written(self, ident: StepId, phase: str) -> bool:
         """Whether the step is written down (rounded and carried); given numbers always are."""

@@ -23,7 +23,8 @@ def rules(sec: dict[str, Node], base: Rounding) -> Rules:
     places: dict[str, str] = {}
     write = _write(sec.get("write"), places)
     overrides = _overrides(sec.get("overrides"), base, places)
-    return Rules(write=write, overrides=overrides, places=places)
+    at = sec["write"].where if "write" in sec else ""
+    return Rules(write=write, overrides=overrides, places=places, write_at=at)
 
 
 def _mapping(node: Node | None, path: str, example: str) -> dict[str, Node]:

@@ -171,7 +171,7 @@ def config_hash(trace: Trace) -> str:
 
 def build(trace: Trace, key: bool, hints: bool = False, variant: int | None = None) -> Document:
     """The worksheet (or with `key`, the answer key) of the trace's first iteration."""
-    p = trace.info[0].problem  # documents show the first iteration
+    p = statement.asking(trace)  # documents show the first iteration, if it asks anything
     return Document(
         header=_header(trace, key, variant),
         given=_given(trace),

@@ -10,6 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from handcalc.config.problem import Problem
+from handcalc.model.forward import logits
+from handcalc.model.optimizers import Optimizer
 from handcalc.trace import Trace
 
 
@@ -22,6 +24,26 @@ def number(value: Decimal) -> str:
     if value != 0 and abs(value) < Decimal("0.0001"):
         return f"{value.normalize():e}".replace("e-0", "e-").replace("e+0", "e")
     return f"{value.normalize():f}"
+
+
+def hyperparameters(o: Optimizer, every: bool = False) -> dict[str, str]:
+    """The optimizer's constants in the one wording of the terminal, papers and Moodle, by what
+    they belong to: "momentum" (momentum and Nesterov), "adam", "weight decay" (when it acts,
+    or with `every` whenever the update reads g).
+
+    >>> hyperparameters(Optimizer(name="adam", weight_decay=Decimal("0.010")))
+    {'adam': 'β1 = 0.9, β2 = 0.999, ε = 1e-8', 'weight decay': 'weight decay λ = 0.01'}
+    >>> hyperparameters(Optimizer(name="nesterov"), every=True)
+    {'momentum': 'μ = 0.9', 'weight decay': 'weight decay λ = 0'}
+    """
+    out = {}
+    if o.name in ("momentum", "nesterov"):
+        out["momentum"] = f"μ = {number(o.momentum)}"
+    if o.name == "adam":
+        out["adam"] = f"β1 = {number(o.beta1)}, β2 = {number(o.beta2)}, ε = {number(o.epsilon)}"
+    if o.weight_decay or (every and o.name != "sgd"):
+        out["weight decay"] = f"weight decay λ = {number(o.weight_decay)}"
+    return out
 
 
 def settings(trace: Trace) -> list[str]:
@@ -63,22 +85,19 @@ def _batch(trace: Trace) -> list[str]:
 
 def _optimizer(p: Problem) -> list[str]:
     o = p.optimizer
-    decay = (
-        f"; weight decay λ = {number(o.weight_decay)} (g = dL/dθ + λ θ)"
-        if o.weight_decay or o.name != "sgd"
-        else ""
-    )
+    words = hyperparameters(o, every=True)
+    decay = f"; {words['weight decay']} (g = dL/dθ + λ θ)" if "weight decay" in words else ""
     if o.name == "sgd":
         return [f"Update: θ ← θ − η g{decay}."] if decay else []
     if o.name in ("momentum", "nesterov"):
         rule = "v = μ v_prev + g; θ ← θ − η v"
         if o.name == "nesterov":
             rule = "v = μ v_prev + g; n = g + μ v; θ ← θ − η n (Nesterov)"
-        return [f"Update with momentum μ = {number(o.momentum)}: {rule}{decay}."]
+        return [f"Update with momentum {words['momentum']}: {rule}{decay}."]
     return [
-        f"Update with Adam, β1 = {number(o.beta1)}, β2 = {number(o.beta2)}, "
-        f"ε = {number(o.epsilon)}: m = β1 m_prev + (1 − β1) g; s = β2 s_prev + (1 − β2) g²; "
-        f"m̂ = m / (1 − β1^t); ŝ = s / (1 − β2^t); θ ← θ − η m̂ / (√ŝ + ε), t = 1{decay}."
+        f"Update with Adam, {words['adam']}: m = β1 m_prev + (1 − β1) g; "
+        "s = β2 s_prev + (1 − β2) g²; m̂ = m / (1 − β1^t); ŝ = s / (1 − β2^t); "
+        f"θ ← θ − η m̂ / (√ŝ + ε), t = 1{decay}."
     ]
 
 
@@ -97,7 +116,10 @@ def _dropout(p: Problem) -> list[str]:
 def _temperature(p: Problem) -> list[str]:
     if p.temperature is None:
         return []
-    return [f"Temperature T = {number(p.temperature)}: the head reads z^({p.layers}) / T."]
+    scaled = logits(p).z
+    return [
+        f"Temperature T = {number(p.temperature)}: the head reads {scaled} = z^({p.layers}) / T."
+    ]
 
 
 def _residual(p: Problem) -> list[str]:

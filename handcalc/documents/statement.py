@@ -6,9 +6,14 @@ from decimal import Decimal
 from fractions import Fraction
 
 from handcalc.config.problem import Problem
+from handcalc.documents.settings import hyperparameters
+from handcalc.errors import ConfigError
 from handcalc.model import ids
+from handcalc.model.forward import logits
 from handcalc.model.functions import ACTIVATIONS, LOSSES
 from handcalc.model.heads import HEADS
+from handcalc.model.steps import Phase
+from handcalc.trace import Trace
 
 ACTIVATION_NAMES = {
     "relu": "ReLU",
@@ -44,8 +49,9 @@ def lines(p: Problem) -> list[str]:
         f = ACTIVATIONS[act].formula
         skip = " plus the skip path h^(" + str(layer - 1) + ")" if layer in p.residual else ""
         out.append(f"Layer {layer}: {ACTIVATION_NAMES.get(act, act)}, σ(z) = {f}{skip}")
-    head = HEADS[p.head].formula.replace("{z}", "z^(" + str(p.layers) + ")")
-    scaled = f", reading z^({p.layers}) / T with T = {p.temperature}" if p.temperature else ""
+    z = logits(p).z  # z̃^(L) under a temperature, as the head's steps name it
+    head = HEADS[p.head].formula.replace("{z}", z)
+    scaled = "" if p.temperature is None else f", {z} = z^({p.layers}) / T with T = {p.temperature}"
     out.append(f"Output layer {p.layers}: {p.head} head, ŷ = {head}{scaled}")
     loss = LOSSES[p.loss]
     out.append(f"Loss: {LOSS_NAMES.get(p.loss, p.loss)}, L = {loss.formula}")
@@ -56,17 +62,31 @@ def lines(p: Problem) -> list[str]:
     return out
 
 
+def asking(trace: Trace) -> Problem:
+    """The problem of the first iteration, which a paper shows; refused when rounding.write (the
+    one setting that leaves steps out of a paper) leaves every step of it unwritten."""
+    p = trace.info[0].problem
+    if any(s.spec.written and s.spec.phase is not Phase.given for s in trace.iterations[0]):
+        return p
+    raise ConfigError(
+        f"{p.rules.write_at or p.name}: rounding.write: nothing is written, so the paper would "
+        "ask nothing (set at least one step kind or id to true)"
+    )
+
+
 # how a paper names the quantities and phases a rule of their own may be given for
 QUANTITY_NAMES = {
     "z": "z",
     "h": "h",
     "yhat": "ŷ",
+    "zT": "z̃",
     "exp_z": "exp(z)",
     "sum_exp": "S",
     "losses": "the losses L_n",
     "loss": "the loss L",
     "dyhat": "dL/dŷ",
     "dyhat_dz": "dŷ/dz",
+    "dzT": "dL/dz̃",
     "dz": "dL/dz",
     "dh": "dL/dh",
     "dhdz": "σ'(z)",
@@ -85,28 +105,31 @@ QUANTITY_NAMES = {
     "optimizer": "the optimizer's quantities",
     "test": "the test-time pass",
 }
+# under a temperature the head reads z̃ = z^(L) / T, and its steps say so
+SCALED_NAMES = {"exp_z": "exp(z̃)", "dyhat_dz": "dŷ/dz̃"}
 
 
 def rule_line(p: Problem) -> str:
     """The class's rule, then each quantity's own: '...; the loss L to 3 decimals; ΔW to 3
     significant digits'; then the quantities not written down."""
     parts = [p.rounding.describe()]
+    names = QUANTITY_NAMES if p.temperature is None else QUANTITY_NAMES | SCALED_NAMES
     for key, rule in p.rules.overrides.items():
-        name = QUANTITY_NAMES.get(key, key)
+        name = names.get(key, key)
         parts.append(f"{name} {'exact' if rule.mode == 'exact' else 'to ' + rule.brief()}")
-    skipped = [_unwritten(key) for key, written in p.rules.write.items() if not written]
+    skipped = [_unwritten(key, names) for key, written in p.rules.write.items() if not written]
     if skipped:
         parts.append("not written down (kept exact): " + ", ".join(skipped))
     return "; ".join(parts)
 
 
-def _unwritten(key: str) -> str:
+def _unwritten(key: str, names: dict[str, str]) -> str:
     """'exp_z' -> 'exp(z)', 'dhdz@2' or the id 'dhdz2' -> "σ'(z) of layer 2": never a raw id."""
     kind, _, layer = key.partition("@")
-    ident = None if kind in QUANTITY_NAMES else ids.parse(kind)
+    ident = None if kind in names else ids.parse(kind)
     if ident is not None and ident.layer is not None:
         kind, layer = str(ident.kind), str(ident.layer)
-    name = QUANTITY_NAMES.get(kind, kind)
+    name = names.get(kind, kind)
     return f"{name} of layer {layer}" if layer else name
 
 
@@ -115,12 +138,14 @@ def _training(p: Problem) -> list[str]:
     out = [f"Learning rate η = {p.learning_rate}; update: {OPTIMIZER_NAMES.get(o.name, o.name)}"]
     if p.update_form == "delta":
         out.append("The change Δθ = −η (the update's direction) is written first, then θ + Δθ")
-    if o.name in ("momentum", "nesterov"):
-        out.append(f"Momentum μ = {o.momentum}")
-    if o.name == "adam":
-        out.append(f"Adam: β_1 = {o.beta1}, β_2 = {o.beta2}, ε = {o.epsilon}")
-    if o.weight_decay:
-        out.append(f"Weight decay λ = {o.weight_decay}")
+    words = hyperparameters(o)
+    if "momentum" in words:
+        out.append(f"Momentum {words['momentum']}")
+    if "adam" in words:
+        out.append(f"Adam: {words['adam']}")
+    if "weight decay" in words:
+        decay = words["weight decay"]
+        out.append(decay[:1].upper() + decay[1:])
     if p.batch_size is not None:
         out.append(
             f"Mini-batches of {p.batch_size}: the first one (examples 1 to "

@@ -145,8 +145,14 @@ def _skip(p: Problem, layer: int) -> StepSpec:
 
 def logits(p: Problem) -> Logits:
     """What the head reads: z^(L), or z^(L) / T under temperature scaling."""
-    source = f"z{p.layers}" if p.temperature is None else "zT"
-    return Logits(source=source, layer=p.layers, examples=p.examples, width=p.widths[-1])
+    scaled = p.temperature is not None
+    return Logits(
+        source="zT" if scaled else f"z{p.layers}",
+        layer=p.layers,
+        examples=p.examples,
+        width=p.widths[-1],
+        scaled=scaled,
+    )
 
 
 def _head(p: Problem) -> list[StepSpec]:
@@ -164,7 +170,7 @@ def _scaled_logits(p: Problem) -> StepSpec:
     return StepSpec(
         ident=StepId(kind=Kind.zT),
         phase=Phase.forward,
-        symbol=f"z̃^({L})",
+        symbol=logits(p).z,
         formula=f"z^({L}) / T",
         inputs=(f"z{L}", "T"),
         shape=shape,

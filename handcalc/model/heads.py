@@ -18,12 +18,14 @@ HeadName = Literal["identity", "sigmoid", "softmax"]
 
 @dataclass(frozen=True, slots=True)
 class Logits:
-    """What a head reads: the logits' step id, the output layer L, N examples of d_L outputs."""
+    """What a head reads: the logits' step id, the output layer L, N examples of d_L outputs;
+    `scaled`: the logits over the temperature, z̃^(L) = z^(L) / T (section 7)."""
 
     source: str
     layer: int
     examples: int
     width: int
+    scaled: bool = False
 
     @property
     def shape(self) -> Shape:
@@ -31,7 +33,8 @@ class Logits:
 
     @property
     def z(self) -> str:
-        return f"z^({self.layer})"
+        """The logits as the head's steps name them: exp(z̃^(L)_j) under a temperature."""
+        return f"{'z̃' if self.scaled else 'z'}^({self.layer})"
 
     def step(
         self,

@@ -111,8 +111,8 @@ def _gradient_in_output(p: Problem) -> StepSpec:
 
 def _through_temperature(p: Problem, steps: list[StepSpec]) -> list[StepSpec]:
     """The head's gradient is taken in z^(L)/T; dL/dz^(L) divides it by T once more."""
-    L, shape, last = p.layers, (p.examples, p.widths[-1]), steps[-1]
-    in_scaled = replace(last, ident=StepId(kind=Kind.dzT), symbol=f"dL/dz̃^({L})")
+    L, shape, last, scaled = p.layers, (p.examples, p.widths[-1]), steps[-1], logits(p).z
+    in_scaled = replace(last, ident=StepId(kind=Kind.dzT), symbol=f"dL/d{scaled}")
 
     def compute(ns: NumberSystem, v: Values) -> Flat:
         return ns.div(v["dzT"], ns.fill(v["T"], shape))
@@ -124,7 +124,7 @@ def _through_temperature(p: Problem, steps: list[StepSpec]) -> list[StepSpec]:
             ident=StepId(kind=Kind.dz, layer=L),
             phase=Phase.backward,
             symbol=f"dL/dz^({L})",
-            formula=f"dL/dz̃^({L}) / T",
+            formula=f"dL/d{scaled} / T",
             inputs=("dzT", "T"),
             shape=shape,
             per_example=True,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from itertools import islice
 
 from handcalc.config.problem import Problem
+from handcalc.documents.settings import hyperparameters
 from handcalc.documents.statement import rule_line
 from handcalc.model.functions import ACTIVATIONS
 from handcalc.model.steps import Phase
@@ -255,13 +256,7 @@ def summary_lines(trace: Trace) -> list[tuple[str, str]]:
 
 def _learning(p: Problem) -> str:
     o = p.optimizer
-    parts = [f"η = {p.learning_rate}", o.name]
-    if o.name in ("momentum", "nesterov"):
-        parts.append(f"μ = {o.momentum}")
-    if o.name == "adam":
-        parts.append(f"β1 = {o.beta1}, β2 = {o.beta2}, ε = {o.epsilon:g}")
-    if o.weight_decay:
-        parts.append(f"weight decay λ = {o.weight_decay}")
+    parts = [f"η = {p.learning_rate}", o.name, *hyperparameters(o).values()]
     parts.append(f"{p.steps} step{'s' if p.steps > 1 else ''}")
     if p.batch_size:
         parts.append(f"mini-batches of {p.batch_size}")
