@@ -93,6 +93,16 @@ def test_the_manifests_hash_is_shown_safely(copy: Path, run_cli: Cli) -> None:
     )
 
 
+def test_a_manifest_without_the_hash(copy: Path, run_cli: Cli) -> None:
+    edit(copy / "manifest.csv", ",84de7327,", ",,")
+    code, _, err = run_cli("grade", "exam", "answers", "-o", "grades")
+    assert (code, err) == (
+        2,
+        "error: exam/variant-02.yaml: config changed since the exam was written "
+        "(manifest says none, file gives 84de7327)\n",
+    )
+
+
 # The output folder, as a unit.
 
 

@@ -173,5 +173,5 @@ def _unchanged(variant: Variant, trace: Trace) -> None:
     if got != variant.config_hash:
         raise ConfigChanged(
             f"{variant.config}: config changed since the exam was written "
-            f"(manifest says {variant.config_hash}, file gives {got})"
+            f"(manifest says {variant.config_hash or 'none'}, file gives {got})"
         )
