@@ -103,6 +103,7 @@ def _staging(parent: Path, name: str) -> Iterator[Path]:
 
 
 def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(exist_ok=True)  # a name in a subfolder, such as feedback/NAME.md
     with open(path, "xb") as f:
         f.write(data)
 

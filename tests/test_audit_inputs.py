@@ -18,18 +18,29 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from handcalc.config import load
 from handcalc.config.schema import json_schema
 from handcalc.config.source import read_text
+from handcalc.documents import paper
 from handcalc.errors import ConfigError
+from handcalc.model.runner import make_trace
 
 Cli = Callable[..., tuple[int, str, str]]
 TINY = "network: {widths: [2, 2], head: identity, loss: mse}\ndata: {x: [1, 1], y: [0, 1]}\n"
 OTHER = "network: {widths: [2, 2, 2], head: identity, loss: mse}\ndata: {x: [1, 1], y: [0, 1]}\n"
 HEADER = "variant,seed,config_hash,config,worksheet,key\n"
+UNSET = "00000000"  # a row's config hash until its config is written
 
 
 def row(number: str, config: str = "variant-01.yaml") -> str:
-    return f"{number},0,00000000,{config},w.pdf,k.pdf\n"
+    return f"{number},0,{UNSET},{config},w.pdf,k.pdf\n"
+
+
+def config_hash(text: str, name: str) -> str:
+    """The hash `handcalc exam` lists in the manifest for a config of this text."""
+    node = read_text(text, name)
+    assert node is not None
+    return paper.config_hash(make_trace(load.build(node, name)))
 
 
 @pytest.fixture(autouse=True)
@@ -47,8 +58,12 @@ def exam_folder(manifest: str, configs: dict[str, str] | None = None) -> Path:
     """An exam folder with this manifest and these configs (variant-01.yaml: TINY)."""
     folder = Path("exam")
     folder.mkdir()
+    configs = configs if configs is not None else {"variant-01.yaml": TINY}
+    for name, text in configs.items():  # listed with its own hash, as `handcalc exam` lists it
+        if f",{UNSET},{name}," in manifest:
+            manifest = manifest.replace(f",{UNSET},{name},", f",{config_hash(text, name)},{name},")
     (folder / "manifest.csv").write_text(manifest)
-    for name, text in (configs if configs is not None else {"variant-01.yaml": TINY}).items():
+    for name, text in configs.items():
         (folder / name).write_text(text)
     Path("answers").mkdir()
     (Path("answers") / "variant-01-ann.yaml").write_text("z1: [0.5, 1]\n")
@@ -221,8 +236,8 @@ def test_an_answers_variant_of_thousands_of_digits_is_no_variant(run_cli: Cli) -
 
 
 def test_variants_that_ask_different_steps_are_summarized_by_step(run_cli: Cli) -> None:
-    """A variant's config edited by hand into a deeper network: each step is counted over the
-    students whose paper asks it, in the first paper's order, then the steps only others ask."""
+    """Variants of networks of two depths: each step is counted over the students whose paper
+    asks it, in the first paper's order, then the steps only others ask."""
     exam_folder(
         HEADER + row("1") + row("2", "variant-02.yaml"),
         {"variant-01.yaml": TINY, "variant-02.yaml": OTHER},

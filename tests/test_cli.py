@@ -495,10 +495,15 @@ def test_option_errors_are_one_line(run_cli: Cli, args: list[str], message: str)
     assert (code, out, err) == (2, "", f"error: {message}\n")
 
 
-def test_short_version_and_completion(run_cli: Cli) -> None:
+def test_short_version_and_completion(run_cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shellingham
+
     assert run_cli("-V") == (0, f"handcalc {__version__}\n", "")
-    code, out, _ = run_cli("--show-completion", "bash")
-    assert code == 0 and "_HANDCALC_COMPLETE" in out
+    # --show-completion takes no value: it finds the shell among the process's parents, and a
+    # test run may have none there (one started by a scheduler): here it runs in bash.
+    monkeypatch.setattr(shellingham, "detect_shell", lambda *_, **__: ("bash", "/bin/bash"))
+    code, out, _ = run_cli("--show-completion")
+    assert code == 0 and "_HANDCALC_COMPLETE" in out and "complete -o default" in out
 
 
 def test_run_reads_the_config_from_stdin(

@@ -1,7 +1,10 @@
 """A student's answers file -> numbers per step, with every unreadable entry reported at its place.
 
-Numbers are read as written: "0.1234", "-.5", "1.2e-3", a fraction "1/3", or a decimal comma
-"0,25" (accepted with a note).
+A number is what a student writes on paper, typed in ASCII: an optional sign, the digits 0 to 9
+with at most one decimal point and an optional exponent ("0.1234", "-.5", "+3", "1.2e-3"), a
+fraction of whole numbers ("1/3", "-2 / 7"), or a decimal comma ("0,25", accepted with a note).
+Anything else is unreadable: digits of other scripts, separators such as "1_000" or "1 000",
+"nan", "inf", "0x10".
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import difflib
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Decimal, localcontext
 from pathlib import Path
 
 from handcalc.config.limits import (
@@ -24,8 +27,11 @@ from handcalc.config.source import Node, read_file
 from handcalc.errors import HandcalcError
 from handcalc.numbers import WORKING, Shape
 
-_FRACTION = re.compile(r"\s*([+-]?\d+)\s*/\s*(\d+)\s*")
-_COMMA = re.compile(r"\s*[+-]?\d*,\d+\s*")
+# ASCII digits only: Python's Decimal() and \d also take other scripts' digits, "1_000", "nan".
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_FRACTION = re.compile(r"([+-]?[0-9]+) */ *([0-9]+)")
+_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+")
+_AROUND = " \t\r\n"  # what a typed or quoted entry may have around the number
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +80,7 @@ def parse_number(text: str) -> tuple[Decimal, str | None]:
     """
     if len(text.strip()) > MAX_ANSWER_CHARS:
         raise ValueError(f"too long (at most {MAX_ANSWER_CHARS} characters)")
-    value, note = _spelled(text)
+    value, note = _spelled(text.strip(_AROUND))
     if not within(value, ANSWER_LARGEST, ANSWER_SMALLEST):
         raise ValueError(f"out of range ({number_range(ANSWER_LARGEST, ANSWER_SMALLEST)})")
     return value, note
@@ -82,22 +88,28 @@ def parse_number(text: str) -> tuple[Decimal, str | None]:
 
 def _spelled(text: str) -> tuple[Decimal, str | None]:
     """The number a text spells: a decimal, a fraction, or a decimal with a comma."""
-    fraction = _FRACTION.fullmatch(text)
-    if fraction:
-        if int(fraction.group(2)) == 0:
-            raise ValueError("a fraction over zero")
-        with localcontext(WORKING):
-            return Decimal(fraction.group(1)) / Decimal(fraction.group(2)), None
-    note = None
+    if _DECIMAL.fullmatch(text):
+        return Decimal(text), None
     if _COMMA.fullmatch(text):
-        text, note = text.replace(",", "."), "decimal comma"
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise ValueError("not a number") from None
-    if not value.is_finite():
-        raise ValueError("not a finite number")
-    return value, note
+        return Decimal(text.replace(",", ".")), "decimal comma"
+    fraction = _FRACTION.fullmatch(text)
+    if fraction is None:
+        raise ValueError(f"not a number{_hint(text)}")
+    if int(fraction.group(2)) == 0:
+        raise ValueError("a fraction over zero")
+    with localcontext(WORKING):
+        return Decimal(fraction.group(1)) / Decimal(fraction.group(2)), None
+
+
+def _hint(text: str) -> str:
+    """What makes a text that looks like a number unreadable, where that is not plain."""
+    if any(c.isdigit() and not c.isascii() for c in text):
+        return " (write the digits 0 to 9)"
+    if any(c in "\u2212\u2013" for c in text):  # copied from a typeset page
+        return " (type the minus sign as -)"
+    if any(c.isdigit() for c in text) and any(c in "_ " for c in text):
+        return " (no spaces or _ inside a number)"
+    return ""
 
 
 def read(path: Path, shapes: dict[str, Shape], unwritten: Collection[str] = ()) -> Answers:

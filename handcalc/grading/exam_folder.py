@@ -26,6 +26,7 @@ class Variant:
     number: str
     config: Path
     names: tuple[str, ...]  # the file names the manifest gives it (config, worksheet, key)
+    config_hash: str = ""  # the hash of the config the paper was printed from
 
     @property
     def stem(self) -> str:
@@ -131,7 +132,7 @@ def _variant(folder: Path, path: Path, line: int, row: list[str]) -> Variant:
     config = folder / row[3]
     if config.exists() and not config.is_file():  # a pipe or a device would never be read
         raise ConfigError(f"{config}: not a regular file (expected the variant's config)")
-    return Variant(number=row[0], config=config, names=(row[3], row[4], row[5]))
+    return Variant(number=row[0], config=config, names=(row[3], row[4], row[5]), config_hash=row[2])
 
 
 def variant_of(config: Path) -> str | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from handcalc.config import load as cfg
+from handcalc.documents.paper import config_hash
 from handcalc.errors import ConfigError, HandcalcError
 from handcalc.grading import answers as ans
 from handcalc.grading import exam_folder
@@ -23,6 +24,11 @@ from handcalc.trace import Trace
 
 SUFFIXES = (".yaml", ".yml")
 STANDINGS = ("correct", "carried", "wrong", "partial", "blank")
+
+
+class ConfigChanged(ConfigError):
+    """A variant's config edited after the exam was written: its key is no longer the key of the
+    paper the students had, so no student of it can be graded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +112,13 @@ def grade_all(folder: Path, items: list[Path], options: Options) -> Gradebook:
     """Every answers file graded against its variant's key."""
     exam = exam_folder.read(folder)
     keys = _Keys()
+    for variant in exam.variants:  # an edited variant stops grading before any student
+        try:
+            keys.get(variant)
+        except ConfigChanged:
+            raise
+        except HandcalcError:
+            pass  # named as the reason of each of its answers files
     return Gradebook(exam=exam, rows=[_one(p, exam, keys, options) for p in answer_files(items)])
 
 
@@ -145,9 +158,20 @@ class _Keys:
     def get(self, variant: Variant) -> _Key:
         if variant.config not in self._made:
             trace = make_trace(cfg.load(variant.config))
+            _unchanged(variant, trace)
             self._made[variant.config] = _Key(
                 trace=trace,
                 shapes={s.id: s.shape for s in asked(trace)},
                 shared=Shared.of(trace),
             )
         return self._made[variant.config]
+
+
+def _unchanged(variant: Variant, trace: Trace) -> None:
+    """Refuse a variant whose config file no longer gives the hash the manifest lists."""
+    got = config_hash(trace)
+    if got != variant.config_hash:
+        raise ConfigChanged(
+            f"{variant.config}: config changed since the exam was written "
+            f"(manifest says {variant.config_hash or 'none'}, file gives {got})"
+        )

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from handcalc.errors import OutputError
-from handcalc.files import write_atomic
+from handcalc.folders import publish
 from handcalc.grading.gradebook import STANDINGS, Gradebook, Graded
 from handcalc.render.check_report import number, percent, points
 from handcalc.render.feedback import feedback
@@ -21,6 +21,7 @@ GRADEBOOK = "gradebook.csv"
 SUMMARY = "summary.csv"
 LMS = "grades-lms.csv"
 FEEDBACK = "feedback"
+GRADEBOOK_HEAD = "file,variant,score,possible,percent,first_wrong,diagnosis,problem"
 _RISKY = re.compile(r"^[=+\-@\t\r]")  # a spreadsheet reads these as a formula
 
 
@@ -42,17 +43,7 @@ def _csv(rows: list[list[str]]) -> str:
 
 def gradebook_csv(book: Gradebook) -> str:
     """One row per answers file: its score, or why it was not graded."""
-    head = [
-        "file",
-        "variant",
-        "score",
-        "possible",
-        "percent",
-        "first_wrong",
-        "diagnosis",
-        "problem",
-    ]
-    return _csv([head, *(_row(g) for g in book.rows)])
+    return _csv([GRADEBOOK_HEAD.split(","), *(_row(g) for g in book.rows)])
 
 
 def _row(g: Graded) -> list[str]:
@@ -163,14 +154,46 @@ def _unique(stem: str, taken: set[str]) -> str:
 
 
 def write(book: Gradebook, folder: Path, force: bool, feedback: bool, lms: bool) -> list[Path]:
-    """Write the gradebook's files into `folder`; none is overwritten without `force`."""
+    """Write the gradebook's files into `folder` as a unit: a reader sees the old files or all the
+    new ones, never a mix. Only a folder of what grade wrote before is replaced, with `force`."""
     files = outputs(book, folder, feedback, lms)
-    existing = [p for p in files if p.exists()]
-    if existing and not force:
-        raise OutputError(f"{existing[0]}: already exists (use --force to overwrite)")
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder}: not a folder")
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text, force)
+    if folder.is_dir() and any(folder.iterdir()):
+        if not is_grades_folder(folder):
+            raise OutputError(
+                f"{folder}: holds files handcalc grade did not write; not replaced, even with "
+                "--force (name an empty or a new folder)"
+            )
+        existing = [p for p in files if p.exists()] or [folder / GRADEBOOK]
+        if not force:
+            raise OutputError(f"{existing[0]}: already exists (use --force to overwrite)")
+    named = {path.relative_to(folder).as_posix(): text.encode() for path, text in files.items()}
+    publish(folder, named, force, is_grades_folder)
     return list(files)
+
+
+def is_grades_folder(folder: Path) -> bool:
+    """Whether `folder` holds what grade writes and nothing else (regular files, no links):
+    --force replaces only such a folder."""
+    entries = list(folder.iterdir())
+    return all(map(_written, entries)) and _starts(folder / GRADEBOOK, GRADEBOOK_HEAD)
+
+
+def _written(path: Path) -> bool:
+    """Whether an entry of a folder is one that grade writes."""
+    if path.is_symlink():
+        return False
+    if path.name == FEEDBACK and path.is_dir():
+        return all(p.suffix == ".md" and p.is_file() and not p.is_symlink() for p in path.iterdir())
+    return path.name in (GRADEBOOK, SUMMARY, LMS) and path.is_file()
+
+
+def _starts(path: Path, head: str) -> bool:
+    """Whether a regular file starts with `head` (read no further)."""
+    want = head.encode()
+    try:
+        with path.open("rb") as f:
+            return f.read(len(want)) == want
+    except OSError:
+        return False
