@@ -32,6 +32,8 @@ ACCEPTED = [
     ("-3 / 4", "-0.75", None),
     ("0,25", "0.25", "decimal comma"),
     ("-,5", "-0.5", "decimal comma"),
+    ("\u22120.5", "-0.5", None),  # the minus sign of the papers, copied from a key
+    ("\u22123/4", "-0.75", None),
 ]
 
 NOT_A_NUMBER = "not a number"
@@ -65,7 +67,8 @@ REFUSED = [
     ("1/-2", NOT_A_NUMBER),
     ("12\u00a0", NOT_A_NUMBER),  # a no-break space is not space around the number
     ("", NOT_A_NUMBER),
-    ("\u22120.5", "not a number (type the minus sign as -)"),  # copied from a typeset page
+    ("\u2013" + "0.5", "not a number (type the minus sign as -)"),  # an en dash
+    ("1e\u22123", "not a number (type the minus sign as -)"),
     ("1/0", "a fraction over zero"),
     ("1e400", "out of range (0, or between 1e-100 and 1e100 in absolute value)"),
     ("1" * 101, "too long (at most 100 characters)"),

@@ -1,8 +1,9 @@
 """A student's answers file -> numbers per step, with every unreadable entry reported at its place.
 
-A number is what a student writes on paper, typed in ASCII: an optional sign, the digits 0 to 9
-with at most one decimal point and an optional exponent ("0.1234", "-.5", "+3", "1.2e-3"), a
-fraction of whole numbers ("1/3", "-2 / 7"), or a decimal comma ("0,25", accepted with a note).
+A number is what a student writes on paper, typed in ASCII: an optional sign (or in front the
+minus sign the papers print, U+2212), the digits 0 to 9 with at most one decimal point and an
+optional exponent ("0.1234", "-.5", "+3", "1.2e-3"), a fraction of whole numbers ("1/3",
+"-2 / 7"), or a decimal comma ("0,25", accepted with a note).
 Anything else is unreadable: digits of other scripts, separators such as "1_000" or "1 000",
 "nan", "inf", "0x10".
 """
@@ -80,7 +81,7 @@ def parse_number(text: str) -> tuple[Decimal, str | None]:
     """
     if len(text.strip()) > MAX_ANSWER_CHARS:
         raise ValueError(f"too long (at most {MAX_ANSWER_CHARS} characters)")
-    value, note = _spelled(text.strip(_AROUND))
+    value, note = _spelled(_ascii_minus(text.strip(_AROUND)))
     if not within(value, ANSWER_LARGEST, ANSWER_SMALLEST):
         raise ValueError(f"out of range ({number_range(ANSWER_LARGEST, ANSWER_SMALLEST)})")
     return value, note
@@ -101,11 +102,17 @@ def _spelled(text: str) -> tuple[Decimal, str | None]:
         return Decimal(fraction.group(1)) / Decimal(fraction.group(2)), None
 
 
+def _ascii_minus(text: str) -> str:
+    """A leading minus sign as the papers print it (U+2212), copied from a key or the given
+    matrices, read as '-': the one typeset character a number may begin with."""
+    return "-" + text[1:] if text.startswith("\u2212") else text
+
+
 def _hint(text: str) -> str:
     """What makes a text that looks like a number unreadable, where that is not plain."""
     if any(c.isdigit() and not c.isascii() for c in text):
         return " (write the digits 0 to 9)"
-    if any(c in "\u2212\u2013" for c in text):  # copied from a typeset page
+    if any(c in "\u2212\u2013" for c in text):  # a dash; a minus sign inside
         return " (type the minus sign as -)"
     if any(c.isdigit() for c in text) and any(c in "_ " for c in text):
         return " (no spaces or _ inside a number)"
