@@ -313,7 +313,7 @@ def _number(text: str) -> str:
     So the papers of two exam variants have sources of the same shape, differing only in
     their strings: Typst, which numbers the pieces of a source in order, then finds what it
     laid out for the one in the other, and lays out again only what holds another number."""
-    return _string("−" + text[1:] if text.startswith("-") else text)
+    return _string(("−" + text[1:] if text.startswith("-") else text).replace("e-", "e−"))
 
 
 def _bare(node: Node) -> str:

@@ -64,7 +64,7 @@ def test_the_variants_of_an_exam_have_sources_of_one_shape(name: str) -> None:
 
 
 def test_a_value_is_one_piece_whatever_its_sign_or_length() -> None:
-    from handcalc.render.typst_text import rich, wrapping
+    from handcalc.render.typst_text import formula, rich, wrapping
 
     assert shape(rich("partial sum -0.0500")) == shape(rich("partial sum 0.0500"))
     assert shape(rich("W_1,2 h_2 = (0.7)(-1) = -0.7")) == shape(rich("W_1,2 h_2 = (0.7)(1) = 0.7"))
@@ -73,3 +73,13 @@ def test_a_value_is_one_piece_whatever_its_sign_or_length() -> None:
     )
     assert shape(wrapping("-0.12345678912345678912")) == shape(wrapping("0.5"))
     assert rich("a - 0.5") == '#box($a - "0.5"$)'  # a minus between two terms stays an operator
+    assert formula("-0.05") == '#box($display("−0.05")$)'  # a lone number is math, like its row
+    assert shape(formula("−0.05")) == shape(formula("0.05"))
+
+
+def test_numbers_in_words_have_minus_signs() -> None:
+    from handcalc.render.typst_text import minuses, rich
+
+    assert minuses("-0.00125 is written -0.0013; x-1") == "−0.00125 is written −0.0013; x-1"
+    assert rich("ε = 1e-8") == '#box($epsilon = "1e−8"$)'
+    assert rich("hand − float64 -9.02e-06") == '#"hand" #box($-$) #"float"#"64" #"−9.02e−06"'

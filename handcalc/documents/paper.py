@@ -1,7 +1,5 @@
-"""Worksheets and answer keys as one document model; Typst, LaTeX, HTML and Markdown render it.
-
-The model holds text only (numbers already written by the rule); renderers lay it out.
-"""
+"""Worksheets and answer keys as one document model, text only (numbers already written by the
+rule); Typst, LaTeX, HTML and Markdown lay it out."""
 
 from __future__ import annotations
 
@@ -104,6 +102,7 @@ class Box:
     values: list[list[str]] | None
     points: str
     row_labels: list[str] = field(default_factory=list)
+    chars: int = 0  # the longest answer's length: a worksheet's cells as wide as the key's
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +323,7 @@ def _box(trace: Trace, step: Step, key: bool, hints: bool) -> Box:
         values=rows if key else None,
         points=f"{Decimal(points).normalize():f}",
         row_labels=labels,
+        chars=max(map(len, itertools.chain(*rows)), default=0),
     )
 
 

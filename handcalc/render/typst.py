@@ -17,14 +17,26 @@ from handcalc.documents.paper import (
 from handcalc.documents.worked import Worked
 from handcalc.notation import Matrix as Brackets
 from handcalc.notation import Num, Transpose, to_typst
-from handcalc.render.typst_text import LONG, lit, minus, rich, string, symbol, wrapping
+from handcalc.render.typst_text import (
+    LONG,
+    formula,
+    lit,
+    minus,
+    minuses,
+    rich,
+    string,
+    symbol,
+    wrapping,
+)
 from handcalc.text import clean
 
 COLUMNS = 8  # matrix columns per row of boxes on an A4 page
+CELL, LINE = 2.1, 16.8  # cm: an answer cell (up to 11 characters at 10pt); the columns' room
 RED, GREY = 'rgb("#c0392b")', 'rgb("#969696")'  # one shape of source for either bar
 HEAD = "12.58pt"  # the height of the row of column numbers
 ROW = {False: "16.58pt", True: "24pt"}  # a row of numbers; of empty cells to write in
 ROOM = {"none": "", "small": "2.2cm", "large": "5cm"}  # working area under a worksheet box
+CHART_ROWS = 40  # bars of the rounding chart that fit on a page under its heading
 
 
 PREAMBLE = """#set document(title: {title}, date: none)
@@ -74,7 +86,7 @@ def body(doc: Document, alone: bool = False) -> str:
         out.append("== Worked entries")
         out += [_worked(w) for w in doc.worked]
     if doc.chart:
-        out += ["== Rounding against float64", *_chart(doc.chart)]
+        out += _chart(doc.chart)
     return "\n".join(out) + "\n"
 
 
@@ -112,7 +124,7 @@ def _header(doc: Document) -> list[str]:
     if h.instructions:
         lines += [lit(h.instructions), ""]
     lines += [
-        f"Rounding: {lit(doc.rule)}. For example, {lit(doc.rule_example)}. \\",
+        f"Rounding: {lit(doc.rule)}. For example, {lit(minuses(doc.rule_example))}. \\",
         f"Learning rate: #sym.eta = {lit(doc.learning_rate)}. \\",
         *(f"{rich(s)} \\" for s in doc.settings),
         f"*{lit(f'Total: {doc.total} points')}* (points per step at its right).",
@@ -127,7 +139,7 @@ def _numbers(
     start: int,
     stop: int,
     empty: bool = False,
-    width: str = "2.1cm",
+    width: str = f"{CELL:g}cm",
 ) -> str:
     """Columns start..stop of a step's numbers as a grid of boxed cells, numbers at the right,
     columns (and rows, when labelled) numbered. Rows of a set height are laid out without being
@@ -150,21 +162,29 @@ def _numbers(
 
 
 def _grid(
-    rows: list[list[str]], labels: list[str], empty: bool = False, width: str = "2.1cm"
+    rows: list[list[str]], labels: list[str], empty: bool = False, chars: int = 0
 ) -> list[str]:
     parts = slices(rows, labels)
     if parts:  # a 3-tensor: one small matrix per slice, under its name, side by side
         boxes = (
             f"#box(inset: (right: 1.4em, bottom: 0.8em))[{lit(name)} \\ "
-            f"{' '.join(_grid(part, inner, empty, width))}]"
+            f"{' '.join(_grid(part, inner, empty, chars))}]"
             for name, part, inner in parts
         )
         return [" ".join(boxes)]
     count = len(rows[0]) if rows else 1
+    width = _width(chars)
+    per_row = min(COLUMNS, int(LINE // width))
     return [
-        _numbers(rows, labels, start, min(count, start + COLUMNS), empty, width)
-        for start in range(0, count, COLUMNS)
+        _numbers(rows, labels, start, min(count, start + per_row), empty, f"{width:g}cm")
+        for start in range(0, count, per_row)
     ]
+
+
+def _width(chars: int) -> float:
+    """An answer cell as wide as the longest number of its step (0.18cm a character at 10pt
+    and the padding), at least CELL; a number of more than LONG characters wraps instead."""
+    return CELL if chars > LONG else max(CELL, round(0.18 * chars + 0.3, 1))
 
 
 def _given(doc: Document) -> list[str]:
@@ -213,7 +233,7 @@ def _box(b: Box, space: str) -> str:
     if b.formula:
         parts.append(f"\n#block(above: 0.8em, below: 0.8em)[{rich(b.formula, display=True)}]")
     rows = b.values if b.values is not None else [[""] * b.cols for _ in range(b.rows)]
-    parts += ["\n" + g for g in _grid(rows, b.row_labels, empty=b.values is None)]
+    parts += ["\n" + g for g in _grid(rows, b.row_labels, b.values is None, b.chars)]
     if b.values is None and ROOM[space]:
         parts.append(
             f"\n#block(width: 100%, height: {ROOM[space]}, inset: 3pt, "
@@ -225,17 +245,16 @@ def _box(b: Box, space: str) -> str:
 
 def _worked(w: Worked) -> str:
     """An entry worked as equations, one row per term with its partial sum; its id small at the
-    right for graders. Derivatives are written with a slash, as in the labels: stacked, they
-    would be set in script size on these one-line rows."""
+    right for graders. Fractions are set full size, as in the steps' formulas."""
     cells = []
     for name, work, note in w.rows:
         cells += [
             f"text(size: 8pt, fill: luma(90))[{lit(name)}]",
-            f"[{symbol(work)}]",
+            f"[{formula(work)}]",
             f"text(size: 8pt, fill: luma(90))[{rich(note)}]",
         ]
     return (
-        f"#block(breakable: false, above: 1em)[{symbol(w.equation)} #h(1fr) "
+        f"#block(breakable: false, above: 1em)[{formula(w.equation)} #h(1fr) "
         f"#text(size: 7pt, fill: luma(120))[{lit(w.step_id)}] \\\n"
         f"#grid(columns: (auto, auto, 1fr), column-gutter: 1em, row-gutter: 0.9em, "
         f"align: (left, left, left), {', '.join(cells)})]"
@@ -272,6 +291,8 @@ def _diagram(layers: list[Layer]) -> str:
 
 
 def _chart(bars: list[tuple[str, str, float]]) -> list[str]:
+    """Each step's largest deviation as a bar, red where rounding changed a written digit; on
+    one page with its heading when it fits one (CHART_ROWS), so no bar is left alone."""
     top = max((u for _, _, u in bars), default=0.0) or 1.0
     rows = []
     for _step_id, name, units in bars:
@@ -282,9 +303,11 @@ def _chart(bars: list[tuple[str, str, float]]) -> list[str]:
             f"fill: {fill})], [{lit(f'{units:.2f}')}]"
         )
     return [
+        f"#block(breakable: {str(len(bars) > CHART_ROWS).lower()}, above: 1.1em)[",
+        "== Rounding against float64",
         "Largest |hand − float64| per step, in units of the last kept digit (red: over half a "
         "unit, so rounding changed a written digit).",
         # rows as tall as the bars with their padding, laid out without being measured first
         "#grid(columns: (auto, 7.2cm, auto), rows: 15.5pt, inset: (x: 2pt), align: horizon, "
-        f"{', '.join(rows)})",
+        f"{', '.join(rows)})]",
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import re
 from dataclasses import replace
 
 from handcalc.notation import Group, Node, Num, Op, Row, Space, Text, to_text, to_typst
@@ -27,8 +28,14 @@ def string(text: str) -> str:
 
 
 def minus(number: str) -> str:
-    """A written number with the minus sign of the formulas beside it, not a hyphen."""
-    return "−" + number[1:] if number.startswith("-") else number
+    """A written number with the minus sign of the formulas beside it, not a hyphen, in front
+    and in its exponent (2.2e−16)."""
+    return ("−" + number[1:] if number.startswith("-") else number).replace("e-", "e−")
+
+
+def minuses(text: str) -> str:
+    """A sentence's numbers with minus signs: '-0.00125 is written -0.0013'."""
+    return re.sub(r"(?<![\w.])-(?=\.?\d)", "−", text)
 
 
 def lit(text: str) -> str:
@@ -85,7 +92,14 @@ def _signed(node: Node) -> Node:
             items[-1] = Num(("-" if sign.text != "+" else "+") + item.text)
         else:
             items.append(_signed(item))
-    return Row(tuple(items))
+    return items[0] if len(items) == 1 else Row(tuple(items))
+
+
+def formula(notation: str) -> str:
+    """An equation of its own, fractions full size; a lone number too is set as math, like the
+    numbers of the equations beside it."""
+    node = _signed(parse(notation))
+    return f"#box($display({to_typst(node)})$)" if isinstance(node, Num) else rich(notation, True)
 
 
 def symbol(notation: str) -> str:
