@@ -145,7 +145,7 @@ def test_moodle_and_the_served_page_name_the_scaled_logits(scaled: Trace) -> Non
     assert "<b>dŷ/dz̃<sup>(2)</sup></b>" in question
     assert (
         "Output layer 2: softmax head, ŷ = exp(z̃<sup>(2)</sup><sub>j</sub>) / Σ<sub>k</sub> "
-        "exp(z̃<sup>(2)</sup><sub>k</sub>), z̃<sup>(2)</sup> = z<sup>(2)</sup> / T with T = 2.0000"
+        "exp(z̃<sup>(2)</sup><sub>k</sub>), z̃<sup>(2)</sup> = z<sup>(2)</sup> / T with T = 2</li>"
     ) in question
     served = page.worksheet(paper.build(scaled, key=False, hints=True), scaled, None)
     exp = '<mi mathvariant="normal">exp</mi><mrow><mo>(</mo><msup><mi>z̃</mi>'

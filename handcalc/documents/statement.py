@@ -6,7 +6,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from handcalc.config.problem import Problem
-from handcalc.documents.settings import hyperparameters
+from handcalc.documents.settings import hyperparameters, number
 from handcalc.errors import ConfigError
 from handcalc.model import ids
 from handcalc.model.forward import logits
@@ -51,7 +51,12 @@ def lines(p: Problem) -> list[str]:
         out.append(f"Layer {layer}: {ACTIVATION_NAMES.get(act, act)}, σ(z) = {f}{skip}")
     z = logits(p).z  # z̃^(L) under a temperature, as the head's steps name it
     head = HEADS[p.head].formula.replace("{z}", z)
-    scaled = "" if p.temperature is None else f", {z} = z^({p.layers}) / T with T = {p.temperature}"
+    # T is a given constant: written as the settings write it (T = 2), not as a rounded value
+    scaled = (
+        ""
+        if p.temperature is None
+        else f", {z} = z^({p.layers}) / T with T = {number(p.temperature)}"
+    )
     out.append(f"Output layer {p.layers}: {p.head} head, ŷ = {head}{scaled}")
     loss = LOSSES[p.loss]
     out.append(f"Loss: {LOSS_NAMES.get(p.loss, p.loss)}, L = {loss.formula}")

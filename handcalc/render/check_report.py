@@ -11,7 +11,7 @@ from rich.text import Text
 
 from handcalc.grading.verdicts import ANSWERED, VERDICTS, Entry, Report, Slip, StepReport
 from handcalc.model.steps import Phase
-from handcalc.render.terminal import safe
+from handcalc.render.terminal import pad, safe
 from handcalc.text import clean, message
 
 SCHEMA = "handcalc.check/2"
@@ -75,9 +75,9 @@ def _step_line(s: StepReport, report: Report) -> Text:
     counts = ", ".join(f"{s.count(v)} {v}" for v in VERDICTS if s.count(v))
     if not s.answered and not s.count("unreadable"):
         counts = "nothing given"
-    line = Text(f"{s.step.id:<10}", style="bold")
+    line = Text(pad(s.step.id, 10), style="bold")
     symbol = s.step.spec.symbol + (" new" if s.step.spec.phase == Phase.update else "")
-    line.append(f"{symbol:<14} {counts}")
+    line.append(f"{pad(symbol, 14)} {counts}")  # by screen width: h̃ and m̂ take one column
     earned = s.earned(report.carried_credit, report.only_answered)
     line.append(f"   {points(earned)}/{number(s.points)} points", style="dim")
     if s.transposed:
