@@ -28,3 +28,15 @@ def test_an_exact_value_wraps_in_its_cell(run_cli: Cli, tmp_path: Path) -> None:
     # z1: a zero-width space every 9 characters, inside one string
     assert ', "0.1234567\\u{200b}891234567\\u{200b}8"' in source
     assert ', "0.1235"' in source  # h1 by the class rule: short, one piece
+
+
+def test_a_long_word_in_the_title_wraps_at_the_page_edge(run_cli: Cli, tmp_path: Path) -> None:
+    config, sheet = tmp_path / "c.yaml", tmp_path / "sheet.typ"
+    word = "Backpropagationbyhand" * 5  # 105 characters without a space
+    config.write_text(yaml.safe_dump({**CONFIG, "title": f"Week 3 {word}"}))
+    code, _, err = run_cli("worksheet", str(config), "-o", str(sheet))
+    assert (code, err) == (0, f"wrote {sheet}\n")
+    source = sheet.read_text()
+    pieces = "\u200b".join(word[i : i + 20] for i in range(0, len(word), 20))
+    assert f'[#"Week 3 {pieces}"]' in source  # the heading: a break opportunity every 20
+    assert f'title: "Week 3 {word}"' in source  # the PDF's title as written

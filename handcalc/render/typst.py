@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from handcalc.documents.paper import (
     SHOWN,
@@ -19,6 +20,7 @@ from handcalc.notation import Matrix as Brackets
 from handcalc.notation import Num, Transpose, to_typst
 from handcalc.render.typst_text import (
     LONG,
+    breakable,
     formula,
     lit,
     minus,
@@ -49,7 +51,7 @@ PREAMBLE = """#set document(title: {title}, date: none)
   ],
   footer: context [
     #set text(size: 8pt, fill: luma(90))
-    #{title} #h(1fr) #stamp.get() #h(1fr) page #counter(page).display()
+    #{footer} #h(1fr) #stamp.get() #h(1fr) page #counter(page).display()
   ])
 #set text(size: 10pt, lang: "en")
 #set par(justify: false)
@@ -62,7 +64,7 @@ PREAMBLE = """#set document(title: {title}, date: none)
 
 
 def preamble(title: str) -> str:
-    return PREAMBLE.format(title=string(clean(title)))
+    return PREAMBLE.format(title=string(clean(title)), footer=string(breakable(clean(title))))
 
 
 def body(doc: Document, alone: bool = False) -> str:
@@ -116,7 +118,7 @@ def _page_head(doc: Document, first: bool = False) -> str:
 
 def _header(doc: Document) -> list[str]:
     h = doc.header
-    lines = [f'#text(size: 16pt, weight: "bold")[{lit(h.title)}]', ""]
+    lines = [f'#text(size: 16pt, weight: "bold")[{lit(breakable(h.title))}]', ""]
     if h.key:  # one line: 'Answer key · course · date', then the total at its right
         lines += [f"#text(size: 11pt)[{_page_head(doc, first=True)}]", ""]
     else:
@@ -194,7 +196,9 @@ def _given(doc: Document) -> list[str]:
     for m in doc.given:
         key = f" #h(0.4em) {_margin(m.name)}" if doc.header.key else ""
         out.append(
-            f"#box(inset: (right: 1.6em, bottom: 1.3em))[{symbol(m.symbol)}{key} \\ "
+            # room under the name keeps its subscripts (v_W,prev) clear of the bracket below
+            f"#box(inset: (right: 1.6em, bottom: 1.3em))[#box(inset: (bottom: 0.3em))"
+            f"[{symbol(m.symbol)}{key}] \\ "
             f"{' '.join(_bracketed(m))}]"
         )
     return [" ".join(out), ""]
@@ -284,8 +288,12 @@ def _diagram(layers: list[Layer]) -> str:
             f"{lit(layer.label)}])))"
         )
     width = gap * (len(layers) - 1) + 2.4
+    # room under the neurons for the labels: the d line, then the label at about 22 characters
+    # a line of a 3cm box at 8pt ('sigmoid output, half the sum of squared errors loss': 3)
+    lines = 1 + max(math.ceil(len(layer.label) / 22) for layer in layers)
     return (
-        f"#align(center, box(width: {width:.2f}cm, height: {height + 1.0:.2f}cm, "
+        f"#align(center, box(width: {width:.2f}cm, "
+        f"height: {height + 1.0 + 0.35 * max(0, lines - 3):.2f}cm, "
         f"{{ {'; '.join(items)} }}))"
     )
 

@@ -38,6 +38,21 @@ def minuses(text: str) -> str:
     return re.sub(r"(?<![\w.])-(?=\.?\d)", "−", text)
 
 
+def breakable(text: str, every: int = 20) -> str:
+    """Text whose runs of 30 characters or more without a space (a link, a long name) get a
+    zero-width space every `every` characters, so they wrap at the page's edge instead of
+    running off it; Typst breaks lines only at spaces and hyphenation points.
+
+    >>> breakable("a " + "x" * 45) == "a " + "x" * 20 + "\u200b" + "x" * 20 + "\u200b" + "x" * 5
+    True
+    """
+    return re.sub(
+        r"\S{30,}",
+        lambda m: "\u200b".join(m[0][i : i + every] for i in range(0, len(m[0]), every)),
+        text,
+    )
+
+
 def lit(text: str) -> str:
     """Text as a Typst string literal in markup: printed as is, never read as code."""
     return "#" + string(text)
