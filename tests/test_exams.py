@@ -64,9 +64,9 @@ def test_nothing_drawn_is_refused(run_cli: Cli, tmp_path: Path, name: str) -> No
     code, _, err = run_cli("exam", path, "-n", "2", "-o", str(tmp_path / "e"))
     assert code == 2
     assert err == (
-        "error: exam: 2 variants would be identical: nothing is drawn (every parameter is given "
-        "and neither the input nor the label varies; leave a parameter out of parameters, or set "
-        "exam.input or exam.label)\n"
+        f"error: {path}: exam: 2 variants would be identical: nothing is drawn (every parameter "
+        "is given and neither the input nor the label varies; leave a parameter out of "
+        "parameters, or set exam.input or exam.label)\n"
     )
     assert not (tmp_path / "e").exists()
     assert run_cli("exam", path, "-n", "1", "-o", str(tmp_path / "one"))[0] == 0

@@ -135,7 +135,8 @@ def drawn(base: Problem, count: int) -> Iterator[Variant]:
     if not fairness.drawn(base):
         if count > 1:
             raise ConfigError(
-                f"exam: {count} variants would be identical: nothing is drawn (every parameter "
+                f"{base.name}: exam: {count} variants would be identical: nothing is drawn "
+                "(every parameter "
                 "is given and neither the input nor the label varies; leave a parameter out of "
                 "parameters, or set exam.input or exam.label)"
             )
@@ -147,7 +148,7 @@ def drawn(base: Problem, count: int) -> Iterator[Variant]:
     seed = base.init.seed
     while found < count:
         if tries >= base.exam.max_tries:
-            raise _too_few(found, count, tries, failed)
+            raise _too_few(base.name, found, count, tries, failed)
         tries += 1
         since += 1
         seed += 1
@@ -178,9 +179,9 @@ def _only(base: Problem) -> Variant:
     return Variant(number=1, seed=seed, trace=t)
 
 
-def _too_few(found: int, count: int, tries: int, failed: Counter[str]) -> ConfigError:
+def _too_few(config: str, found: int, count: int, tries: int, failed: Counter[str]) -> ConfigError:
     worst = ", ".join(f"{name} ({n} times)" for name, n in failed.most_common(2))
     return ConfigError(
-        f"exam: only {found} of {count} variants met exam.require in "
+        f"{config}: exam.require: only {found} of {count} variants met it in "
         f"{tries} tries; failed most often: {worst} (relax it, or raise exam.max_tries)"
     )
