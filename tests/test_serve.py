@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import re
+import shutil
 import socket
 import sys
 from decimal import Decimal
@@ -18,8 +19,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from goldens import CONFIGS, ROOT
+from handcalc.config import load as config
+from handcalc.documents.paper import config_hash
 from handcalc.grading import session
 from handcalc.grading.check import Options
+from handcalc.model.runner import make_trace
 from handcalc.serve import app, sheet
 from handcalc.serve.requests import MAX_BODY
 
@@ -295,7 +299,8 @@ def exam(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for n, seed in ((1, 24), (2, 31)):
         name = f"variant-{n:02d}"
         (folder / f"{name}.yaml").write_text(text.replace("seed: 24", f"seed: {seed}"), "utf-8")
-        rows.append(f"{n},{seed},x,{name}.yaml,{name}-worksheet.pdf,{name}-key.pdf")
+        printed = config_hash(make_trace(config.load(folder / f"{name}.yaml")))
+        rows.append(f"{n},{seed},{printed},{name}.yaml,{name}-worksheet.pdf,{name}-key.pdf")
     (folder / "manifest.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     return folder
 
@@ -320,6 +325,18 @@ def test_exam_student_enters_their_variant(exam: Path, tmp_path: Path) -> None:
     other = c.post("/api/upload", json={"text": text, "variant": "1"})
     assert other.status_code == 422
     assert other.json()["error"] == "answers.yaml: variant: '2' is not this page's variant 1"
+
+
+def test_an_exam_variant_edited_after_the_exam_is_refused(
+    exam: Path, tmp_path: Path, run_cli: Any
+) -> None:
+    edited = tmp_path / "edited"
+    shutil.copytree(exam, edited)
+    config_file = edited / "variant-02.yaml"
+    config_file.write_text(config_file.read_text("utf-8").replace("seed: 31", "seed: 32"), "utf-8")
+    code, _, err = run_cli("serve", str(edited))
+    assert code == 2
+    assert err.startswith(f"error: {config_file}: config changed since the exam was written")
 
 
 def test_serve_command_errors(run_cli: Any, tmp_path: Path) -> None:

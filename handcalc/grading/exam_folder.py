@@ -8,15 +8,23 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from handcalc.config import load as cfg
 from handcalc.config.limits import MAX_FILE_BYTES
+from handcalc.documents.paper import config_hash
 from handcalc.errors import ConfigError
+from handcalc.model.runner import make_trace
 from handcalc.text import is_clean
+from handcalc.trace import Trace
 
 MANIFEST = "manifest.csv"
 # A variant number as the manifest and an answers file write it: ASCII digits, short enough
 # for int() (Python refuses to convert thousands of digits, and str.isdigit takes any script's).
 _NUMBER = re.compile(r"0*[1-9][0-9]{0,8}")
 COLUMNS = ("variant", "seed", "config_hash", "config", "worksheet", "key")
+
+
+class ConfigChanged(ConfigError):
+    """A variant's config edited after the exam was written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +51,19 @@ class Variant:
         if _NUMBER.fullmatch(text):
             return int(text) == int(self.number)
         return text in (self.stem, *self.names, *(Path(n).stem for n in self.names))
+
+    def trace(self) -> Trace:
+        """The variant's cycle as its config file gives it, refused (ConfigChanged) when that
+        file no longer gives the hash the manifest lists: edited after the exam was written,
+        its key is no longer the key of the paper the students had."""
+        trace = make_trace(cfg.load(self.config))
+        got = config_hash(trace)
+        if got != self.config_hash:
+            raise ConfigChanged(
+                f"{self.config}: config changed since the exam was written "
+                f"(manifest says {self.config_hash or 'none'}, file gives {got})"
+            )
+        return trace
 
     def in_name(self, name: str) -> bool:
         """Whether a file name holds this variant's stem as a word: alice-variant-03.yaml."""

@@ -8,27 +8,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from handcalc.config import load as cfg
-from handcalc.documents.paper import config_hash
 from handcalc.errors import ConfigError, HandcalcError
 from handcalc.grading import answers as ans
 from handcalc.grading import exam_folder
 from handcalc.grading.asked import asked, unwritten
 from handcalc.grading.check import Options, Shared, grade
-from handcalc.grading.exam_folder import ExamFolder, Variant
+from handcalc.grading.exam_folder import ConfigChanged, ExamFolder, Variant
 from handcalc.grading.verdicts import Report, StepReport
-from handcalc.model.runner import make_trace
 from handcalc.numbers import Shape
 from handcalc.text import is_clean
 from handcalc.trace import Trace
 
 SUFFIXES = (".yaml", ".yml")
 STANDINGS = ("correct", "carried", "wrong", "partial", "blank")
-
-
-class ConfigChanged(ConfigError):
-    """A variant's config edited after the exam was written: its key is no longer the key of the
-    paper the students had, so no student of it can be graded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,21 +149,10 @@ class _Keys:
 
     def get(self, variant: Variant) -> _Key:
         if variant.config not in self._made:
-            trace = make_trace(cfg.load(variant.config))
-            _unchanged(variant, trace)
+            trace = variant.trace()  # an edited config stops grading (ConfigChanged)
             self._made[variant.config] = _Key(
                 trace=trace,
                 shapes={s.id: s.shape for s in asked(trace)},
                 shared=Shared.of(trace),
             )
         return self._made[variant.config]
-
-
-def _unchanged(variant: Variant, trace: Trace) -> None:
-    """Refuse a variant whose config file no longer gives the hash the manifest lists."""
-    got = config_hash(trace)
-    if got != variant.config_hash:
-        raise ConfigChanged(
-            f"{variant.config}: config changed since the exam was written "
-            f"(manifest says {variant.config_hash or 'none'}, file gives {got})"
-        )

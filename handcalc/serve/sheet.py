@@ -70,7 +70,7 @@ def load(path: Path | None) -> Sheets:
     if path is not None and path.is_dir():
         exam = exam_folder.read(path)
         variants = {
-            _number(v.number): Sheet.of(make_trace(cfg.load(v.config)), v.number)
+            _number(v.number): Sheet.of(v.trace(), v.number)  # an edited config is refused
             for v in exam.variants
         }
         first = next(iter(variants.values()))
