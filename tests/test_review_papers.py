@@ -40,3 +40,16 @@ def test_a_long_word_in_the_title_wraps_at_the_page_edge(run_cli: Cli, tmp_path:
     pieces = "\u200b".join(word[i : i + 20] for i in range(0, len(word), 20))
     assert f'[#"Week 3 {pieces}"]' in source  # the heading: a break opportunity every 20
     assert f'title: "Week 3 {word}"' in source  # the PDF's title as written
+
+
+def test_the_rounding_chart_names_updated_and_test_time_rows() -> None:
+    from handcalc.config.load import load
+    from handcalc.documents import paper
+    from handcalc.model.runner import make_trace
+
+    root = Path(__file__).resolve().parent.parent
+    doc = paper.build(make_trace(load(root / "configs" / "dropout-residual.yaml")), key=True)
+    names = {step_id: name for step_id, name, _ in doc.chart}
+    assert (names["z1"], names["tz1"]) == ("z^(1)", "z^(1) (test)")  # two passes, told apart
+    assert (names["W1_next"], names["dW1"]) == ("W^(1) (updated)", "dL/dW^(1)")
+    assert (names["tyhat"], names["yhat"]) == ("ŷ (test)", "ŷ")

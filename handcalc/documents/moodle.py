@@ -18,7 +18,8 @@ from html import escape
 from xml.sax.saxutils import escape as xml_escape
 
 from handcalc.documents import statement
-from handcalc.documents.paper import config_hash, is_updated, segments
+from handcalc.documents.names import is_updated
+from handcalc.documents.paper import config_hash, segments
 from handcalc.documents.variants import Variant
 from handcalc.model.steps import Phase
 from handcalc.text import clean

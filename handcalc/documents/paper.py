@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from handcalc.config.load import normalized
 from handcalc.documents import statement
+from handcalc.documents.names import charted, named
 from handcalc.documents.settings import settings
 from handcalc.documents.statement import ACTIVATION_NAMES, LOSS_NAMES
 from handcalc.documents.worked import ASSIGNED, Worked, worked
@@ -296,21 +297,10 @@ def equation(spec: StepSpec) -> str | None:
     return f"{spec.symbol} {'←' if spec.kind in ASSIGNED else '='} {spec.formula}"
 
 
-# The update-phase quantities that replace an old value: the new parameters and the optimizer's
-# running averages. The weight changes ΔW, Δb and the optimizer's g, m̂, ŝ, u are worked out on
-# the way there, not updated.
-UPDATED = frozenset({Kind.W_next, Kind.b_next, Kind.T_next, Kind.v, Kind.n, Kind.m, Kind.s})
-
-
-def is_updated(spec: StepSpec) -> bool:
-    """Whether a step is an updated value, which a paper marks "(updated)"."""
-    return spec.phase == Phase.update and spec.kind in UPDATED
-
-
 def _box(trace: Trace, step: Step, key: bool, hints: bool) -> Box:
     rows, labels = _rows(step, _texts(step))
     shape = " x ".join(map(str, step.shape)) or "one number"
-    symbol = step.spec.symbol + (" (updated)" if is_updated(step.spec) else "")
+    symbol = named(step.spec)
     formula = equation(step.spec) if key or hints else None
     points = trace.problem.points.get(step.id, trace.problem.points.get(step.spec.phase, 1))
     return Box(
@@ -394,7 +384,7 @@ def _expansions(trace: Trace) -> list[list[str]]:
 
 def _chart(trace: Trace) -> list[tuple[str, str, float]]:
     return [
-        (s.id, s.spec.symbol, abs(s.largest()[1]))
+        (s.id, charted(s.spec), abs(s.largest()[1]))
         for s in trace.iterations[0]
         if s.spec.phase != Phase.given
     ]
