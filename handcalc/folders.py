@@ -145,5 +145,9 @@ def _swap(stage: Path, named: tuple[Path, Path], force: bool, is_ours: Recognise
     check(folder, force, is_ours)  # filled by another run meanwhile, or replaced with --force
     aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.{REPLACED}", dir=stage.parent))
     os.rename(target, aside)
-    os.rename(stage, target)
+    try:
+        os.rename(stage, target)
+    except BaseException:  # Ctrl-C between the renames: the old folder back in its place,
+        os.rename(aside, target)  # since the next run sweeps away what is left aside
+        raise
     discard(aside)

@@ -4,6 +4,8 @@ and from the cases those draws found: each ends in a number, an unreadable entry
 
 from __future__ import annotations
 
+import itertools
+import os
 import random
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -96,3 +98,24 @@ def test_force_through_a_path_back_into_the_folder_replaces_it(graded: None, run
         "answers/ann.yaml",
         "answers/ben.yaml",
     ]
+
+
+def test_ctrl_c_between_moving_the_old_grades_aside_and_the_new_in_keeps_the_old(
+    graded: None, run_cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old folder is moved aside, then the new one renamed in: a Ctrl-C between the two
+    puts the old one back, where the next run would otherwise sweep it away as a leftover."""
+    before = Path("grades/gradebook.csv").read_bytes()
+    Path("answers/ben.yaml").write_text("variant: 2\nz1: [1, 2, 3]\n")
+    calls, real = itertools.count(1), os.rename
+
+    def rename(src: str | Path, dst: str | Path) -> None:
+        if next(calls) == 3:  # full folder refused, old one moved aside, now the new one in
+            raise KeyboardInterrupt
+        real(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    code, _, _ = run_cli("grade", "exam", "answers", "-o", "grades", "--force")
+    assert code == 130
+    assert Path("grades/gradebook.csv").read_bytes() == before
+    assert sorted(p.name for p in Path().iterdir()) == ["answers", "exam", "grades"]
