@@ -119,3 +119,30 @@ def test_ctrl_c_between_moving_the_old_grades_aside_and_the_new_in_keeps_the_old
     assert code == 130
     assert Path("grades/gradebook.csv").read_bytes() == before
     assert sorted(p.name for p in Path().iterdir()) == ["answers", "exam", "grades"]
+
+
+EXTREME = """\
+title: "\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 \
+\U0001f9ee\U0001f469\U0001f3fd\u200d\U0001f3eb e\u0301\u0301\u0301 {word}"
+network: {{widths: [2, 2], head: softmax, loss: cross_entropy}}
+data: {{x: ["1.23456789123456789", "-0.000000001"], y: ["0", "1"]}}
+rounding: {{digits: {digits}, mode: {mode}, overrides: {{forward: exact, dW1: {{digits: 1}}}}}}
+document:
+  course: "\u0645\u0642\u0631\u0631 a\u202eb"
+  instructions: "{word}"
+"""
+
+
+@pytest.mark.parametrize(("digits", "mode"), [(20, "decimals"), (1, "significant")])
+def test_a_paper_of_extreme_numbers_and_texts_typesets(
+    tmp_path: Path, run_cli: Cli, digits: int, mode: str
+) -> None:
+    """Exact values of dozens of digits beside 1-digit ones; a title in three scripts with
+    emoji, stacked combining marks and a 300-character word."""
+    path = tmp_path / "extreme.yaml"
+    path.write_text(EXTREME.format(word="x" * 300, digits=digits, mode=mode))
+    for key in ((), ("--key",)):
+        out = tmp_path / f"paper{len(key)}.pdf"
+        code, _, err = run_cli("worksheet", str(path), "-o", str(out), *key)
+        assert code == 0, err
+        assert out.read_bytes().startswith(b"%PDF")
