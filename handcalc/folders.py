@@ -50,17 +50,25 @@ def check(folder: Path, force: bool, is_ours: Recognise) -> None:
 def publish(folder: Path, files: Mapping[str, bytes], force: bool, is_ours: Recognise) -> None:
     """Write `files` into a new folder beside `folder`, then put it in `folder`'s place."""
     check(folder, force, is_ours)
-    parent = folder.resolve().parent
+    target = _target(folder)
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        sweep(parent, folder.resolve().name)
-        with _staging(parent, folder.resolve().name) as stage:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        sweep(target.parent, target.name)
+        with _staging(target.parent, target.name) as stage:
             for name, data in files.items():
                 _write(stage / name, data)
             _sync([stage / name for name in files])
-            _swap(stage, folder, force, is_ours)
+            _swap(stage, (folder, target), force, is_ours)
     except OSError as e:
         raise cannot(folder, e) from None
+
+
+def _target(folder: Path) -> Path:
+    """The folder's path with no '..' through it: "grades/../grades" no longer names the folder
+    once it is moved aside. A link as the last part stays a link, never replaced."""
+    if folder.name in ("", ".."):
+        return folder.resolve()
+    return Path(os.path.realpath(folder.parent)) / folder.name
 
 
 def sweep(parent: Path, name: str) -> None:
@@ -124,16 +132,22 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _swap(stage: Path, folder: Path, force: bool, is_ours: Recognise) -> None:
-    """Rename `stage` to `folder`; with `force`, an exam folder there is replaced whole."""
+def _swap(stage: Path, named: tuple[Path, Path], force: bool, is_ours: Recognise) -> None:
+    """Rename `stage` to the folder (`named`: as given, and its target); with `force`, a folder
+    of ours there is replaced whole."""
+    folder, target = named
     try:
-        os.rename(stage, folder)  # replaces an empty folder, never a full one
+        os.rename(stage, target)  # replaces an empty folder, never a full one
         return
     except OSError as e:
         if e.errno not in (errno.ENOTEMPTY, errno.EEXIST):
             raise
     check(folder, force, is_ours)  # filled by another run meanwhile, or replaced with --force
-    aside = Path(tempfile.mkdtemp(prefix=f".{folder.resolve().name}.{REPLACED}", dir=stage.parent))
-    os.rename(folder, aside)
-    os.rename(stage, folder)
+    aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.{REPLACED}", dir=stage.parent))
+    os.rename(target, aside)
+    try:
+        os.rename(stage, target)
+    except BaseException:  # Ctrl-C between the renames: the old folder back in its place,
+        os.rename(aside, target)  # since the next run sweeps away what is left aside
+        raise
     discard(aside)

@@ -14,7 +14,7 @@ import difflib
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
 
 from handcalc.config.limits import (
@@ -83,14 +83,23 @@ def parse_number(text: str) -> tuple[Decimal, str | None]:
         raise ValueError(f"too long (at most {MAX_ANSWER_CHARS} characters)")
     value, note = _spelled(_ascii_minus(text.strip(_AROUND)))
     if not within(value, ANSWER_LARGEST, ANSWER_SMALLEST):
-        raise ValueError(f"out of range ({number_range(ANSWER_LARGEST, ANSWER_SMALLEST)})")
+        raise _out_of_range()
     return value, note
+
+
+def _out_of_range() -> ValueError:
+    return ValueError(f"out of range ({number_range(ANSWER_LARGEST, ANSWER_SMALLEST)})")
 
 
 def _spelled(text: str) -> tuple[Decimal, str | None]:
     """The number a text spells: a decimal, a fraction, or a decimal with a comma."""
     if _DECIMAL.fullmatch(text):
-        return Decimal(text), None
+        try:
+            return Decimal(text), None
+        except (
+            InvalidOperation
+        ):  # an exponent past what Decimal holds, such as 1e9999999999999999999
+            raise _out_of_range() from None
     if _COMMA.fullmatch(text):
         return Decimal(text.replace(",", ".")), "decimal comma"
     fraction = _FRACTION.fullmatch(text)
