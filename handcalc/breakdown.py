@@ -19,6 +19,9 @@ ROUNDING_BROKE = (
 SMALLER = "smaller inputs, parameters or learning rate"
 TOO_LARGE = f"the numbers grew too large ({SMALLER})"
 UNDERFLOW = f"a value passed the float range on the way ({SMALLER})"
+# What a value written to significant digits (or exact) may be, besides 0: as an answer may be.
+# Beyond, its text runs to a digit per power of ten (1e-400000 in 400,000 characters).
+WRITTEN_LARGEST, WRITTEN_SMALLEST = Decimal("1e100"), Decimal("1e-100")
 
 
 class Breakdown(Exception):
@@ -38,9 +41,11 @@ def writer(rounding: Rounding) -> Callable[[Iterable[Decimal]], list[Decimal]]:
     def write(values: Iterable[Decimal]) -> list[Decimal]:
         given = list(values)
         try:
-            return rounding.round_all(given)
+            out = rounding.round_all(given)
         except InvalidOperation:
             pass
+        else:
+            return out if rounding.mode == "decimals" else _bounded(out)
         r = rounding.rounder()
         for i, x in enumerate(given):
             try:
@@ -50,6 +55,20 @@ def writer(rounding: Rounding) -> Callable[[Iterable[Decimal]], list[Decimal]]:
         raise AssertionError("round_all failed where every value rounds")  # pragma: no cover
 
     return write
+
+
+def _bounded(values: list[Decimal]) -> list[Decimal]:
+    """Values written by significant digits, refused where their text would run to thousands of
+    digits; to decimal places a tiny value is 0, and a large one fails the working precision."""
+    for i, x in enumerate(values):
+        if x and not WRITTEN_SMALLEST <= abs(x) <= WRITTEN_LARGEST:
+            raise Breakdown(
+                f"{x:.3e} cannot be written",
+                i,
+                "a written value is 0 or between 1e-100 and 1e100 in absolute value, as an answer "
+                f"is: {SMALLER}, or rounding.mode: decimals",
+            )
+    return values
 
 
 def _unwritable(rounding: Rounding) -> str:

@@ -146,3 +146,32 @@ def test_a_paper_of_extreme_numbers_and_texts_typesets(
         code, _, err = run_cli("worksheet", str(path), "-o", str(out), *key)
         assert code == 0, err
         assert out.read_bytes().startswith(b"%PDF")
+
+
+TINY = """network: {widths: [1, 2], head: softmax, loss: cross_entropy}
+data: {x: ["1"], y: ["0", "1"]}
+parameters: {W1: [["-1000000"], ["0"]], b1: ["0", "0"]}
+rounding: {digits: 2, mode: significant}
+"""
+
+
+@pytest.mark.parametrize("command", [["run"], ["worksheet", "--key", "-o", "{d}/key.pdf"]])
+def test_a_value_past_what_can_be_written_stops_the_run(
+    run_cli: Cli, tmp_path: Path, command: list[str]
+) -> None:
+    # exp(-1000000) to 2 significant digits would be written with 434,294 zeros: 105 MB of
+    # terminal and 2.5 GB of typesetting, for a number no answer can be
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY)
+    args = [a.replace("{d}", str(tmp_path)) for a in command]
+    code, out, err = run_cli(*args[:1], str(path), *args[1:])
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: step exp_z, entry exp(z^(1))_1: 3.300e-434295 cannot be written in the hand run: "
+        "a written value is 0 or between 1e-100 and 1e100 in absolute value, as an answer is: "
+        "smaller inputs, parameters or learning rate, or rounding.mode: decimals\n"
+    )
+    assert not (tmp_path / "key.pdf").exists()
+    decimals = TINY.replace("significant", "decimals")  # to 2 places it is written 0.00
+    path.write_text(decimals)
+    assert run_cli("run", str(path))[0] == 0
