@@ -19,9 +19,10 @@ ROUNDING_BROKE = (
 SMALLER = "smaller inputs, parameters or learning rate"
 TOO_LARGE = f"the numbers grew too large ({SMALLER})"
 UNDERFLOW = f"a value passed the float range on the way ({SMALLER})"
-# What a value written to significant digits (or exact) may be, besides 0: as an answer may be.
-# Beyond, its text runs to a digit per power of ten (1e-400000 in 400,000 characters).
-WRITTEN_LARGEST, WRITTEN_SMALLEST = Decimal("1e100"), Decimal("1e-100")
+# What a value written to significant digits (or exact) may be, besides 0: its digits written
+# out, a thousand characters at most. Beyond, its text runs to a digit per power of ten
+# (exp(-1000000) in 434,295 characters, which no terminal or page holds).
+WRITTEN_LARGEST, WRITTEN_SMALLEST = Decimal("1e999"), Decimal("1e-999")
 
 
 class Breakdown(Exception):
@@ -65,8 +66,8 @@ def _bounded(values: list[Decimal]) -> list[Decimal]:
             raise Breakdown(
                 f"{x:.3e} cannot be written",
                 i,
-                "a written value is 0 or between 1e-100 and 1e100 in absolute value, as an answer "
-                f"is: {SMALLER}, or rounding.mode: decimals",
+                "a written value is 0 or between 1e-999 and 1e999 in absolute value, its digits "
+                f"written out: {SMALLER}, or rounding.mode: decimals",
             )
     return values
 

@@ -34,6 +34,7 @@ ACCEPTED = [
     ("-,5", "-0.5", "decimal comma"),
     ("\u22120.5", "-0.5", None),  # the minus sign of the papers, copied from a key
     ("\u22123/4", "-0.75", None),
+    ("2.5e\u22123", "0.0025", None),  # in an exponent, as a key's float64 notes print it
 ]
 
 NOT_A_NUMBER = "not a number"
@@ -68,7 +69,7 @@ REFUSED = [
     ("12\u00a0", NOT_A_NUMBER),  # a no-break space is not space around the number
     ("", NOT_A_NUMBER),
     ("\u2013" + "0.5", "not a number (type the minus sign as -)"),  # an en dash
-    ("1e\u22123", "not a number (type the minus sign as -)"),
+    ("1\u22123", "not a number"),  # a minus sign between digits is no number
     ("1/0", "a fraction over zero"),
     ("1e400", "out of range (0, or between 1e-100 and 1e100 in absolute value)"),
     ("1" * 101, "too long (at most 100 characters)"),

@@ -168,8 +168,8 @@ def test_a_value_past_what_can_be_written_stops_the_run(
     assert (code, out) == (2, "")
     assert err == (
         "error: step exp_z, entry exp(z^(1))_1: 3.300e-434295 cannot be written in the hand run: "
-        "a written value is 0 or between 1e-100 and 1e100 in absolute value, as an answer is: "
-        "smaller inputs, parameters or learning rate, or rounding.mode: decimals\n"
+        "a written value is 0 or between 1e-999 and 1e999 in absolute value, its digits written "
+        "out: smaller inputs, parameters or learning rate, or rounding.mode: decimals\n"
     )
     assert not (tmp_path / "key.pdf").exists()
     decimals = TINY.replace("significant", "decimals")  # to 2 places it is written 0.00

@@ -1,7 +1,7 @@
 """A student's answers file -> numbers per step, with every unreadable entry reported at its place.
 
-A number is what a student writes on paper, typed in ASCII: an optional sign (or in front the
-minus sign the papers print, U+2212), the digits 0 to 9 with at most one decimal point and an
+A number is what a student writes on paper, typed in ASCII: an optional sign (a minus sign as the
+papers print it, U+2212, reads as '-'), the digits 0 to 9 with at most one decimal point and an
 optional exponent ("0.1234", "-.5", "+3", "1.2e-3"), a fraction of whole numbers ("1/3",
 "-2 / 7"), or a decimal comma ("0,25", accepted with a note).
 Anything else is unreadable: digits of other scripts, separators such as "1_000" or "1 000",
@@ -96,9 +96,7 @@ def _spelled(text: str) -> tuple[Decimal, str | None]:
     if _DECIMAL.fullmatch(text):
         try:
             return Decimal(text), None
-        except (
-            InvalidOperation
-        ):  # an exponent past what Decimal holds, such as 1e9999999999999999999
+        except InvalidOperation:  # an exponent past what Decimal holds: 1e9999999999999999999
             raise _out_of_range() from None
     if _COMMA.fullmatch(text):
         return Decimal(text.replace(",", ".")), "decimal comma"
@@ -112,16 +110,16 @@ def _spelled(text: str) -> tuple[Decimal, str | None]:
 
 
 def _ascii_minus(text: str) -> str:
-    """A leading minus sign as the papers print it (U+2212), copied from a key or the given
-    matrices, read as '-': the one typeset character a number may begin with."""
-    return "-" + text[1:] if text.startswith("\u2212") else text
+    """The minus sign as the papers print it (U+2212, in front or in an exponent: −0.5,
+    2.2e−16), copied from a key or the given matrices, read as '-'."""
+    return text.replace("\u2212", "-")
 
 
 def _hint(text: str) -> str:
     """What makes a text that looks like a number unreadable, where that is not plain."""
     if any(c.isdigit() and not c.isascii() for c in text):
         return " (write the digits 0 to 9)"
-    if any(c in "\u2212\u2013" for c in text):  # a dash; a minus sign inside
+    if "\u2013" in text:  # an en dash typed for a minus sign
         return " (type the minus sign as -)"
     if any(c.isdigit() for c in text) and any(c in "_ " for c in text):
         return " (no spaces or _ inside a number)"
