@@ -60,7 +60,14 @@ def writer(rounding: Rounding) -> Callable[[Iterable[Decimal]], list[Decimal]]:
 
 def _bounded(values: list[Decimal]) -> list[Decimal]:
     """Values written by significant digits, refused where their text would run to thousands of
-    digits; to decimal places a tiny value is 0, and a large one fails the working precision."""
+    digits; to decimal places a tiny value is 0, and a large one fails the working precision.
+    The exponents are looked over first, in C: a step's values pass there but in a run gone
+    astray (or a zero of a tiny exponent, which the look one by one lets through)."""
+    if (
+        not values
+        or -999 <= min(map(Decimal.adjusted, values)) <= max(map(Decimal.adjusted, values)) < 999
+    ):
+        return values
     for i, x in enumerate(values):
         if x and not WRITTEN_SMALLEST <= abs(x) <= WRITTEN_LARGEST:
             raise Breakdown(

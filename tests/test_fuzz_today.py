@@ -175,3 +175,14 @@ def test_a_value_past_what_can_be_written_stops_the_run(
     decimals = TINY.replace("significant", "decimals")  # to 2 places it is written 0.00
     path.write_text(decimals)
     assert run_cli("run", str(path))[0] == 0
+
+
+def test_the_written_bound_lets_zeros_of_any_exponent_through() -> None:
+    from handcalc.breakdown import Breakdown, _bounded
+
+    fine = [Decimal("0E-2000"), Decimal("1e-999"), Decimal("-1e999"), Decimal("0.5")]
+    assert _bounded(fine) == fine
+    for far in ("1e-1000", "-9.9e999", "2e1000"):
+        with pytest.raises(Breakdown) as e:
+            _bounded([Decimal("0.5"), Decimal(far)])
+        assert e.value.index == 1
