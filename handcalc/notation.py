@@ -313,7 +313,13 @@ def _number(text: str) -> str:
     So the papers of two exam variants have sources of the same shape, differing only in
     their strings: Typst, which numbers the pieces of a source in order, then finds what it
     laid out for the one in the other, and lays out again only what holds another number."""
-    return _string(("−" + text[1:] if text.startswith("-") else text).replace("e-", "e−"))
+    return _string(minus(text))
+
+
+def minus(number: str) -> str:
+    """A written number with the minus sign of the formulas beside it, not a hyphen, in front
+    and in its exponent (2.2e−16)."""
+    return ("−" + number[1:] if number.startswith("-") else number).replace("e-", "e−")
 
 
 def _bare(node: Node) -> str:

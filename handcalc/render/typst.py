@@ -17,13 +17,12 @@ from handcalc.documents.paper import (
 )
 from handcalc.documents.worked import Worked
 from handcalc.notation import Matrix as Brackets
-from handcalc.notation import Num, Transpose, to_typst
+from handcalc.notation import Num, Transpose, minus, to_typst
 from handcalc.render.typst_text import (
     LONG,
     breakable,
     formula,
     lit,
-    minus,
     minuses,
     rich,
     string,

@@ -9,7 +9,7 @@ import json
 import re
 from dataclasses import replace
 
-from handcalc.notation import Group, Node, Num, Op, Row, Space, Text, to_text, to_typst
+from handcalc.notation import Group, Node, Num, Op, Row, Space, Text, minus, to_text, to_typst
 from handcalc.notation_read import parse
 from handcalc.text import clean
 
@@ -25,12 +25,6 @@ def string(text: str) -> str:
     "#read(\"/etc/passwd\")\\x1b"
     """
     return json.dumps(clean(text, newlines=True), ensure_ascii=False)
-
-
-def minus(number: str) -> str:
-    """A written number with the minus sign of the formulas beside it, not a hyphen, in front
-    and in its exponent (2.2e−16)."""
-    return ("−" + number[1:] if number.startswith("-") else number).replace("e-", "e−")
 
 
 def minuses(text: str) -> str:
